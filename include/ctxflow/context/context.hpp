@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+// ctxflow::context: an immutable map from keys to values with dedicated slots for the active
+// span and the baggage (C1), the current context of the running execution unit (C2), and
+// attach/detach with checked tokens (C3, R1.5-R1.7). Everything here is noexcept.
+// See docs/design/context.md.
+#pragma once
+
+#include <cstdint>
+#include <source_location>
+#include <utility>
+
+#include "ctxflow/context/context_key.hpp"
+#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/export.hpp"
+
+namespace ctxflow {
+
+class context_token;
+
+/// What detach() did (R1.7).
+enum class detach_result : std::uint8_t {
+  /// The token was the latest attach of this execution unit; its previous context is current.
+  ok,
+  /// The token was deeper in this unit's attach stack: every later attachment was unwound too,
+  /// and the context from before this token is current. A diagnostic was reported.
+  out_of_order,
+  /// The token is empty, was already detached (or unwound), or belongs to another thread or
+  /// task. Nothing changed. A diagnostic was reported.
+  unknown_token,
+};
+
+/// An immutable map from context_key to value, plus a span slot and a baggage slot (C1).
+///
+/// Copying is one reference-count increment; every write returns a new context and leaves this
+/// one unchanged. The empty context holds no allocation.
+///
+/// Thread safety: distinct objects: safe. Shared objects: safe (a context is never mutated).
+///
+/// Example:
+/// ```
+/// static const ctxflow::context_key request_key{"request"};
+/// ctxflow::context ctx = ctxflow::context::current().with_value(request_key, holder);
+/// ctxflow::scope s{ctx};   // ctx is current until s is destroyed
+/// ```
+class context {
+ public:
+  /// The empty context.
+  constexpr context() noexcept = default;
+  context(const context& o) noexcept : impl_(o.impl_) {
+    if (impl_) impl_->add_ref();
+  }
+  context(context&& o) noexcept : impl_(std::exchange(o.impl_, nullptr)) {}
+  context& operator=(context o) noexcept {
+    std::swap(impl_, o.impl_);
+    return *this;
+  }
+  ~context() {
+    if (impl_) impl_->release();
+  }
+
+  /// The current context of the running execution unit (thread or task): one thread-local load
+  /// and one reference-count increment. Use current_span() and friends when only a slot is read.
+  static context current() noexcept {
+    detail::context_impl* p = detail::tls_current;
+    if (p) p->add_ref();
+    return context(p);
+  }
+
+  /// True when nothing is stored.
+  bool empty() const noexcept { return impl_ == nullptr; }
+
+  /// The value stored for `key`, or null. The object lives as long as this context.
+  const detail::ref_counted* find(const context_key& key) const noexcept {
+    return impl_ ? impl_->find(key.id()) : nullptr;
+  }
+  /// A new context with `key` bound to `value` (shared). A null value removes the key.
+  /// Errors: on allocation failure, reports `context.alloc_failed` and returns *this.
+  CTXFLOW_API context with_value(const context_key& key,
+                                 const detail::ref_counted* value) const noexcept;
+
+  /// The object in the span slot, or null (the trace API gives it its type).
+  const detail::ref_counted* span_slot() const noexcept { return impl_ ? impl_->span() : nullptr; }
+  /// A new context with the span slot set (null clears it). Errors: as with_value.
+  CTXFLOW_API context with_span_slot(const detail::ref_counted* span) const noexcept;
+  /// The object in the baggage slot, or null.
+  const detail::ref_counted* baggage_slot() const noexcept {
+    return impl_ ? impl_->baggage() : nullptr;
+  }
+  /// A new context with the baggage slot set (null clears it). Errors: as with_value.
+  CTXFLOW_API context with_baggage_slot(const detail::ref_counted* baggage) const noexcept;
+
+  /// True when both refer to the same stored state (identity, not deep equality).
+  friend bool operator==(const context& a, const context& b) noexcept { return a.impl_ == b.impl_; }
+
+  /// Low-level: adopts/gives up the underlying reference. Used by the executor and task
+  /// wrappers to move a context into an execution unit without touching the count.
+  static context adopt(detail::context_impl* p) noexcept { return context(p); }
+  [[nodiscard]] detail::context_impl* release() noexcept { return std::exchange(impl_, nullptr); }
+  const detail::context_impl* impl() const noexcept { return impl_; }
+
+ private:
+  explicit context(detail::context_impl* p) noexcept : impl_(p) {}
+  detail::context_impl* impl_ = nullptr;
+};
+
+/// A move-only, single-use receipt from attach(); detach() consumes it.
+///
+/// Dropping a token without detaching leaves the attachment in place (as in Python); strict mode
+/// reports it when its task, bound call or test ends.
+///
+/// Thread safety: distinct objects: safe. Shared objects: unsafe.
+class [[nodiscard]] context_token {
+ public:
+  constexpr context_token() noexcept = default;
+  context_token(context_token&& o) noexcept
+      : unit_(std::exchange(o.unit_, nullptr)),
+        prev_(std::exchange(o.prev_, nullptr)),
+        generation_(o.generation_),
+        serial_(std::exchange(o.serial_, 0)),
+        where_(o.where_) {}
+  context_token& operator=(context_token&& o) noexcept {
+    if (this != &o) {
+      reset_storage();
+      unit_ = std::exchange(o.unit_, nullptr);
+      prev_ = std::exchange(o.prev_, nullptr);
+      generation_ = o.generation_;
+      serial_ = std::exchange(o.serial_, 0);
+      where_ = o.where_;
+    }
+    return *this;
+  }
+  context_token(const context_token&) = delete;
+  context_token& operator=(const context_token&) = delete;
+  ~context_token() { reset_storage(); }
+
+  /// True when this token came from a successful attach and has not been consumed.
+  bool valid() const noexcept { return serial_ != 0; }
+
+ private:
+  friend CTXFLOW_API context_token attach(context ctx, const std::source_location& where) noexcept;
+  friend detach_result detach(context_token&& token) noexcept;
+  friend CTXFLOW_API detach_result detach_slow(context_token& token) noexcept;
+  void reset_storage() noexcept {
+    if (prev_) prev_->release();
+    prev_ = nullptr;
+    serial_ = 0;
+  }
+
+  detail::exec_unit* unit_ = nullptr;
+  detail::context_impl* prev_ = nullptr;  // owned: the context to restore
+  std::uint64_t generation_ = 0;
+  std::uint64_t serial_ = 0;
+  std::source_location where_{};  // the attach site, for diagnostics
+};
+
+/// Makes `ctx` the current context of the running execution unit and returns the token that
+/// restores the previous one (R1.5).
+/// Errors: when the attach stack cannot grow (allocation failure) reports
+/// `context.alloc_failed`, leaves the current context unchanged and returns an invalid token.
+CTXFLOW_API context_token attach(context ctx,
+                                 const std::source_location& where =
+                                     std::source_location::current()) noexcept;
+
+/// Slow path of detach(): out-of-order and unknown tokens. Not for direct use.
+CTXFLOW_API detach_result detach_slow(context_token& token) noexcept;
+
+/// Restores the context from before the token's attach (R1.6, R1.7). Never throws.
+/// Errors: out-of-order and unknown tokens are reported through the diagnostics handler (with
+/// the attach site in strict mode); see detach_result for the state each leaves.
+inline detach_result detach(context_token&& token) noexcept {
+  detail::exec_unit* u = detail::current_unit();
+  if (token.unit_ == u && token.serial_ != 0 && !u->stack.empty() &&
+      u->stack.top().serial == token.serial_ && token.generation_ == u->generation) {
+    u->stack.truncate(u->stack.size() - 1);
+    detail::context_impl* old = detail::tls_current;
+    detail::tls_current = std::exchange(token.prev_, nullptr);
+    token.serial_ = 0;
+    if (old) old->release();
+    return detach_result::ok;
+  }
+  return detach_slow(token);
+}
+
+/// How many attachments the running execution unit currently holds (0 when balanced).
+inline std::uint32_t attach_depth() noexcept { return detail::current_unit()->stack.size(); }
+
+}  // namespace ctxflow

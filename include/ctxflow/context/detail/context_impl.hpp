@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+// The immutable node behind ctxflow::context, and the per-thread state that makes one of them
+// current. Only the coro/ and exec/ wrappers and the trace API's fast paths use this header.
+// See docs/design/context.md, "Representation" and "Execution units".
+#pragma once
+
+#include <cstdint>
+#include <source_location>
+
+#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/export.hpp"
+
+namespace ctxflow::detail {
+
+/// One key/value pair of a context. Values are ref_counted objects (see context_var).
+struct context_entry {
+  std::uint64_t key_id;
+  const ref_counted* value;  // owned reference
+};
+
+/// Immutable context node: two dedicated slots plus a sorted array of entries stored right after
+/// the object in the same allocation. A write builds a new node (one allocation).
+class context_impl final : public ref_counted {
+ public:
+  const ref_counted* span() const noexcept { return span_; }
+  const ref_counted* baggage() const noexcept { return baggage_; }
+  std::uint32_t size() const noexcept { return size_; }
+  const context_entry* entries() const noexcept {
+    return reinterpret_cast<const context_entry*>(this + 1);
+  }
+  const ref_counted* find(std::uint64_t key_id) const noexcept {
+    const context_entry* e = entries();
+    for (std::uint32_t i = 0; i < size_; ++i) {
+      if (e[i].key_id == key_id) return e[i].value;
+      if (e[i].key_id > key_id) break;
+    }
+    return nullptr;
+  }
+
+  /// Builds a node from `base` (may be null) with the given changes. `which` selects what
+  /// changes: the span slot, the baggage slot, or the entry for `key_id` (null value erases).
+  /// Returns null when allocation fails. `value` is shared, not adopted.
+  enum class slot : std::uint8_t { span, baggage, entry };
+  CTXFLOW_API static context_impl* make(const context_impl* base, slot which, std::uint64_t key_id,
+                                        const ref_counted* value) noexcept;
+
+ private:
+  context_impl() noexcept = default;
+  ~context_impl() override;
+  void destroy() const noexcept override;
+
+  const ref_counted* span_ = nullptr;     // owned reference or null
+  const ref_counted* baggage_ = nullptr;  // owned reference or null
+  std::uint32_t size_ = 0;
+};
+
+/// One record of an attach stack: the token's serial and where it was attached.
+struct attach_record {
+  std::uint64_t serial;
+  std::source_location where;
+};
+
+/// A growable stack of attach records: 8 inline, then the heap. Trivially destructible so that
+/// a thread's unit can be a constant-initialised thread_local; the heap block is freed as soon
+/// as the stack shrinks back to its inline capacity.
+class attach_stack {
+ public:
+  static constexpr std::uint32_t inline_capacity = 8;
+
+  constexpr attach_stack() noexcept = default;
+  std::uint32_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  attach_record* data() noexcept { return heap_ ? heap_ : inline_; }
+  const attach_record* data() const noexcept { return heap_ ? heap_ : inline_; }
+  attach_record& top() noexcept { return data()[size_ - 1]; }
+
+  bool push(const attach_record& r) noexcept {
+    if (size_ == (heap_ ? capacity_ : inline_capacity) && !grow()) return false;
+    data()[size_++] = r;
+    return true;
+  }
+  /// Shrinks to `n` entries.
+  void truncate(std::uint32_t n) noexcept {
+    size_ = n;
+    if (heap_ && n <= inline_capacity) shrink_to_inline();
+  }
+
+ private:
+  CTXFLOW_API bool grow() noexcept;
+  CTXFLOW_API void shrink_to_inline() noexcept;
+
+  attach_record inline_[inline_capacity]{};
+  attach_record* heap_ = nullptr;
+  std::uint32_t size_ = 0;
+  std::uint32_t capacity_ = 0;
+};
+
+/// An execution unit (R1.4): a thread, a task, or one run of a bound callable. It owns an
+/// attach stack (for token checks) and, while it is not running, its current context.
+///
+/// Thread safety: used by one thread at a time; the hand-over between threads happens through
+/// the executor's own synchronisation (the queue push/pop gives the happens-before).
+struct exec_unit {
+  context_impl* parked = nullptr;         // owned: the unit's context while it is not running
+  exec_unit* resumer_unit = nullptr;      // the unit that was running before enter()
+  context_impl* resumer_ctx = nullptr;    // owned by the resumer; kept here while we run
+  std::uint64_t generation = 0;           // 0: not yet assigned (a thread's unit)
+  std::uint64_t next_serial = 0;
+  attach_stack stack;
+  const char* kind = "thread";            // for diagnostics: "thread", "task", "bound call"
+};
+
+/// The current context of this thread: one trivially destructible pointer (C2). Owns one
+/// reference. Null means the empty context.
+extern CTXFLOW_API thread_local constinit context_impl* tls_current;
+/// The execution unit running on this thread; null means the thread's own unit.
+extern CTXFLOW_API thread_local constinit exec_unit* tls_unit;
+/// This thread's own unit.
+extern CTXFLOW_API thread_local constinit exec_unit tls_thread_unit;
+
+inline exec_unit* current_unit() noexcept {
+  exec_unit* u = tls_unit;
+  return u ? u : &tls_thread_unit;
+}
+
+/// Makes `u` the running unit on this thread: its parked context becomes current and the
+/// thread's previous unit and context are kept in `u` until leave(). A pointer swap, no
+/// reference counting.
+inline void enter(exec_unit& u) noexcept {
+  u.resumer_unit = tls_unit;
+  u.resumer_ctx = tls_current;
+  tls_unit = &u;
+  tls_current = u.parked;
+  u.parked = nullptr;
+}
+
+/// Parks the running unit `u` and puts back what enter() saved.
+inline void leave(exec_unit& u) noexcept {
+  u.parked = tls_current;
+  tls_current = u.resumer_ctx;
+  tls_unit = u.resumer_unit;
+  u.resumer_ctx = nullptr;
+  u.resumer_unit = nullptr;
+}
+
+/// Gives a fresh unit its generation (used to tell tokens of a reused address apart).
+CTXFLOW_API std::uint64_t next_unit_generation() noexcept;
+
+/// Ends a parked unit: reports attachments it leaked (strict mode), then releases its context.
+CTXFLOW_API void finish(exec_unit& u) noexcept;
+
+/// A unit that lives for one scope, entered on construction with `ctx` (adopted) and finished on
+/// destruction. Used by bind_context, executor wrappers and worker threads (C4, C7).
+class unit_scope {
+ public:
+  explicit unit_scope(context_impl* adopted_ctx, const char* kind = "bound call") noexcept {
+    unit_.parked = adopted_ctx;
+    unit_.kind = kind;
+    enter(unit_);
+  }
+  unit_scope(const unit_scope&) = delete;
+  unit_scope& operator=(const unit_scope&) = delete;
+  ~unit_scope() {
+    leave(unit_);
+    if (unit_.parked || !unit_.stack.empty()) finish(unit_);
+  }
+
+ private:
+  exec_unit unit_;
+};
+
+}  // namespace ctxflow::detail

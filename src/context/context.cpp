@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+// Context nodes, keys, attach/detach and the attach-stack bookkeeping behind token checks.
+#include "ctxflow/context/context.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/globals.hpp"
+#include "ctxflow/context/diagnostics.hpp"
+
+namespace ctxflow {
+namespace detail {
+
+context_impl::~context_impl() {
+  if (span_) span_->release();
+  if (baggage_) baggage_->release();
+  context_entry* e = reinterpret_cast<context_entry*>(this + 1);
+  for (std::uint32_t i = 0; i < size_; ++i) e[i].value->release();
+}
+
+void context_impl::destroy() const noexcept {
+  auto* self = const_cast<context_impl*>(this);
+  self->~context_impl();
+  ::operator delete(static_cast<void*>(self));
+}
+
+context_impl* context_impl::make(const context_impl* base, slot which, std::uint64_t key_id,
+                                 const ref_counted* value) noexcept {
+  const std::uint32_t base_size = base ? base->size_ : 0;
+  const context_entry* old = base ? base->entries() : nullptr;
+  // Count the entries of the new node.
+  std::uint32_t n = base_size;
+  bool present = false;
+  if (which == slot::entry) {
+    for (std::uint32_t i = 0; i < base_size; ++i) present |= old[i].key_id == key_id;
+    if (present && !value) --n;
+    if (!present && value) ++n;
+  }
+  void* mem = ::operator new(sizeof(context_impl) + n * sizeof(context_entry), std::nothrow);
+  if (!mem) return nullptr;
+  auto* node = new (mem) context_impl();
+  node->span_ = base ? base->span_ : nullptr;
+  node->baggage_ = base ? base->baggage_ : nullptr;
+  if (which == slot::span) node->span_ = value;
+  if (which == slot::baggage) node->baggage_ = value;
+  if (node->span_) node->span_->add_ref();
+  if (node->baggage_) node->baggage_->add_ref();
+
+  // Merge the sorted entries with the change, keeping key order.
+  auto* out = reinterpret_cast<context_entry*>(node + 1);
+  std::uint32_t k = 0;
+  bool placed = which != slot::entry || !value;
+  for (std::uint32_t i = 0; i < base_size; ++i) {
+    if (which == slot::entry && old[i].key_id == key_id) {
+      if (value) {
+        out[k++] = {key_id, value};
+        placed = true;
+      }
+      continue;
+    }
+    if (!placed && old[i].key_id > key_id) {
+      out[k++] = {key_id, value};
+      placed = true;
+    }
+    out[k++] = old[i];
+  }
+  if (!placed) out[k++] = {key_id, value};
+  for (std::uint32_t i = 0; i < k; ++i) out[i].value->add_ref();
+  node->size_ = k;
+  return node;
+}
+
+bool attach_stack::grow() noexcept {
+  const std::uint32_t cap = heap_ ? capacity_ * 2 : inline_capacity * 4;
+  auto* block = static_cast<attach_record*>(std::malloc(cap * sizeof(attach_record)));
+  if (!block) return false;
+  std::memcpy(static_cast<void*>(block), data(), size_ * sizeof(attach_record));
+  std::free(heap_);
+  heap_ = block;
+  capacity_ = cap;
+  return true;
+}
+
+void attach_stack::shrink_to_inline() noexcept {
+  std::memcpy(static_cast<void*>(inline_), heap_, size_ * sizeof(attach_record));
+  std::free(heap_);
+  heap_ = nullptr;
+  capacity_ = 0;
+}
+
+std::uint64_t next_unit_generation() noexcept {
+  return unit_generation_counter().fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void finish(exec_unit& u) noexcept {
+  if (!u.stack.empty()) {
+    if (strict_mode()) {
+      const attach_record* r = u.stack.data();
+      for (std::uint32_t i = 0; i < u.stack.size(); ++i) {
+        char msg[160];
+        int n = std::snprintf(msg, sizeof msg,
+                              "a scope attached in this %s was still attached when it ended "
+                              "(%u of %u leaked)",
+                              u.kind, i + 1, u.stack.size());
+        report(severity::warning, "context.scope.leaked",
+               std::string_view(msg, n > 0 ? static_cast<std::size_t>(n) : 0), r[i].where);
+      }
+    }
+    u.stack.truncate(0);
+  }
+  if (u.parked) {
+    u.parked->release();
+    u.parked = nullptr;
+  }
+}
+
+}  // namespace detail
+
+context_key::context_key(std::string_view name) noexcept
+    : id_(detail::key_counter().fetch_add(1, std::memory_order_relaxed) + 1), name_(name) {}
+
+namespace {
+context with_change(const context& self, detail::context_impl::slot which, std::uint64_t key_id,
+                    const detail::ref_counted* value) noexcept {
+  detail::context_impl* node = detail::context_impl::make(self.impl(), which, key_id, value);
+  if (!node) {
+    report(severity::error, "context.alloc_failed", "allocation of a context node failed");
+    return self;
+  }
+  return context::adopt(node);
+}
+}  // namespace
+
+context context::with_value(const context_key& key, const detail::ref_counted* value) const noexcept {
+  if (!value && !find(key)) return *this;
+  return with_change(*this, detail::context_impl::slot::entry, key.id(), value);
+}
+
+context context::with_span_slot(const detail::ref_counted* span) const noexcept {
+  if (span == span_slot()) return *this;
+  return with_change(*this, detail::context_impl::slot::span, 0, span);
+}
+
+context context::with_baggage_slot(const detail::ref_counted* baggage) const noexcept {
+  if (baggage == baggage_slot()) return *this;
+  return with_change(*this, detail::context_impl::slot::baggage, 0, baggage);
+}
+
+context_token attach(context ctx, const std::source_location& where) noexcept {
+  detail::exec_unit* u = detail::current_unit();
+  if (u->generation == 0) u->generation = detail::next_unit_generation();
+  const std::uint64_t serial = ++u->next_serial;
+  if (!u->stack.push({serial, where})) {
+    report(severity::error, "context.alloc_failed",
+           "attach: the attach stack could not grow; the current context is unchanged", where);
+    return {};
+  }
+  context_token t;
+  t.unit_ = u;
+  t.generation_ = u->generation;
+  t.serial_ = serial;
+  t.where_ = where;
+  t.prev_ = detail::tls_current;
+  detail::tls_current = ctx.release();
+  return t;
+}
+
+detach_result detach_slow(context_token& token) noexcept {
+  if (!token.valid()) {
+    report(severity::warning, "context.detach.unknown_token",
+           "detach of an empty or already used token; the current context is unchanged");
+    return detach_result::unknown_token;
+  }
+  detail::exec_unit* u = detail::current_unit();
+  if (token.unit_ != u || token.generation_ != u->generation) {
+    token.reset_storage();
+    constexpr std::string_view msg =
+        "detach of a token attached on another thread or task; the current context is unchanged";
+    if (strict_mode())
+      report(severity::warning, "context.detach.unknown_token", msg, token.where_);
+    else
+      report(severity::warning, "context.detach.unknown_token", msg);
+    return detach_result::unknown_token;
+  }
+  detail::attach_record* records = u->stack.data();
+  std::uint32_t i = u->stack.size();
+  while (i > 0 && records[i - 1].serial != token.serial_) --i;
+  if (i == 0) {
+    token.reset_storage();
+    report(severity::warning, "context.detach.unknown_token",
+           "detach of a token that was already detached or unwound; the current context is "
+           "unchanged");
+    return detach_result::unknown_token;
+  }
+  const std::uint32_t index = i - 1;
+  const std::uint32_t unwound = u->stack.size() - index - 1;
+  const std::source_location where = records[index].where;
+  u->stack.truncate(index);
+  detail::context_impl* old = detail::tls_current;
+  detail::tls_current = std::exchange(token.prev_, nullptr);
+  token.serial_ = 0;
+  if (old) old->release();
+  char msg[200];
+  int n = std::snprintf(msg, sizeof msg,
+                        "detach out of order: %u later attachment(s) of this %s were unwound; "
+                        "the context from before this token's attach is current",
+                        unwound, u->kind);
+  report(severity::warning, "context.detach.out_of_order",
+         std::string_view(msg, n > 0 ? static_cast<std::size_t>(n) : 0), where);
+  return detach_result::out_of_order;
+}
+
+}  // namespace ctxflow

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// The diagnostics channel: a replaceable handler behind a per-second rate limit.
+#include "ctxflow/context/diagnostics.hpp"
+
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <utility>
+
+#include "core/globals.hpp"
+
+namespace ctxflow {
+namespace {
+
+const char* severity_name(severity s) noexcept {
+  switch (s) {
+    case severity::debug: return "debug";
+    case severity::info: return "info";
+    case severity::warning: return "warning";
+    case severity::error: return "error";
+  }
+  return "?";
+}
+
+void default_handler(const diagnostic& d) noexcept {
+  if (d.level < severity::warning) return;
+  if (d.has_where) {
+    std::fprintf(stderr, "ctxflow %s [%.*s] %.*s (at %s:%u)\n", severity_name(d.level),
+                 static_cast<int>(d.code.size()), d.code.data(), static_cast<int>(d.message.size()),
+                 d.message.data(), d.where.file_name(), static_cast<unsigned>(d.where.line()));
+  } else {
+    std::fprintf(stderr, "ctxflow %s [%.*s] %.*s\n", severity_name(d.level),
+                 static_cast<int>(d.code.size()), d.code.data(), static_cast<int>(d.message.size()),
+                 d.message.data());
+  }
+}
+
+void deliver(const std::shared_ptr<const diagnostics_handler>& h, const diagnostic& d) noexcept {
+  if (!h || !*h) {
+    default_handler(d);
+    return;
+  }
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+    (*h)(d);
+  } catch (...) {
+    // A handler that throws must not take the host down; fall back to stderr for this report.
+    default_handler(d);
+  }
+#else
+  (*h)(d);
+#endif
+}
+
+void report_impl(severity level, std::string_view code, std::string_view message,
+                 const std::source_location* where) noexcept {
+  auto& st = detail::diagnostics();
+  std::shared_ptr<const diagnostics_handler> handler;
+  std::uint64_t summary = 0;
+  {
+    std::lock_guard lock(st.mu);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    if (now - st.window_start_ns >= 1'000'000'000) {
+      st.window_start_ns = now;
+      st.in_window = 0;
+      summary = std::exchange(st.suppressed_pending, 0);
+    }
+    if (st.in_window >= st.per_second) {
+      ++st.suppressed_pending;
+      st.suppressed.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    ++st.in_window;
+    handler = st.handler;
+  }
+  st.reported.fetch_add(1, std::memory_order_relaxed);
+  if (summary != 0) {
+    char buf[96];
+    int n = std::snprintf(buf, sizeof buf, "%llu diagnostics were suppressed by the rate limit",
+                          static_cast<unsigned long long>(summary));
+    deliver(handler, diagnostic{severity::warning, "diagnostics.suppressed",
+                                std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0), {},
+                                false});
+  }
+  diagnostic d{level, code, message, {}, false};
+  if (where) {
+    d.where = *where;
+    d.has_where = true;
+  }
+  deliver(handler, d);
+}
+
+}  // namespace
+
+diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcept {
+  auto& st = detail::diagnostics();
+  std::shared_ptr<const diagnostics_handler> next;
+  if (handler) {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      next = std::make_shared<const diagnostics_handler>(std::move(handler));
+    } catch (...) {
+      return {};
+    }
+#else
+    next = std::make_shared<const diagnostics_handler>(std::move(handler));
+#endif
+  }
+  std::shared_ptr<const diagnostics_handler> prev;
+  {
+    std::lock_guard lock(st.mu);
+    prev = std::exchange(st.handler, std::move(next));
+    st.in_window = 0;
+  }
+  return prev ? *prev : diagnostics_handler{};
+}
+
+void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept {
+  auto& st = detail::diagnostics();
+  std::lock_guard lock(st.mu);
+  st.per_second = per_second == 0 ? 1 : per_second;
+}
+
+void set_strict_mode(bool on) noexcept {
+  detail::strict_flag().store(on, std::memory_order_relaxed);
+}
+
+bool strict_mode() noexcept { return detail::strict_flag().load(std::memory_order_relaxed); }
+
+diagnostics_counters diagnostics_stats() noexcept {
+  auto& st = detail::diagnostics();
+  return {st.reported.load(std::memory_order_relaxed),
+          st.suppressed.load(std::memory_order_relaxed)};
+}
+
+void report(severity level, std::string_view code, std::string_view message) noexcept {
+  report_impl(level, code, message, nullptr);
+}
+
+void report(severity level, std::string_view code, std::string_view message,
+            const std::source_location& where) noexcept {
+  report_impl(level, code, message, &where);
+}
+
+void reportf(severity level, std::string_view code, const char* format, ...) noexcept {
+  char buf[512];
+  va_list args;
+  va_start(args, format);
+  int n = std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  if (n < 0) n = 0;
+  if (static_cast<std::size_t>(n) >= sizeof buf) n = sizeof buf - 1;
+  report_impl(level, code, std::string_view(buf, static_cast<std::size_t>(n)), nullptr);
+}
+
+}  // namespace ctxflow

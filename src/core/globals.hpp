@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private: the process-wide state of ctxflow::core. All of it is defined in globals.cpp, the one
+// translation unit that owns process-wide state (style.md §6).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "ctxflow/context/diagnostics.hpp"
+
+namespace ctxflow::detail {
+
+struct diagnostics_state {
+  std::mutex mu;
+  std::shared_ptr<const diagnostics_handler> handler;  // null: the default stderr handler
+  std::uint32_t per_second = 100;
+  std::int64_t window_start_ns = 0;
+  std::uint32_t in_window = 0;
+  std::uint64_t suppressed_pending = 0;
+  std::atomic<std::uint64_t> reported{0};
+  std::atomic<std::uint64_t> suppressed{0};
+};
+
+diagnostics_state& diagnostics() noexcept;
+std::atomic<bool>& strict_flag() noexcept;
+std::atomic<std::uint64_t>& key_counter() noexcept;
+std::atomic<std::uint64_t>& unit_generation_counter() noexcept;
+
+}  // namespace ctxflow::detail
