@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/exec/scheduler.hpp"
 
 namespace ctxflow::detail {
 
@@ -38,3 +39,35 @@ std::atomic<std::uint64_t>& unit_generation_counter() noexcept {
 }
 
 }  // namespace ctxflow::detail
+
+namespace ctxflow::exec::detail {
+thread_local constinit scheduler* tls_scheduler = nullptr;
+}  // namespace ctxflow::exec::detail
+
+// ---- trace: the global tracer provider (owned by src/trace/) ----
+#include "trace/global_provider.hpp"
+
+namespace ctxflow::trace::detail {
+
+// Immortal: tracers may start spans from static destructors after main returns.
+global_provider_slot& global_provider() noexcept {
+  static global_provider_slot* slot = new global_provider_slot;
+  return *slot;
+}
+
+}  // namespace ctxflow::trace::detail
+// ---- end trace ----
+
+// ---- propagation: the global propagator and the B3 debug key (owned by src/propagation/) ----
+#include "propagation/globals_access.hpp"
+
+namespace ctxflow::propagation::detail {
+
+// Immortal: propagators may be used from static destructors after main returns.
+propagation_globals& globals() noexcept {
+  static propagation_globals* g = new propagation_globals;
+  return *g;
+}
+
+}  // namespace ctxflow::propagation::detail
+// ---- end propagation ----

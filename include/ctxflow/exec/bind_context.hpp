@@ -26,16 +26,19 @@ class bound_fn {
       : ctx_(std::move(ctx)), fn_(std::move(fn)) {}
 
   template <class... Args>
+    requires std::is_invocable_v<Fn&, Args...>
   decltype(auto) operator()(Args&&... args) & {
     detail::unit_scope unit(context(ctx_).release());
     return std::invoke(fn_, std::forward<Args>(args)...);
   }
   template <class... Args>
+    requires std::is_invocable_v<const Fn&, Args...>
   decltype(auto) operator()(Args&&... args) const& {
     detail::unit_scope unit(context(ctx_).release());
     return std::invoke(fn_, std::forward<Args>(args)...);
   }
   template <class... Args>
+    requires std::is_invocable_v<Fn&&, Args...>
   decltype(auto) operator()(Args&&... args) && {
     detail::unit_scope unit(std::move(ctx_).release());
     return std::invoke(std::move(fn_), std::forward<Args>(args)...);

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// http_exporter: sends span batches to an OTLP/HTTP receiver (an OpenTelemetry Collector or a
+// vendor endpoint) as `http/protobuf` or `http/json`, optionally gzip-compressed, over one
+// kept-alive connection, retrying transient failures with exponential backoff within the export
+// timeout (spec-requirements.md §8). `register_exporter()` makes it available to `sdk::init` as
+// `OTEL_TRACES_EXPORTER=otlp`. Part of `ctxflow::otlp_http` (libcurl, zlib). See
+// docs/usage/otlp.md and docs/design/otlp.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/http_exporter_options.hpp"
+#include "ctxflow/sdk/span_exporter.hpp"
+
+namespace ctxflow::otlp {
+
+/// Counters of an http_exporter. Spans count once per export call, never per retry (R7.26).
+struct http_exporter_stats {
+  /// Spans the receiver accepted (sent with a 2xx answer, minus partial-success rejections).
+  std::uint64_t exported_spans = 0;
+  /// Spans of failed exports (after retries), of oversize batches, and after shutdown.
+  std::uint64_t failed_spans = 0;
+  /// Spans the receiver rejected in a partial success (R8.10); also counted as failed.
+  std::uint64_t rejected_spans = 0;
+  /// HTTP requests attempted (first attempts plus retries).
+  std::uint64_t requests = 0;
+  /// Attempts beyond the first.
+  std::uint64_t retries = 0;
+};
+
+/// Exports to an OTLP/HTTP endpoint: `POST {endpoint}` with an `ExportTraceServiceRequest`.
+///
+/// Behaviour (§8.3-§8.4): retries only connection failures and the status codes 429, 502, 503
+/// and 504, honouring `Retry-After` on 429 and 503 (seconds or HTTP-date) and otherwise waiting
+/// a fully jittered exponential backoff; every attempt and wait stays within
+/// `options.timeout`. Any other status fails at once (redirects are not followed). A partial
+/// success is a success whose rejected spans are counted and reported.
+///
+/// Example:
+/// ```
+/// ctxflow::otlp::http_exporter_options opts = ctxflow::otlp::http_exporter_options::from_environment();
+/// opts.compression = ctxflow::otlp::http_compression::gzip;
+/// auto exporter = std::make_unique<ctxflow::otlp::http_exporter>(std::move(opts));
+/// ```
+///
+/// Thread safety: export_spans calls are serialised internally (the SDK never overlaps them);
+/// force_flush, shutdown and stats may be called from any thread at any time.
+/// Errors: never throws. Failures return `export_result::failure` and are reported:
+/// `otlp.export.failed` (the batch is lost, with the reason), `otlp.export.rejected` (a 4xx/5xx
+/// that is not retried, with the receiver's message), `otlp.export.partial_success`,
+/// `otlp.export.too_large`; each retry is reported at debug level as `otlp.export.retry`.
+/// Lifetime: shutdown (or the destructor) stops any backoff wait at once; an HTTP request in
+/// flight is aborted if it has not finished within the shutdown timeout.
+class http_exporter final : public sdk::span_exporter {
+ public:
+  /// Creates the exporter. Errors: a libcurl initialisation failure is reported
+  /// (`otlp.export.init_failed`) and every export then fails.
+  CTXFLOW_API explicit http_exporter(http_exporter_options options = {});
+  CTXFLOW_API ~http_exporter() override;
+  http_exporter(const http_exporter&) = delete;
+  http_exporter& operator=(const http_exporter&) = delete;
+
+  /// Encodes and sends `batch`, retrying as described above. An empty batch sends nothing.
+  CTXFLOW_API sdk::export_result export_spans(
+      std::span<const sdk::span_data* const> batch) noexcept override;
+  /// Nothing is buffered: returns true at once.
+  CTXFLOW_API bool force_flush(std::chrono::milliseconds timeout) noexcept override;
+  /// Makes later exports fail fast, interrupts backoff waits, waits up to `timeout` for a
+  /// request in flight (then aborts it) and releases the connection. True when nothing was
+  /// still running when it returned.
+  CTXFLOW_API bool shutdown(std::chrono::milliseconds timeout) noexcept override;
+
+  CTXFLOW_API http_exporter_stats stats() const noexcept;
+  CTXFLOW_API const http_exporter_options& options() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Registers the factory `"otlp"` with the SDK's exporter registry: it creates an
+/// http_exporter from http_exporter_options::from_environment(), so that
+/// `OTEL_TRACES_EXPORTER=otlp` works in `sdk::init`. Calling it more than once is harmless.
+///
+/// Thread safety: may be called from any thread, before `sdk::init`.
+CTXFLOW_API void register_exporter() noexcept;
+
+}  // namespace ctxflow::otlp

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: Apache-2.0
+// Text-map carriers (R5.3): the getter/setter concepts a carrier type satisfies, ready-made
+// adapters for std::map, std::unordered_map, std::multimap, a vector of header pairs and a
+// case-insensitive HTTP header view, and the small type-erased interfaces (carrier_getter,
+// carrier_setter) through which the virtual propagators reach a templated carrier.
+// See docs/design/propagation.md, "Carriers".
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/export.hpp"
+
+namespace ctxflow::propagation {
+
+/// A non-owning reference to a callable taking a `std::string_view`. When the callable returns
+/// `bool`, `false` stops the enumeration; a `void` callable sees every item.
+///
+/// Lifetime: must not outlive the callable it refers to.
+class string_visitor {
+ public:
+  template <class F>
+    requires(!std::same_as<std::remove_cvref_t<F>, string_visitor> &&
+             std::invocable<F&, std::string_view>)
+  string_visitor(F& f) noexcept  // NOLINT: implicit by design, like function_ref
+      : obj_(static_cast<void*>(&f)), fn_([](void* o, std::string_view s) noexcept -> bool {
+          if constexpr (std::same_as<std::invoke_result_t<F&, std::string_view>, void>) {
+            (*static_cast<F*>(o))(s);
+            return true;
+          } else {
+            return static_cast<bool>((*static_cast<F*>(o))(s));
+          }
+        }) {}
+  /// Passes one item; false means stop.
+  bool operator()(std::string_view s) const noexcept { return fn_(obj_, s); }
+
+ private:
+  void* obj_;
+  bool (*fn_)(void*, std::string_view) noexcept;
+};
+
+/// Type-erased read access to one carrier, as a propagator sees it (R5.3).
+///
+/// Thread safety: used by one call at a time.
+class carrier_getter {
+ public:
+  virtual ~carrier_getter() = default;
+  /// The first value of `key`, or nothing.
+  virtual std::optional<std::string_view> get(std::string_view key) const noexcept = 0;
+  /// Every value of `key` in carrier order. The default passes the single value of get().
+  virtual void get_all(std::string_view key, string_visitor each) const noexcept {
+    if (auto v = get(key)) each(*v);
+  }
+  /// Every key of the carrier.
+  virtual void keys(string_visitor each) const noexcept = 0;
+};
+
+/// Type-erased write access to one carrier.
+class carrier_setter {
+ public:
+  virtual ~carrier_setter() = default;
+  /// Replaces the field `key` with `value` (R5.3).
+  virtual void set(std::string_view key, std::string_view value) noexcept = 0;
+};
+
+/// A getter for carrier type `Carrier`: stateless, `get` returns the first value (R5.3).
+/// `keys(carrier, visitor)` passes every key. `get_all` is optional (see multi_value_getter).
+template <class Getter, class Carrier>
+concept text_map_getter =
+    requires(const Getter& g, const Carrier& c, std::string_view key, string_visitor v) {
+      { g.get(c, key) } -> std::convertible_to<std::optional<std::string_view>>;
+      g.keys(c, v);
+    };
+
+/// A getter that can also list every value of a key in carrier order (R2.10, R3.2, R4.1).
+template <class Getter, class Carrier>
+concept multi_value_getter =
+    text_map_getter<Getter, Carrier> &&
+    requires(const Getter& g, const Carrier& c, std::string_view key, string_visitor v) {
+      g.get_all(c, key, v);
+    };
+
+/// A setter for carrier type `Carrier`: `set` replaces the field (R5.3).
+template <class Setter, class Carrier>
+concept text_map_setter = requires(const Setter& s, Carrier& c, std::string_view k,
+                                   std::string_view v) { s.set(c, k, v); };
+
+namespace detail {
+
+constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+/// Reports a carrier that threw (user extension point, style.md §5).
+CTXFLOW_API void report_carrier_failure(const char* what) noexcept;
+
+template <class C>
+concept pair_sequence = requires(const C& c) {
+  typename C::value_type::first_type;
+  typename C::value_type::second_type;
+  c.begin();
+  c.end();
+};
+template <class C>
+concept keyed_map = pair_sequence<C> && requires(const C& c, const typename C::key_type& k) {
+  typename C::key_type;
+  typename C::mapped_type;
+  c.find(k);
+  c.equal_range(k);
+};
+
+template <class C>
+auto map_range(const C& c, std::string_view key) {
+  if constexpr (requires { c.equal_range(key); }) {
+    return c.equal_range(key);
+  } else {
+    return c.equal_range(typename C::key_type(key));
+  }
+}
+
+}  // namespace detail
+
+/// Text map for `std::map`, `std::unordered_map` and `std::multimap` keyed by string: exact,
+/// case-sensitive lookups (store HTTP headers lowercased, or use case_insensitive_text_map).
+/// For a multimap, `get` is the first value and `get_all` lists every value in order; `set`
+/// replaces every value of the key with one.
+struct map_text_map {
+  template <detail::keyed_map C>
+  std::optional<std::string_view> get(const C& c, std::string_view key) const {
+    auto [b, e] = detail::map_range(c, key);
+    if (b == e) return std::nullopt;
+    return std::string_view(b->second);
+  }
+  template <detail::keyed_map C>
+  void get_all(const C& c, std::string_view key, string_visitor each) const {
+    auto [b, e] = detail::map_range(c, key);
+    for (; b != e; ++b)
+      if (!each(std::string_view(b->second))) return;
+  }
+  template <detail::keyed_map C>
+  void keys(const C& c, string_visitor each) const {
+    for (const auto& kv : c)
+      if (!each(std::string_view(kv.first))) return;
+  }
+  template <detail::keyed_map C>
+  void set(C& c, std::string_view key, std::string_view value) const {
+    typename C::key_type k(key);
+    auto [b, e] = c.equal_range(k);
+    if (b != e && std::next(b) == e) {
+      b->second.assign(value.data(), value.size());
+      return;
+    }
+    c.erase(b, e);
+    c.emplace(std::move(k), typename C::mapped_type(value));
+  }
+};
+
+/// Text map for any sequence of (name, value) pairs, e.g.
+/// `std::vector<std::pair<std::string, std::string>>`, with case-insensitive names as HTTP
+/// requires (R5.3). `set` replaces the first field with that name (keeping its spelling) and
+/// removes the others, or appends.
+struct case_insensitive_text_map {
+  template <detail::pair_sequence C>
+  std::optional<std::string_view> get(const C& c, std::string_view key) const {
+    for (const auto& kv : c)
+      if (detail::iequals(std::string_view(kv.first), key)) return std::string_view(kv.second);
+    return std::nullopt;
+  }
+  template <detail::pair_sequence C>
+  void get_all(const C& c, std::string_view key, string_visitor each) const {
+    for (const auto& kv : c)
+      if (detail::iequals(std::string_view(kv.first), key) && !each(std::string_view(kv.second)))
+        return;
+  }
+  template <detail::pair_sequence C>
+  void keys(const C& c, string_visitor each) const {
+    for (const auto& kv : c)
+      if (!each(std::string_view(kv.first))) return;
+  }
+  template <class C>
+    requires detail::pair_sequence<C> && (!detail::keyed_map<C>) &&
+             requires(C& c, std::string_view k) { c.emplace_back(k, k); }
+  void set(C& c, std::string_view key, std::string_view value) const {
+    bool found = false;
+    for (auto it = c.begin(); it != c.end();) {
+      if (detail::iequals(std::string_view(it->first), key)) {
+        if (!found) {
+          it->second = typename C::value_type::second_type(value);
+          found = true;
+        } else {
+          it = c.erase(it);
+          continue;
+        }
+      }
+      ++it;
+    }
+    if (!found) c.emplace_back(key, value);
+  }
+};
+
+/// The text map used for `Carrier` when none is named: map_text_map for keyed maps,
+/// case_insensitive_text_map for sequences of pairs.
+template <class Carrier>
+struct default_text_map {
+  using type = std::conditional_t<detail::keyed_map<Carrier>, map_text_map, case_insensitive_text_map>;
+};
+template <class Carrier>
+using default_text_map_t = typename default_text_map<std::remove_cvref_t<Carrier>>::type;
+
+/// Wraps a carrier and its getter as a carrier_getter. A getter that throws is reported
+/// (`propagation.carrier.failed`) and treated as "no value".
+template <class Carrier, class Getter = default_text_map_t<Carrier>>
+  requires text_map_getter<Getter, Carrier>
+class getter_ref final : public carrier_getter {
+ public:
+  explicit getter_ref(const Carrier& c, Getter g = {}) noexcept : carrier_(c), getter_(g) {}
+
+  std::optional<std::string_view> get(std::string_view key) const noexcept override {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      return getter_.get(carrier_, key);
+    } catch (...) {
+      detail::report_carrier_failure("get");
+      return std::nullopt;
+    }
+#else
+    return getter_.get(carrier_, key);
+#endif
+  }
+  void get_all(std::string_view key, string_visitor each) const noexcept override {
+    if constexpr (multi_value_getter<Getter, Carrier>) {
+#if CTXFLOW_HAS_EXCEPTIONS
+      try {
+        getter_.get_all(carrier_, key, each);
+      } catch (...) {
+        detail::report_carrier_failure("get_all");
+      }
+#else
+      getter_.get_all(carrier_, key, each);
+#endif
+    } else {
+      carrier_getter::get_all(key, each);
+    }
+  }
+  void keys(string_visitor each) const noexcept override {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      getter_.keys(carrier_, each);
+    } catch (...) {
+      detail::report_carrier_failure("keys");
+    }
+#else
+    getter_.keys(carrier_, each);
+#endif
+  }
+
+ private:
+  const Carrier& carrier_;
+  [[no_unique_address]] Getter getter_;
+};
+
+/// Wraps a carrier and its setter as a carrier_setter. A setter that throws is reported
+/// (`propagation.carrier.failed`); the field may then be missing.
+template <class Carrier, class Setter = default_text_map_t<Carrier>>
+  requires text_map_setter<Setter, Carrier>
+class setter_ref final : public carrier_setter {
+ public:
+  explicit setter_ref(Carrier& c, Setter s = {}) noexcept : carrier_(c), setter_(s) {}
+
+  void set(std::string_view key, std::string_view value) noexcept override {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      setter_.set(carrier_, key, value);
+    } catch (...) {
+      detail::report_carrier_failure("set");
+    }
+#else
+    setter_.set(carrier_, key, value);
+#endif
+  }
+
+ private:
+  Carrier& carrier_;
+  [[no_unique_address]] Setter setter_;
+};
+
+}  // namespace ctxflow::propagation

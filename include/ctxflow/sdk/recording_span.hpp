@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// recording_span: the SDK's span object. It records into a span_data under a small per-span
+// lock, applies the span limits (R7.13, R7.14) and the status rules (R7.4), and hands itself to
+// the span processors when it ends (R7.17). Processors read it through data().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <thread>
+
+#include "ctxflow/export.hpp"
+#include "ctxflow/sdk/span_data.hpp"
+#include "ctxflow/sdk/span_limits.hpp"
+#include "ctxflow/trace/span.hpp"
+
+namespace ctxflow::sdk {
+
+namespace detail {
+class tracer_core;
+
+/// A test-and-test-and-set lock for the short critical sections of one span.
+class span_lock {
+ public:
+  void lock() noexcept {
+    // acquire: the holder's writes to the span happen-before ours.
+    while (flag_.exchange(true, std::memory_order_acquire)) {
+      while (flag_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+  }
+  void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> flag_{false};  // false: free; true: held
+};
+}  // namespace detail
+
+/// A span recorded by the SDK.
+///
+/// Thread safety: every span operation may be called concurrently (R7.8a). data() may be read
+/// without synchronisation by the thread that started the span until it is published, and by
+/// anyone after ended() is true (the data is then immutable; later calls are ignored, R7.3).
+/// Lifetime: reference counted; processors that keep a span past on_end call add_ref() and
+/// release() (or hold a ctxflow::detail::ref_ptr).
+class CTXFLOW_API recording_span final : public trace::span_object {
+ public:
+  /// The recorded data. Complete and immutable once ended() is true.
+  const span_data& data() const noexcept { return data_; }
+  /// True once end() was called.
+  bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
+  /// The limits this span applies.
+  const span_limits& limits() const noexcept;
+
+  bool is_recording() const noexcept override { return !ended(); }
+  void set_attribute(std::string_view key, const trace::attribute_value_view& value) noexcept override;
+  void set_attributes(std::span<const trace::attribute_kv> attributes) noexcept override;
+  void add_event(std::string_view name, std::span<const trace::attribute_kv> attributes,
+                 trace::timestamp time) noexcept override;
+  void add_link(const trace::span_context& linked,
+                std::span<const trace::attribute_kv> attributes) noexcept override;
+  void set_status(trace::status_code code, std::string_view description) noexcept override;
+  void update_name(std::string_view name) noexcept override;
+  void end(trace::timestamp end_time) noexcept override;
+
+ private:
+  friend class detail::tracer_core;
+  recording_span(const trace::span_context& sc, const detail::tracer_core* tracer) noexcept;
+  ~recording_span() override;
+
+  // Unlocked helpers; the caller holds lock_ (or owns the span before publication).
+  void put_attribute(std::string_view key, const trace::attribute_value_view& value) noexcept;
+  void put_link(const trace::span_context& linked,
+                std::span<const trace::attribute_kv> attributes) noexcept;
+  void note_drop() noexcept;
+
+  const detail::tracer_core* tracer_;
+  detail::span_lock lock_;
+  std::atomic<bool> ended_{false};  // false: recording; true: ended (data_ immutable)
+  bool drop_reported_ = false;      // guarded by lock_: one limit report per span (R7.14)
+  span_data data_;
+};
+
+/// Nanoseconds since the Unix epoch of `t`, or of now when `t` is zero.
+CTXFLOW_API std::uint64_t to_unix_nanos(trace::timestamp t) noexcept;
+
+}  // namespace ctxflow::sdk

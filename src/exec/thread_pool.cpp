@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+// thread_pool and inline_executor.
+#include "ctxflow/exec/thread_pool.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <utility>
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/exec/inline_executor.hpp"
+#include "exec/run_job.hpp"
+
+namespace ctxflow::exec {
+namespace detail {
+
+void run_guarded(unique_function& job) noexcept {
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+    job();
+  } catch (const std::exception& e) {
+    reportf(severity::error, "exec.job.exception", "a job threw and was dropped: %s", e.what());
+  } catch (...) {
+    report(severity::error, "exec.job.exception", "a job threw a non-standard exception");
+  }
+#else
+  job();
+#endif
+}
+
+bool run_item(std::coroutine_handle<> handle, unique_function& job) noexcept {
+  namespace cd = ctxflow::detail;
+  // What the runner had before the item. An extra reference keeps the runner's context alive
+  // even if the item drops a token it attached over it (only taken when there is one: pool
+  // workers run with the empty context and pay nothing).
+  cd::context_impl* const before = cd::tls_current;
+  if (before) before->add_ref();
+  cd::exec_unit* const before_unit = cd::tls_unit;
+  const std::uint32_t before_depth = cd::tls_thread_unit.stack.size();
+
+  if (handle)
+    handle.resume();
+  else
+    run_guarded(job);
+
+  const bool leaked = cd::tls_unit != before_unit ||
+                      cd::tls_thread_unit.stack.size() != before_depth ||
+                      cd::tls_current != before;
+  if (!leaked) {
+    if (before) before->release();
+    return false;
+  }
+  // C7: put the runner's context back, whatever the item left behind.
+  cd::tls_unit = before_unit;
+  if (cd::tls_thread_unit.stack.size() > before_depth) cd::tls_thread_unit.stack.truncate(before_depth);
+  cd::context_impl* stale = std::exchange(cd::tls_current, before);
+  if (stale) stale->release();
+  report(severity::warning, "exec.worker.context_leak",
+         "work run by an executor left a context attached; the runner's context was restored");
+  return true;
+}
+
+}  // namespace detail
+
+void inline_executor::run(unique_function& job) noexcept { detail::run_guarded(job); }
+
+thread_pool::thread_pool(std::size_t threads) {
+  threads = std::max<std::size_t>(threads, 1);
+  workers_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { worker_main(); });
+}
+
+thread_pool::~thread_pool() { join(); }
+
+void thread_pool::push(item it) noexcept {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && workers_.empty()) {
+      report(severity::error, "exec.pool.stopped", "work posted to a joined thread_pool was dropped");
+      return;
+    }
+    queue_.push_back(std::move(it));
+  }
+  cv_.notify_one();
+}
+
+void thread_pool::post_job(unique_function job) noexcept { push({{}, std::move(job)}); }
+
+void thread_pool::post_handle(std::coroutine_handle<> h) noexcept { push({h, {}}); }
+
+void thread_pool::worker_main() noexcept {
+  detail::scheduler_scope sched(this);
+  for (;;) {
+    item it;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      it = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (detail::run_item(it.handle, it.job)) leaks_repaired_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void thread_pool::join() noexcept {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_)
+    if (w.joinable()) w.join();
+  std::lock_guard lock(mu_);
+  workers_.clear();
+}
+
+bool thread_pool::running_in_this_thread() const noexcept {
+  return detail::tls_scheduler == static_cast<const scheduler*>(this);
+}
+
+thread_pool& default_pool() noexcept {
+  static thread_pool pool(std::max(2u, std::thread::hardware_concurrency()));
+  return pool;
+}
+
+}  // namespace ctxflow::exec

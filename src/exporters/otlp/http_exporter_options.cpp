@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// OTLP/HTTP exporter configuration: environment variables (§10 parsing rules), endpoint
+// resolution (R8.14), header lists (R8.15) and Retry-After values (R8.12).
+#include "ctxflow/exporters/otlp/http_exporter_options.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+#include "ctxflow/config.hpp"
+#include "ctxflow/context/diagnostics.hpp"
+
+namespace ctxflow::otlp {
+namespace {
+
+constexpr const char* invalid_code = "otlp.config.invalid";
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+/// An env variable (signal-specific first, R10.1), with its name; empty counts as unset.
+struct env_value {
+  std::string name;
+  std::string value;
+};
+
+std::optional<env_value> env(const char* suffix) {
+  for (const char* prefix : {"OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_"}) {
+    std::string name = std::string(prefix) + suffix;
+    const char* v = std::getenv(name.c_str());
+    if (v != nullptr && *v != '\0') return env_value{std::move(name), v};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> env_raw(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string_view(v);
+}
+
+void report_invalid(std::string_view name, std::string_view value, const char* why) {
+  reportf(severity::warning, invalid_code, "%.*s='%.*s' ignored: %s", static_cast<int>(name.size()),
+          name.data(), static_cast<int>(std::min<std::size_t>(value.size(), 200)), value.data(),
+          why);
+}
+
+bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+    case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      const int hi = hex_value(s[i + 1]);
+      const int lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>((hi << 4) | lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string resolve_traces_endpoint(std::optional<std::string_view> traces_endpoint,
+                                    std::optional<std::string_view> base_endpoint) {
+  // Splits a URL into [scheme://authority][path][?query#fragment].
+  auto split = [](std::string_view url, std::size_t& path_begin, std::size_t& path_end) {
+    const std::size_t scheme = url.find("://");
+    const std::size_t authority = scheme == std::string_view::npos ? 0 : scheme + 3;
+    path_begin = url.find_first_of("/?#", authority);
+    if (path_begin == std::string_view::npos) path_begin = url.size();
+    path_end = url.find_first_of("?#", path_begin);
+    if (path_end == std::string_view::npos) path_end = url.size();
+  };
+  std::size_t pb = 0, pe = 0;
+  if (traces_endpoint && !traces_endpoint->empty()) {
+    const std::string_view url = *traces_endpoint;
+    split(url, pb, pe);
+    std::string out(url);
+    if (pb == pe) out.insert(pb, "/");
+    return out;
+  }
+  if (base_endpoint && !base_endpoint->empty()) {
+    const std::string_view url = *base_endpoint;
+    split(url, pb, pe);
+    std::string path(url.substr(pb, pe - pb));
+    if (path.empty() || path.back() != '/') path += '/';
+    path += "v1/traces";
+    return std::string(url.substr(0, pb)) + path + std::string(url.substr(pe));
+  }
+  return "http://localhost:4318/v1/traces";
+}
+
+std::vector<http_header> parse_headers(std::string_view text, std::string_view source) {
+  std::vector<http_header> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (trim(item).empty()) continue;
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      report_invalid(source, item, "header pair without '='");
+      continue;
+    }
+    const std::string_view key = trim(item.substr(0, eq));
+    bool key_ok = !key.empty();
+    for (char c : key) key_ok = key_ok && is_tchar(c);
+    if (!key_ok) {
+      report_invalid(source, item, "header name is not an HTTP token");
+      continue;
+    }
+    std::string value = percent_decode(trim(item.substr(eq + 1)));
+    bool value_ok = true;
+    for (unsigned char c : value) value_ok = value_ok && (c >= 0x20 || c == '\t') && c != 0x7F;
+    if (!value_ok) {
+      report_invalid(source, item, "header value contains a control character");
+      continue;
+    }
+    out.emplace_back(std::string(key), std::move(value));
+  }
+  return out;
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+  value = trim(value);
+  if (value.empty()) return std::nullopt;
+  if (value.front() >= '0' && value.front() <= '9') {
+    std::uint64_t seconds = 0;
+    const auto r = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (r.ec == std::errc::result_out_of_range) return std::chrono::milliseconds::max();
+    if (r.ec != std::errc() || r.ptr != value.data() + value.size()) return std::nullopt;
+    if (seconds > 1'000'000'000ull) return std::chrono::milliseconds::max();
+    return std::chrono::milliseconds(seconds * 1000);
+  }
+  // An HTTP-date (IMF-fixdate, RFC 850 or asctime form); libcurl parses all three.
+  const std::string text(value);
+  const time_t when = curl_getdate(text.c_str(), nullptr);
+  if (when == static_cast<time_t>(-1)) return std::nullopt;
+  const auto target = std::chrono::system_clock::from_time_t(when);
+  if (target <= now) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(target - now);
+}
+
+std::string user_agent(std::string_view prefix) {
+  std::string ua;
+  if (!prefix.empty()) {
+    ua.append(prefix);
+    ua += ' ';
+  }
+  ua += "ctxflow-OTLP-Exporter-Cpp/" CTXFLOW_VERSION_STRING;
+  return ua;
+}
+
+http_exporter_options http_exporter_options::from_environment() {
+  http_exporter_options o;
+  if (env_raw("OTEL_CONFIG_FILE")) {
+    report(severity::warning, invalid_code,
+           "OTEL_CONFIG_FILE is not supported; using the OTEL_EXPORTER_OTLP_* variables");
+  }
+  o.endpoint = resolve_traces_endpoint(env_raw("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+                                       env_raw("OTEL_EXPORTER_OTLP_ENDPOINT"));
+  if (auto h = env("HEADERS")) o.headers = parse_headers(h->value, h->name);
+  if (auto t = env("TIMEOUT")) {
+    std::int64_t ms = 0;
+    const std::string_view v = trim(t->value);
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), ms);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size()) {
+      report_invalid(t->name, t->value, "not an integer number of milliseconds");
+    } else if (ms < 0) {
+      report_invalid(t->name, t->value, "negative timeout");
+    } else if (ms > 0x7FFFFFFF) {
+      report_invalid(t->name, t->value, "out of range");
+    } else {
+      o.timeout = std::chrono::milliseconds(ms);
+    }
+  }
+  if (auto p = env("PROTOCOL")) {
+    const std::string_view v = trim(p->value);
+    if (iequals(v, "http/protobuf")) {
+      o.protocol = http_protocol::http_protobuf;
+    } else if (iequals(v, "http/json")) {
+      o.protocol = http_protocol::http_json;
+    } else if (iequals(v, "grpc")) {
+      report(severity::warning, invalid_code,
+             "OTLP protocol 'grpc' is not supported; using http/protobuf");
+      o.protocol = http_protocol::http_protobuf;
+    } else {
+      report_invalid(p->name, p->value, "unknown protocol");
+    }
+  }
+  if (auto c = env("COMPRESSION")) {
+    const std::string_view v = trim(c->value);
+    if (iequals(v, "gzip")) {
+      o.compression = http_compression::gzip;
+    } else if (iequals(v, "none")) {
+      o.compression = http_compression::none;
+    } else {
+      report_invalid(c->name, c->value, "unknown compression");
+    }
+  }
+  if (auto v = env("CERTIFICATE")) o.ca_certificate_path = v->value;
+  if (auto v = env("CLIENT_CERTIFICATE")) o.client_certificate_path = v->value;
+  if (auto v = env("CLIENT_KEY")) o.client_key_path = v->value;
+  return o;
+}
+
+}  // namespace ctxflow::otlp

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// The global propagator (R5.6) and OTEL_PROPAGATORS parsing (R5.7).
+#include "ctxflow/propagation/global.hpp"
+
+#include <cstdlib>
+#include <new>
+#include <utility>
+#include <vector>
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/propagation/b3.hpp"
+#include "ctxflow/propagation/composite.hpp"
+#include "ctxflow/propagation/text_map.hpp"
+#include "ctxflow/propagation/w3c_baggage.hpp"
+#include "ctxflow/propagation/w3c_trace_context.hpp"
+#include "propagation/globals_access.hpp"
+#include "propagation/hex.hpp"
+
+namespace ctxflow::propagation {
+namespace {
+
+enum class known : std::uint8_t { tracecontext, baggage, b3, b3multi };
+
+std::shared_ptr<const text_map_propagator> make(known k) {
+  switch (k) {
+    case known::tracecontext: return std::make_shared<const w3c_trace_context_propagator>();
+    case known::baggage: return std::make_shared<const w3c_baggage_propagator>();
+    case known::b3: return std::make_shared<const b3_propagator>(b3_encoding::single_header);
+    case known::b3multi: return std::make_shared<const b3_propagator>(b3_encoding::multi_header);
+  }
+  return {};
+}
+
+std::shared_ptr<const text_map_propagator> from_env_value(std::string_view csv) {
+  std::vector<known> chosen;
+  bool none = false, any_entry = false;
+  auto add = [&](known k) {
+    for (known c : chosen)
+      if (c == k) return;  // R5.7: each propagator once
+    chosen.push_back(k);
+  };
+  std::string_view rest = csv;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view entry = detail::trim_ows(rest.substr(0, comma));
+    if (!entry.empty()) {
+      any_entry = true;
+      if (detail::iequals(entry, "tracecontext")) {
+        add(known::tracecontext);
+      } else if (detail::iequals(entry, "baggage")) {
+        add(known::baggage);
+      } else if (detail::iequals(entry, "b3")) {
+        add(known::b3);
+      } else if (detail::iequals(entry, "b3multi")) {
+        add(known::b3multi);
+      } else if (detail::iequals(entry, "none")) {
+        none = true;
+      } else if (detail::iequals(entry, "jaeger") || detail::iequals(entry, "xray") ||
+                 detail::iequals(entry, "ottrace")) {
+        reportf(severity::warning, "propagation.env.unsupported",
+                "OTEL_PROPAGATORS: '%.*s' is not supported by ctxflow and is ignored",
+                static_cast<int>(entry.size()), entry.data());
+      } else {
+        reportf(severity::warning, "propagation.env.unknown",
+                "OTEL_PROPAGATORS: unknown propagator '%.*s' is ignored",
+                static_cast<int>(entry.size() > 64 ? 64 : entry.size()), entry.data());
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (!any_entry) {  // an empty value counts as unset: the default
+    add(known::tracecontext);
+    add(known::baggage);
+  }
+  if (none) {
+    if (!chosen.empty())
+      report(severity::warning, "propagation.env.none_with_others",
+             "OTEL_PROPAGATORS: 'none' is listed with other propagators; no propagator is used");
+    return detail::globals().noop;
+  }
+  if (chosen.empty()) return detail::globals().noop;
+  if (chosen.size() == 1) return make(chosen[0]);
+  std::vector<composite_propagator::pointer> list;
+  for (known k : chosen) list.push_back(make(k));
+  return std::make_shared<const composite_propagator>(std::move(list));
+}
+
+}  // namespace
+
+std::shared_ptr<const text_map_propagator> global_propagator() noexcept {
+  auto& g = detail::globals();
+  {
+    std::lock_guard lock(g.mu);
+    if (g.global) return g.global;
+  }
+  static_assert(std::is_nothrow_copy_constructible_v<std::shared_ptr<const text_map_propagator>>);
+  return g.noop;
+}
+
+void set_global_propagator(std::shared_ptr<const text_map_propagator> p) noexcept {
+  auto& g = detail::globals();
+  std::shared_ptr<const text_map_propagator> previous;
+  {
+    std::lock_guard lock(g.mu);
+    previous = std::exchange(g.global, std::move(p));
+  }
+  // `previous` is released outside the lock: its destructor may run user code.
+}
+
+std::shared_ptr<const text_map_propagator> propagator_from_env_value(std::string_view csv) noexcept {
+  std::shared_ptr<const text_map_propagator> out;
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+    out = from_env_value(csv);
+  } catch (...) {
+    report(severity::error, "propagation.alloc_failed", "building the propagator failed");
+  }
+#else
+  out = from_env_value(csv);
+#endif
+  return out ? out : detail::globals().noop;
+}
+
+std::shared_ptr<const text_map_propagator> propagator_from_environment() noexcept {
+  const char* v = std::getenv("OTEL_PROPAGATORS");
+  return propagator_from_env_value(v ? std::string_view(v) : std::string_view());
+}
+
+}  // namespace ctxflow::propagation

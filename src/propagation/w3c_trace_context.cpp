@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// traceparent parsing and formatting in place (no allocation, no regex), and the tracecontext
+// propagator. The only allocations on extract are the trace_state (once, when present) and
+// what the trace API needs to hold the remote parent in the context.
+#include "ctxflow/propagation/w3c_trace_context.hpp"
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "propagation/hex.hpp"
+#include "propagation/report.hpp"
+#include "propagation/span_bridge.hpp"
+
+namespace ctxflow::propagation {
+
+std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcept {
+  if (v.size() != traceparent_size) v = detail::trim_ows(v);  // R2.9
+  if (v.size() < traceparent_size) return std::nullopt;        // R2.8: shorter restarts
+  const char* p = v.data();
+  std::uint8_t version = 0;
+  if (p[2] != '-' || !detail::decode_lower_hex(p, 1, &version) || version == 0xFF) return std::nullopt;
+  if (version == 0) {
+    if (v.size() != traceparent_size) return std::nullopt;  // R2.7: no trailing data
+  } else if (v.size() > traceparent_size && p[traceparent_size] != '-') {
+    return std::nullopt;  // R2.8: flags must end the value or be followed by '-'
+  }
+  if (p[35] != '-' || p[52] != '-') return std::nullopt;
+  trace::span_context sc;
+  std::uint8_t flags = 0;
+  if (!detail::decode_lower_hex(p + 3, 16, sc.trace.bytes.data()) ||
+      !detail::decode_lower_hex(p + 36, 8, sc.span.bytes.data()) ||
+      !detail::decode_lower_hex(p + 53, 1, &flags))
+    return std::nullopt;
+  if (!sc.trace.valid() || !sc.span.valid()) return std::nullopt;  // R2.4, R2.5
+  if (version != 0) flags &= trace::trace_flags::sampled_bit | trace::trace_flags::random_bit;
+  sc.flags.value = flags;
+  sc.remote = true;  // R2.12
+  return sc;
+}
+
+void format_traceparent(const trace::span_context& sc,
+                        std::span<char, traceparent_size> out) noexcept {
+  char* p = out.data();
+  p[0] = '0';
+  p[1] = '0';
+  p[2] = '-';
+  detail::encode_lower_hex(sc.trace.bytes.data(), 16, p + 3);
+  p[35] = '-';
+  detail::encode_lower_hex(sc.span.bytes.data(), 8, p + 36);
+  p[52] = '-';
+  const std::uint8_t flags =
+      sc.flags.value & (trace::trace_flags::sampled_bit | trace::trace_flags::random_bit);
+  detail::encode_lower_hex(&flags, 1, p + 53);
+}
+
+void w3c_trace_context_propagator::inject(const context& ctx,
+                                          carrier_setter& setter) const noexcept {
+  const trace::span_context sc = trace::span_context_from(ctx);
+  if (!sc.valid()) return;  // R2.13
+  char buf[traceparent_size];
+  format_traceparent(sc, std::span<char, traceparent_size>(buf));
+  setter.set(traceparent_header, std::string_view(buf, traceparent_size));
+  if (sc.state.empty()) return;
+  const std::string_view full = sc.state.header();
+  if (full.size() <= 512) {
+    setter.set(tracestate_header, full);
+  } else {
+    const std::string truncated = sc.state.to_header(512);  // R3.9
+    if (!truncated.empty()) setter.set(tracestate_header, truncated);
+  }
+}
+
+context w3c_trace_context_propagator::extract(const context& ctx,
+                                              const carrier_getter& getter) const noexcept {
+  std::string_view value;
+  int seen = 0;
+  auto first_two = [&](std::string_view v) noexcept {
+    if (seen++ == 0) value = v;
+    return seen < 2;
+  };
+  getter.get_all(traceparent_header, first_two);
+  if (seen == 0) return ctx;
+  if (seen > 1) {  // R2.10
+    detail::report_invalid("propagation.traceparent.duplicate",
+                           "two or more traceparent fields; starting a new trace", value);
+    return ctx;
+  }
+  std::optional<trace::span_context> sc = parse_traceparent(value);
+  if (!sc) {  // R2.11
+    detail::report_invalid("propagation.traceparent.invalid", "traceparent ignored", value);
+    return ctx;
+  }
+  trace::trace_state::parser state;  // R3.1: only after a valid traceparent
+  std::string_view first_state;
+  bool any_state = false;
+  auto feed = [&](std::string_view v) noexcept {
+    if (!any_state) first_state = v;
+    any_state = true;
+    state.feed(v);
+    return state.ok();
+  };
+  getter.get_all(tracestate_header, feed);
+  if (any_state) {
+    if (!state.ok())  // R3.5: drop the whole tracestate, keep traceparent
+      detail::report_invalid("propagation.tracestate.invalid", "tracestate dropped", first_state);
+    sc->state = state.finish();
+  }
+  return trace::context_with_remote_parent(ctx, *sc);
+}
+
+}  // namespace ctxflow::propagation

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// OTEL_* parsing helpers (spec-requirements.md §10 general rules).
+#include "sdk/env.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+#include "ctxflow/context/diagnostics.hpp"
+
+namespace ctxflow::sdk::detail {
+
+void report_invalid(const char* name, std::string_view value, std::string_view why) noexcept {
+  reportf(severity::warning, "sdk.env.invalid", "%s=\"%.*s\" is invalid (%.*s); using the default",
+          name, static_cast<int>(value.size() > 200 ? 200 : value.size()), value.data(),
+          static_cast<int>(why.size()), why.data());
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::string> env_string(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+std::optional<bool> env_bool(const char* name) {
+  std::optional<std::string> v = env_string(name);
+  if (!v) return std::nullopt;
+  const std::string lower = to_lower(trim(*v));
+  if (lower == "true") return true;
+  if (lower != "false") report_invalid(name, *v, "expected true or false; treated as false");
+  return false;
+}
+
+std::optional<std::uint32_t> parse_uint(const char* name, std::string_view text) {
+  const std::string_view t = trim(text);
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || p != t.data() + t.size()) {
+    report_invalid(name, text, "not an integer");
+    return std::nullopt;
+  }
+  if (n < 0 || n > 2147483647) {
+    report_invalid(name, text, "out of range 0..2147483647");
+    return std::nullopt;
+  }
+  return static_cast<std::uint32_t>(n);
+}
+
+std::optional<std::uint32_t> env_uint(const char* name) {
+  std::optional<std::string> v = env_string(name);
+  if (!v) return std::nullopt;
+  return parse_uint(name, *v);
+}
+
+std::optional<std::chrono::milliseconds> env_millis(const char* name) {
+  std::optional<std::uint32_t> v = env_uint(name);
+  if (!v) return std::nullopt;
+  return std::chrono::milliseconds(*v);
+}
+
+}  // namespace ctxflow::sdk::detail

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// The exporter registry behind OTEL_TRACES_EXPORTER.
+#include "ctxflow/sdk/exporter_registry.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "sdk/env.hpp"
+
+namespace ctxflow::sdk {
+namespace {
+
+struct registry {
+  std::mutex mu;
+  std::map<std::string, exporter_factory> factories;  // guarded by mu; lowercase names
+};
+
+// Immortal: exporters may be created from static initialisers and during exit.
+registry& the_registry() {
+  static registry* r = new registry;
+  return *r;
+}
+
+}  // namespace
+
+void register_exporter_factory(std::string name, exporter_factory factory) {
+  registry& r = the_registry();
+  std::lock_guard lock(r.mu);
+  r.factories[detail::to_lower(name)] = std::move(factory);
+}
+
+std::unique_ptr<span_exporter> make_exporter(std::string_view name) {
+  exporter_factory f;
+  {
+    registry& r = the_registry();
+    std::lock_guard lock(r.mu);
+    auto it = r.factories.find(detail::to_lower(name));
+    if (it == r.factories.end()) return nullptr;
+    f = it->second;
+  }
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+    std::unique_ptr<span_exporter> e = f ? f() : nullptr;
+    if (!e)
+      reportf(severity::error, "sdk.exporter.factory_failed", "exporter factory \"%.*s\" gave none",
+              static_cast<int>(name.size()), name.data());
+    return e;
+  } catch (const std::exception& ex) {
+    reportf(severity::error, "sdk.exporter.factory_failed", "exporter factory \"%.*s\" threw: %s",
+            static_cast<int>(name.size()), name.data(), ex.what());
+  } catch (...) {
+    reportf(severity::error, "sdk.exporter.factory_failed", "exporter factory \"%.*s\" threw",
+            static_cast<int>(name.size()), name.data());
+  }
+  return nullptr;
+#else
+  return f ? f() : nullptr;
+#endif
+}
+
+bool has_exporter_factory(std::string_view name) {
+  registry& r = the_registry();
+  std::lock_guard lock(r.mu);
+  return r.factories.count(detail::to_lower(name)) != 0;
+}
+
+std::vector<std::string> registered_exporter_names() {
+  registry& r = the_registry();
+  std::lock_guard lock(r.mu);
+  std::vector<std::string> out;
+  for (const auto& [name, f] : r.factories) out.push_back(name);
+  return out;
+}
+
+}  // namespace ctxflow::sdk

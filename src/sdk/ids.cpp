@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// The default id generator (R7.12): xoshiro256** per thread, seeded from std::random_device
+// through splitmix64, reseeded in a child after fork() so parent and child never repeat ids.
+#include "ctxflow/sdk/id_generator.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+namespace ctxflow::sdk {
+namespace {
+
+// Bumped in the child after every fork(); a thread whose state has an older value reseeds.
+std::atomic<std::uint32_t> fork_generation{1};
+
+void on_fork_child() noexcept { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+struct rng {
+  std::uint64_t s[4];
+  std::uint32_t generation;  // 0: never seeded
+
+  void seed() noexcept {
+    static const bool registered = [] {
+      pthread_atfork(nullptr, nullptr, &on_fork_child);
+      return true;
+    }();
+    (void)registered;
+    std::uint64_t x = 0;
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      std::random_device rd;
+      x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    } catch (...) {
+      x = 0;
+    }
+#endif
+    // Mix in time and the state's address so that even a failing random_device gives distinct
+    // streams per thread.
+    x ^= static_cast<std::uint64_t>(
+        std::chrono::high_resolution_clock::now().time_since_epoch().count());
+    x ^= reinterpret_cast<std::uintptr_t>(this) * 0x9e3779b97f4a7c15ULL;
+    for (std::uint64_t& w : s) w = splitmix64(x);
+    generation = fork_generation.load(std::memory_order_relaxed);
+  }
+
+  std::uint64_t next() noexcept {
+    if (generation != fork_generation.load(std::memory_order_relaxed)) [[unlikely]]
+      seed();
+    const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const std::uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+thread_local constinit rng tls_rng{{0, 0, 0, 0}, 0};
+
+class random_id_generator final : public id_generator {
+ public:
+  trace::trace_id new_trace_id() noexcept override { return random_trace_id(); }
+  trace::span_id new_span_id() noexcept override { return random_span_id(); }
+  bool random() const noexcept override { return true; }
+};
+
+}  // namespace
+
+trace::trace_id random_trace_id() noexcept {
+  trace::trace_id id;
+  std::uint64_t hi = 0, lo = 0;
+  do {  // never all zero (R7.12)
+    hi = tls_rng.next();
+    lo = tls_rng.next();
+  } while (hi == 0 && lo == 0);
+  std::memcpy(id.bytes.data(), &hi, 8);
+  std::memcpy(id.bytes.data() + 8, &lo, 8);
+  return id;
+}
+
+trace::span_id random_span_id() noexcept {
+  trace::span_id id;
+  std::uint64_t v = 0;
+  do v = tls_rng.next();
+  while (v == 0);
+  std::memcpy(id.bytes.data(), &v, 8);
+  return id;
+}
+
+std::shared_ptr<id_generator> make_random_id_generator() {
+  return std::make_shared<random_id_generator>();
+}
+
+}  // namespace ctxflow::sdk

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private: the shared state behind sdk::tracer_provider and the SDK tracer (tracer_core).
+//
+// Lifetime: the state is owned through shared_ptr by the provider and by every tracer handle
+// (aliasing). Spans keep it alive through a per-thread "lease": a shared_ptr with its own
+// control block, cached per thread and per tracer, whose deleter holds one reference to the
+// state. Starting a span copies the lease (an increment on a counter only this thread touches),
+// so two threads starting spans never write the same cache line.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "ctxflow/sdk/id_generator.hpp"
+#include "ctxflow/sdk/recording_span.hpp"
+#include "ctxflow/sdk/sampler.hpp"
+#include "ctxflow/sdk/span_data.hpp"
+#include "ctxflow/sdk/span_limits.hpp"
+#include "ctxflow/sdk/span_processor.hpp"
+#include "ctxflow/trace/tracer.hpp"
+
+namespace ctxflow::sdk::detail {
+
+struct provider_state;
+
+/// The SDK tracer: one per instrumentation scope, owned by the provider state.
+class tracer_core final : public trace::tracer_object {
+ public:
+  tracer_core(provider_state* state, std::shared_ptr<const instrumentation_scope> scope) noexcept;
+
+  trace::span start_span(std::string_view name,
+                         const trace::start_options& options) noexcept override;
+  bool enabled() const noexcept override;
+
+  /// Called once by recording_span::end.
+  void on_end(recording_span& span) const noexcept;
+
+  provider_state* const state;
+  const std::shared_ptr<const instrumentation_scope> scope;
+  const std::uint64_t uid;  // process-unique, keys the per-thread lease cache
+
+ private:
+  // A shared_ptr aliasing nothing in particular whose control block is this thread's lease.
+  std::shared_ptr<const void> lease() const noexcept;
+};
+
+struct provider_state : std::enable_shared_from_this<provider_state> {
+  std::shared_ptr<const resource> resource_ptr;
+  std::shared_ptr<sampler> sampler_ptr;
+  std::shared_ptr<sampler> fallback_sampler;  // used once sampler_ptr threw
+  std::atomic<bool> sampler_off{false};       // false: sampler_ptr; true: fallback_sampler
+  std::shared_ptr<id_generator> ids;          // null: the built-in generator
+  bool ids_random = true;
+  span_limits limits;
+  multi_span_processor processors;
+  std::atomic<bool> shut_down{false};  // false until tracer_provider::shutdown
+  std::mutex tracers_mu;
+  std::vector<std::unique_ptr<tracer_core>> tracers;  // guarded by tracers_mu; never shrinks
+};
+
+}  // namespace ctxflow::sdk::detail

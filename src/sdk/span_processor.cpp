@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+// The simple processor (R7.19) and the fan-out processor with per-child guards (style.md §5).
+#include "ctxflow/sdk/span_processor.hpp"
+
+#include <exception>
+
+#include "ctxflow/context/diagnostics.hpp"
+
+namespace ctxflow::sdk {
+namespace {
+
+void report_processor_failure(const char* what, std::exception_ptr e) noexcept {
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    reportf(severity::error, "sdk.processor.failed",
+            "a span processor threw from %s (%s); it is switched off", what, ex.what());
+  } catch (...) {
+    reportf(severity::error, "sdk.processor.failed",
+            "a span processor threw from %s; it is switched off", what);
+  }
+#else
+  (void)e;
+  (void)what;
+#endif
+}
+
+}  // namespace
+
+// ---- simple_span_processor ----
+
+simple_span_processor::simple_span_processor(std::unique_ptr<span_exporter> exporter) noexcept
+    : exporter_(std::move(exporter)) {}
+
+simple_span_processor::~simple_span_processor() {
+  if (!shut_down_.load(std::memory_order_acquire)) (void)shutdown(std::chrono::milliseconds(30000));
+}
+
+void simple_span_processor::on_end(recording_span& span) noexcept {
+  if (!span.data().context.sampled()) return;  // exporters see sampled spans only (R7.16)
+  if (shut_down_.load(std::memory_order_acquire)) {
+    after_shutdown_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  const span_data* one[1] = {&span.data()};
+  std::lock_guard lock(mu_);  // export calls never overlap (R7.19)
+  if (!exporter_) {
+    after_shutdown_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (exporter_->export_spans(std::span<const span_data* const>(one, 1)) == export_result::success) {
+    exported_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    report(severity::warning, "sdk.export.failed", "the exporter failed to export a span");
+  }
+}
+
+bool simple_span_processor::force_flush(std::chrono::milliseconds timeout) noexcept {
+  std::lock_guard lock(mu_);
+  return exporter_ ? exporter_->force_flush(timeout) : false;
+}
+
+bool simple_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept {
+  if (shut_down_.exchange(true, std::memory_order_acq_rel)) return false;
+  std::unique_ptr<span_exporter> e;
+  {
+    std::lock_guard lock(mu_);
+    e = std::move(exporter_);
+  }
+  if (!e) return false;
+  const bool flushed = e->force_flush(timeout);
+  return e->shutdown(timeout) && flushed;
+}
+
+processor_stats simple_span_processor::stats() const noexcept {
+  processor_stats s;
+  s.accepted = accepted_.load(std::memory_order_relaxed);
+  s.exported = exported_.load(std::memory_order_relaxed);
+  s.export_failed = failed_.load(std::memory_order_relaxed);
+  s.dropped_after_shutdown = after_shutdown_.load(std::memory_order_relaxed);
+  return s;
+}
+
+// ---- multi_span_processor ----
+
+multi_span_processor::multi_span_processor(std::vector<std::unique_ptr<span_processor>> processors) {
+  for (auto& p : processors)
+    if (p) add(std::move(p));
+}
+
+multi_span_processor::~multi_span_processor() = default;
+
+void multi_span_processor::add(std::unique_ptr<span_processor> processor) {
+  auto e = std::make_unique<entry>();
+  e->processor = std::move(processor);
+  entries_.push_back(std::move(e));
+}
+
+bool multi_span_processor::disabled(std::size_t i) const noexcept {
+  return i < entries_.size() && entries_[i]->off.load(std::memory_order_relaxed);
+}
+
+void multi_span_processor::on_start(recording_span& span, const trace::span_context& parent) noexcept {
+  for (const auto& e : entries_) {
+    if (e->off.load(std::memory_order_relaxed)) continue;
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      e->processor->on_start(span, parent);
+    } catch (...) {
+      if (!e->off.exchange(true)) report_processor_failure("on_start", std::current_exception());
+    }
+#else
+    e->processor->on_start(span, parent);
+#endif
+  }
+}
+
+void multi_span_processor::on_end(recording_span& span) noexcept {
+  for (const auto& e : entries_) {
+    if (e->off.load(std::memory_order_relaxed)) continue;
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      e->processor->on_end(span);
+    } catch (...) {
+      if (!e->off.exchange(true)) report_processor_failure("on_end", std::current_exception());
+    }
+#else
+    e->processor->on_end(span);
+#endif
+  }
+}
+
+bool multi_span_processor::force_flush(std::chrono::milliseconds timeout) noexcept {
+  bool ok = true;
+  for (const auto& e : entries_) {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      ok = e->processor->force_flush(timeout) && ok;
+    } catch (...) {
+      ok = false;
+      if (!e->off.exchange(true)) report_processor_failure("force_flush", std::current_exception());
+    }
+#else
+    ok = e->processor->force_flush(timeout) && ok;
+#endif
+  }
+  return ok;
+}
+
+bool multi_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept {
+  bool ok = true;
+  for (const auto& e : entries_) {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      ok = e->processor->shutdown(timeout) && ok;
+    } catch (...) {
+      ok = false;
+      if (!e->off.exchange(true)) report_processor_failure("shutdown", std::current_exception());
+    }
+#else
+    ok = e->processor->shutdown(timeout) && ok;
+#endif
+  }
+  return ok;
+}
+
+}  // namespace ctxflow::sdk

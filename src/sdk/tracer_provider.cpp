@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+// The SDK tracer provider and tracer: span creation in the order of R7.9 (trace id, sampler,
+// span id, build), sampled/random flags (R2.14, R7.10), processor calls (R7.16, R7.17),
+// shutdown and flush (R7.23).
+#include "ctxflow/sdk/tracer_provider.hpp"
+
+#include <new>
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/sdk/resource.hpp"
+#include "sdk/attribute_convert.hpp"
+#include "sdk/provider_state.hpp"
+
+namespace ctxflow::sdk {
+namespace detail {
+namespace {
+
+std::atomic<std::uint64_t> next_tracer_uid{1};
+
+// One cached lease per thread, for the tracer it was last used with.
+struct lease_cache {
+  std::uint64_t uid = 0;
+  std::shared_ptr<const void> lease;
+};
+thread_local lease_cache tls_lease;
+
+const trace::span_context& invalid_span_context() noexcept {
+  static const trace::span_context sc{};
+  return sc;
+}
+
+}  // namespace
+
+tracer_core::tracer_core(provider_state* st, std::shared_ptr<const instrumentation_scope> sc) noexcept
+    : state(st), scope(std::move(sc)), uid(next_tracer_uid.fetch_add(1, std::memory_order_relaxed)) {}
+
+bool tracer_core::enabled() const noexcept {
+  return !state->shut_down.load(std::memory_order_relaxed) && state->processors.size() != 0;
+}
+
+std::shared_ptr<const void> tracer_core::lease() const noexcept {
+  lease_cache& c = tls_lease;
+  if (c.uid == uid && c.lease) return c.lease;
+  std::shared_ptr<provider_state> owner = state->weak_from_this().lock();
+  if (!owner) return nullptr;
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+#endif
+    std::shared_ptr<const void> l(static_cast<const void*>(this),
+                                  [keep = std::move(owner)](const void*) noexcept {});
+    c.lease = l;
+    c.uid = uid;
+    return l;
+#if CTXFLOW_HAS_EXCEPTIONS
+  } catch (...) {
+    return nullptr;
+  }
+#endif
+}
+
+trace::span tracer_core::start_span(std::string_view name,
+                                    const trace::start_options& options) noexcept {
+  provider_state& st = *state;
+  if (st.shut_down.load(std::memory_order_relaxed))
+    return tracer_object::start_span(name, options);  // no-op after shutdown (R7.23)
+
+  const trace::span_ref parent = trace::parent_span_of(options);
+  const trace::span_context& pctx = parent ? parent.get()->context() : invalid_span_context();
+  const bool has_parent = pctx.valid();
+
+  // R7.9 step 1: the trace id from a valid parent, else a new one.
+  trace::trace_id tid;
+  if (has_parent) {
+    tid = pctx.trace;
+  } else {
+    tid = st.ids ? st.ids->new_trace_id() : random_trace_id();
+  }
+
+  // Step 2: the sampler. A throwing sampler is reported and replaced by the default.
+  const sampling_parameters params{pctx, tid, name, options.kind, options.attributes, options.links};
+  sampling_result result;
+  if (!st.sampler_off.load(std::memory_order_relaxed)) {
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      result = st.sampler_ptr->should_sample(params);
+    } catch (...) {
+      if (!st.sampler_off.exchange(true))
+        report(severity::error, "sdk.sampler.failed",
+               "the sampler threw; it is switched off and parentbased_always_on is used");
+      result = st.fallback_sampler->should_sample(params);
+    }
+#else
+    result = st.sampler_ptr->should_sample(params);
+#endif
+  } else {
+    result = st.fallback_sampler->should_sample(params);
+  }
+
+  // Step 3: the span id, whatever the decision (R2.16).
+  const trace::span_id sid = st.ids ? st.ids->new_span_id() : random_span_id();
+
+  // Flags: children copy the random flag from the parent; roots set it when ids are random
+  // (R2.14). Sampled follows the decision; never sampled without recording (R7.10).
+  trace::trace_flags flags;
+  flags = flags.with_random(has_parent ? pctx.flags.random() : st.ids_random);
+  flags = flags.with_sampled(result.decision == sampling_decision::record_and_sample);
+  const trace::span_context sc{tid, sid, flags, false, std::move(result.trace_state)};
+
+  if (result.decision == sampling_decision::drop) return trace::make_non_recording_span(sc);
+
+  auto* s = new (std::nothrow) recording_span(sc, this);
+  if (s == nullptr) return trace::span();  // out of memory: a no-op span (style.md §5)
+  trace::span handle = trace::span::adopt(s);
+  span_data& d = s->data_;
+  std::shared_ptr<const void> l = lease();
+  if (l) {
+    d.scope_ptr = std::shared_ptr<const instrumentation_scope>(l, scope.get());
+    d.resource_ptr = std::shared_ptr<const resource>(l, st.resource_ptr.get());
+  } else {
+    d.scope_ptr = scope;
+    d.resource_ptr = st.resource_ptr;
+  }
+  if (has_parent) {
+    d.parent_span_id = pctx.span;
+    d.parent_is_remote = pctx.remote;
+  }
+  d.kind = options.kind;
+  d.start_time_unix_nano = to_unix_nanos(options.start_time);
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+#endif
+    d.name.assign(name);
+    for (const trace::attribute_kv& a : options.attributes) s->put_attribute(a.key, a.value);
+    for (attribute& a : result.attributes) {
+      const trace::attribute_value_view v = std::visit(
+          [](const auto& x) -> trace::attribute_value_view {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, byte_string>)
+              return trace::bytes_view{x.data};
+            else if constexpr (std::is_same_v<T, std::vector<bool>>)
+              return trace::attribute_value_view();  // vector<bool> has no contiguous view
+            else
+              return trace::attribute_value_view(x);
+          },
+          a.value);
+      if (std::holds_alternative<std::vector<bool>>(a.value)) {
+        // Stored as is, under the same limits.
+        bool replaced = false;
+        for (attribute& e : d.attributes)
+          if (e.key == a.key) e.value = a.value, replaced = true;
+        if (!replaced && d.attributes.size() < st.limits.attribute_count)
+          d.attributes.push_back(a);
+        else if (!replaced)
+          ++d.dropped_attributes_count;
+        continue;
+      }
+      s->put_attribute(a.key, v);
+    }
+    for (const trace::link_view& link : options.links) s->put_link(link.context, link.attributes);
+#if CTXFLOW_HAS_EXCEPTIONS
+  } catch (...) {
+    // Out of memory while copying: keep what was recorded.
+  }
+#endif
+
+  st.processors.on_start(*s, pctx);
+  return handle;
+}
+
+void tracer_core::on_end(recording_span& span) const noexcept { state->processors.on_end(span); }
+
+}  // namespace detail
+
+tracer_provider::tracer_provider(tracer_provider_options options)
+    : state_(std::make_shared<detail::provider_state>()) {
+  detail::provider_state& st = *state_;
+  st.resource_ptr = options.resource_ptr ? std::move(options.resource_ptr)
+                                         : std::make_shared<const resource>(default_resource());
+  st.fallback_sampler = make_parent_based_sampler(make_always_on_sampler());
+  st.sampler_ptr = options.sampler_ptr ? std::move(options.sampler_ptr) : st.fallback_sampler;
+  st.ids = std::move(options.ids);
+  st.ids_random = st.ids ? st.ids->random() : true;
+  st.limits = options.limits;
+  for (auto& p : options.processors)
+    if (p) st.processors.add(std::move(p));
+}
+
+tracer_provider::~tracer_provider() {
+  if (!is_shut_down()) (void)shutdown();
+}
+
+trace::tracer tracer_provider::get_tracer(std::string_view name, std::string_view version,
+                                          std::string_view schema_url) noexcept {
+  detail::provider_state& st = *state_;
+  if (st.shut_down.load(std::memory_order_acquire)) return trace::tracer();  // R7.23
+  if (name.empty())
+    report(severity::warning, "sdk.tracer.empty_name",
+           "get_tracer called with an empty name; the tracer works with name \"\"");
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+#endif
+    std::lock_guard lock(st.tracers_mu);
+    for (const auto& t : st.tracers) {
+      const instrumentation_scope& s = *t->scope;
+      if (s.name == name && s.version == version && s.schema_url == schema_url)
+        return trace::tracer(std::shared_ptr<trace::tracer_object>(state_, t.get()));
+    }
+    auto scope = std::make_shared<instrumentation_scope>();
+    scope->name = std::string(name);
+    scope->version = std::string(version);
+    scope->schema_url = std::string(schema_url);
+    st.tracers.push_back(std::make_unique<detail::tracer_core>(&st, std::move(scope)));
+    return trace::tracer(std::shared_ptr<trace::tracer_object>(state_, st.tracers.back().get()));
+#if CTXFLOW_HAS_EXCEPTIONS
+  } catch (...) {
+    report(severity::error, "sdk.tracer.alloc_failed", "get_tracer could not allocate");
+    return trace::tracer();
+  }
+#endif
+}
+
+bool tracer_provider::force_flush(std::chrono::milliseconds timeout) noexcept {
+  if (is_shut_down()) return false;
+  return state_->processors.force_flush(timeout);
+}
+
+bool tracer_provider::shutdown(std::chrono::milliseconds timeout) noexcept {
+  if (state_->shut_down.exchange(true, std::memory_order_acq_rel)) {
+    report(severity::warning, "sdk.provider.already_shutdown", "shutdown called twice");
+    return false;
+  }
+  return state_->processors.shutdown(timeout);
+}
+
+bool tracer_provider::is_shut_down() const noexcept {
+  return state_->shut_down.load(std::memory_order_acquire);
+}
+
+const resource& tracer_provider::get_resource() const noexcept { return *state_->resource_ptr; }
+const sampler& tracer_provider::get_sampler() const noexcept { return *state_->sampler_ptr; }
+const span_limits& tracer_provider::limits() const noexcept { return state_->limits; }
+
+}  // namespace ctxflow::sdk

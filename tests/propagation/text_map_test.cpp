@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// Carrier adapters (R5.3): get returns the first value, get_all lists every value in order,
+// keys lists every key, set replaces the field; HTTP header lists match case-insensitively.
+#include "ctxflow/propagation/text_map.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ctxflow/testing/diagnostics_capture.hpp"
+
+namespace ctxflow::propagation {
+namespace {
+
+template <class Carrier>
+std::vector<std::string> all_values(const Carrier& c, std::string_view key) {
+  getter_ref<Carrier> g(c);
+  std::vector<std::string> out;
+  auto collect = [&](std::string_view v) { out.emplace_back(v); };
+  g.get_all(key, collect);
+  return out;
+}
+
+template <class Carrier>
+std::vector<std::string> all_keys(const Carrier& c) {
+  getter_ref<Carrier> g(c);
+  std::vector<std::string> out;
+  auto collect = [&](std::string_view v) { out.emplace_back(v); };
+  g.keys(collect);
+  return out;
+}
+
+TEST(TextMap, StdMapLooksUpExactKeysAndSetReplaces) {
+  // R5.3
+  std::map<std::string, std::string> m{{"a", "1"}, {"b", "2"}};
+  getter_ref<decltype(m)> g(m);
+  EXPECT_EQ(g.get("a").value(), "1");
+  EXPECT_FALSE(g.get("A").has_value());
+  EXPECT_EQ(all_keys(m), (std::vector<std::string>{"a", "b"}));
+  setter_ref<decltype(m)> s(m);
+  s.set("a", "9");
+  s.set("c", "3");
+  EXPECT_EQ(m.at("a"), "9");
+  EXPECT_EQ(m.at("c"), "3");
+  EXPECT_EQ(m.size(), 3u);
+}
+
+TEST(TextMap, UnorderedMapWorks) {
+  // R5.3
+  std::unordered_map<std::string, std::string> m{{"traceparent", "x"}};
+  getter_ref<decltype(m)> g(m);
+  EXPECT_EQ(g.get("traceparent").value(), "x");
+  EXPECT_EQ(all_values(m, "traceparent"), std::vector<std::string>{"x"});
+  setter_ref<decltype(m)> s(m);
+  s.set("traceparent", "y");
+  EXPECT_EQ(m.at("traceparent"), "y");
+}
+
+TEST(TextMap, MultimapGivesTheFirstValueAndAllValuesInOrder) {
+  // R5.3 get / get_all
+  std::multimap<std::string, std::string> m{{"k", "1"}, {"k", "2"}, {"j", "3"}};
+  getter_ref<decltype(m)> g(m);
+  EXPECT_EQ(g.get("k").value(), "1");
+  EXPECT_EQ(all_values(m, "k"), (std::vector<std::string>{"1", "2"}));
+  EXPECT_TRUE(all_values(m, "missing").empty());
+  setter_ref<decltype(m)> s(m);
+  s.set("k", "only");
+  EXPECT_EQ(m.count("k"), 1u);
+  EXPECT_EQ(m.find("k")->second, "only");
+}
+
+TEST(TextMap, HeaderListsMatchNamesCaseInsensitively) {
+  // R5.3: HTTP carriers MUST be case-insensitive
+  std::vector<std::pair<std::string, std::string>> h{
+      {"TraceParent", "a"}, {"Content-Type", "t"}, {"traceparent", "b"}};
+  getter_ref<decltype(h)> g(h);
+  EXPECT_EQ(g.get("traceparent").value(), "a");
+  EXPECT_EQ(g.get("TRACEPARENT").value(), "a");
+  EXPECT_EQ(all_values(h, "traceParent"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(all_keys(h).size(), 3u);
+}
+
+TEST(TextMap, HeaderListSetReplacesTheFieldAndKeepsItsSpelling) {
+  // R5.3 set: replace; keep the key's casing
+  std::vector<std::pair<std::string, std::string>> h{
+      {"TraceParent", "a"}, {"x", "y"}, {"traceparent", "b"}};
+  setter_ref<decltype(h)> s(h);
+  s.set("traceparent", "new");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].first, "TraceParent");
+  EXPECT_EQ(h[0].second, "new");
+  s.set("X-B3-TraceId", "t");
+  EXPECT_EQ(h.back().first, "X-B3-TraceId");
+}
+
+TEST(TextMap, CaseInsensitiveTextMapWorksOnMapsOfHeaders) {
+  // R5.3
+  std::map<std::string, std::string> m{{"TraceParent", "a"}};
+  getter_ref<decltype(m), case_insensitive_text_map> g(m);
+  EXPECT_EQ(g.get("traceparent").value(), "a");
+}
+
+TEST(TextMap, GettersWithoutGetAllFallBackToGet) {
+  // R5.3: get_all is optional with a backward-compatible default
+  struct only_get {
+    std::optional<std::string_view> get(const std::map<std::string, std::string>& c,
+                                        std::string_view k) const {
+      auto it = c.find(std::string(k));
+      if (it == c.end()) return std::nullopt;
+      return std::string_view(it->second);
+    }
+    void keys(const std::map<std::string, std::string>&, string_visitor) const {}
+  };
+  static_assert(!multi_value_getter<only_get, std::map<std::string, std::string>>);
+  std::map<std::string, std::string> m{{"k", "v"}};
+  getter_ref<decltype(m), only_get> g(m);
+  std::vector<std::string> out;
+  auto collect = [&](std::string_view v) { out.emplace_back(v); };
+  g.get_all("k", collect);
+  EXPECT_EQ(out, std::vector<std::string>{"v"});
+}
+
+TEST(TextMap, AThrowingCarrierIsReportedAndTreatedAsEmpty) {
+  // style.md §5: carriers are user extension points run inside guards
+  struct throwing {
+    std::optional<std::string_view> get(const int&, std::string_view) const {
+      throw std::runtime_error("boom");
+    }
+    void keys(const int&, string_visitor) const { throw std::runtime_error("boom"); }
+    void set(int&, std::string_view, std::string_view) const { throw std::runtime_error("boom"); }
+  };
+  ctxflow::testing::diagnostics_capture capture;
+  int carrier = 0;
+  getter_ref<int, throwing> g(carrier);
+  EXPECT_FALSE(g.get("k").has_value());
+  setter_ref<int, throwing> s(carrier);
+  s.set("k", "v");
+  EXPECT_EQ(capture.count("propagation.carrier.failed"), 2u);
+}
+
+TEST(TextMap, VisitorsCanStopEarly) {
+  std::vector<std::pair<std::string, std::string>> h{{"k", "1"}, {"k", "2"}, {"k", "3"}};
+  getter_ref<decltype(h)> g(h);
+  int calls = 0;
+  auto first_only = [&](std::string_view) {
+    ++calls;
+    return false;
+  };
+  g.get_all("k", first_only);
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace ctxflow::propagation
