@@ -8,6 +8,11 @@ function(ctxflow_set_warnings target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     target_compile_options(${target} PRIVATE -Wthread-safety)
   endif()
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    # GCC 12 at -O2 reports -Wrestrict inside libstdc++'s own std::string code for ordinary
+    # expressions such as `"literal" + std::move(str)` (GCC bugs 105329, 105651; fixed in 13).
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
   if(CTXFLOW_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

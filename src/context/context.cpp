@@ -148,7 +148,7 @@ context context::with_baggage_slot(const detail::ref_counted* baggage) const noe
   return with_change(*this, detail::context_impl::slot::baggage, 0, baggage);
 }
 
-context_token attach(context ctx, const std::source_location& where) noexcept {
+context_token attach_slow(context& ctx, const std::source_location& where) noexcept {
   detail::exec_unit* u = detail::current_unit();
   if (u->generation == 0) u->generation = detail::next_unit_generation();
   const std::uint64_t serial = ++u->next_serial;

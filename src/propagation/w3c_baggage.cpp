@@ -63,7 +63,7 @@ std::size_t decode_value(std::string_view in, char* out) noexcept {
     return in.size();
   }
   char* o = out;
-  unsigned char pending[3];
+  unsigned char pending[4];
   std::size_t npending = 0, need = 0;
   unsigned lo = 0x80, hi = 0xBF;
   auto replacement = [&] {

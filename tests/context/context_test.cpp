@@ -230,3 +230,25 @@ TEST(Tokens, DeepNestingBeyondTheInlineStackWorks) {
 
 }  // namespace
 }  // namespace ctxflow
+
+namespace ctxflow {
+namespace {
+
+TEST(Current, ViewReadsTheCurrentContextWithoutTakingAReference) {  // C2
+  auto one = detail::make_ref<test::int_value>(1);
+  context c = context{}.with_value(key_a, one.get());
+  {
+    auto token = attach(c);
+    const auto refs = c.impl()->use_count();
+    context_view v = context::current_view();
+    EXPECT_EQ(v.impl(), c.impl());
+    EXPECT_EQ(test::value_of(v.find(key_a)), 1);
+    EXPECT_EQ(c.impl()->use_count(), refs);
+    EXPECT_TRUE(v.to_context() == c);
+    (void)detach(std::move(token));
+  }
+  EXPECT_TRUE(context::current_view().empty());
+}
+
+}  // namespace
+}  // namespace ctxflow

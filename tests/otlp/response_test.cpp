@@ -47,7 +47,7 @@ TEST(ExportResponseProtobuf, UnknownFieldsOfEveryWireTypeAreSkipped) {
   std::string body = resp.SerializeAsString();
   // field 9 varint, field 10 fixed64, field 11 bytes, field 12 fixed32
   body += std::string("\x48\x05\x51\x01\x02\x03\x04\x05\x06\x07\x08\x5A\x02hi\x65\x01\x02\x03\x04",
-                      21);
+                      20);
   const auto r = parse_export_response_protobuf(body);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->rejected_spans, 3);

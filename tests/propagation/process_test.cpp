@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ctxflow/context/scope.hpp"
+#include "ctxflow/propagation/baggage.hpp"
 #include "ctxflow/propagation/global.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "propagation/test_support.hpp"

@@ -16,6 +16,7 @@
 namespace ctxflow {
 
 class context_token;
+class context_view;
 
 /// What detach() did (R1.7).
 enum class detach_result : std::uint8_t {
@@ -66,6 +67,11 @@ class context {
     return context(p);
   }
 
+  /// A non-owning view of the current context: one thread-local load, no reference counting.
+  /// Lifetime: valid until the running unit's current context changes (attach, detach, scope
+  /// end, set/reset of a context_var, or a suspension of the running task).
+  static context_view current_view() noexcept;
+
   /// True when nothing is stored.
   bool empty() const noexcept { return impl_ == nullptr; }
 
@@ -103,6 +109,35 @@ class context {
   detail::context_impl* impl_ = nullptr;
 };
 
+/// A borrowed, read-only view of a context (see context::current_view()).
+///
+/// Thread safety: as the context it views; it must not outlive it.
+class context_view {
+ public:
+  constexpr context_view() noexcept = default;
+  explicit context_view(const detail::context_impl* p) noexcept : impl_(p) {}
+  bool empty() const noexcept { return impl_ == nullptr; }
+  const detail::ref_counted* find(const context_key& key) const noexcept {
+    return impl_ ? impl_->find(key.id()) : nullptr;
+  }
+  const detail::ref_counted* span_slot() const noexcept { return impl_ ? impl_->span() : nullptr; }
+  const detail::ref_counted* baggage_slot() const noexcept {
+    return impl_ ? impl_->baggage() : nullptr;
+  }
+  /// An owning copy (one reference-count increment).
+  context to_context() const noexcept {
+    auto* p = const_cast<detail::context_impl*>(impl_);
+    if (p) p->add_ref();
+    return context::adopt(p);
+  }
+  const detail::context_impl* impl() const noexcept { return impl_; }
+
+ private:
+  const detail::context_impl* impl_ = nullptr;
+};
+
+inline context_view context::current_view() noexcept { return context_view(detail::tls_current); }
+
 /// A move-only, single-use receipt from attach(); detach() consumes it.
 ///
 /// Dropping a token without detaching leaves the attachment in place (as in Python); strict mode
@@ -137,7 +172,8 @@ class [[nodiscard]] context_token {
   bool valid() const noexcept { return serial_ != 0; }
 
  private:
-  friend CTXFLOW_API context_token attach(context ctx, const std::source_location& where) noexcept;
+  friend context_token attach(context ctx, const std::source_location& where) noexcept;
+  friend CTXFLOW_API context_token attach_slow(context& ctx, const std::source_location& where) noexcept;
   friend detach_result detach(context_token&& token) noexcept;
   friend CTXFLOW_API detach_result detach_slow(context_token& token) noexcept;
   void reset_storage() noexcept {
@@ -157,9 +193,24 @@ class [[nodiscard]] context_token {
 /// restores the previous one (R1.5).
 /// Errors: when the attach stack cannot grow (allocation failure) reports
 /// `context.alloc_failed`, leaves the current context unchanged and returns an invalid token.
-CTXFLOW_API context_token attach(context ctx,
-                                 const std::source_location& where =
-                                     std::source_location::current()) noexcept;
+/// Slow path of attach(): first attach of a unit, stack growth. Not for direct use.
+CTXFLOW_API context_token attach_slow(context& ctx, const std::source_location& where) noexcept;
+
+inline context_token attach(context ctx,
+                            const std::source_location& where =
+                                std::source_location::current()) noexcept {
+  detail::exec_unit* u = detail::current_unit();
+  if (u->generation == 0 || !u->stack.push({u->next_serial + 1, where}))
+    return attach_slow(ctx, where);
+  context_token t;
+  t.unit_ = u;
+  t.generation_ = u->generation;
+  t.serial_ = ++u->next_serial;
+  t.where_ = where;
+  t.prev_ = detail::tls_current;
+  detail::tls_current = ctx.release();
+  return t;
+}
 
 /// Slow path of detach(): out-of-order and unknown tokens. Not for direct use.
 CTXFLOW_API detach_result detach_slow(context_token& token) noexcept;

@@ -28,9 +28,9 @@ struct span_recorder_options {
   /// Spans kept (the oldest are evicted beyond it); 0: unbounded.
   std::size_t capacity = 0;
   /// Null: the SDK default, parent_based(always_on) (R7.11).
-  std::shared_ptr<sdk::sampler> sampler_ptr;
+  std::shared_ptr<sdk::sampler> sampler_ptr{};
   /// Null: the SDK's default resource.
-  std::shared_ptr<const sdk::resource> resource_ptr;
+  std::shared_ptr<const sdk::resource> resource_ptr{};
   sdk::span_limits limits{};
   /// False: the provider is not made global; use tracer() or provider() explicitly.
   bool install_global = true;

@@ -157,8 +157,8 @@ TEST_P(W3cTraceContextConformance, RequestHeadersArePropagatedAsTheSuiteExpects)
 }
 
 INSTANTIATE_TEST_SUITE_P(TestPy, W3cTraceContextConformance, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<conformance_case>& info) {
-                           return std::string(info.param.name);
+                         [](const ::testing::TestParamInfo<conformance_case>& p) {
+                           return std::string(p.param.name);
                          });
 
 }  // namespace

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+// Span cost: start+end with the simple and batch processors, attributes, active parent + child,
+// nesting, two threads on one batch processor (throughput and drops), and the no-op API.
+// Allocations are counted by replacing the global operator new (allocs/iter counter).
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <new>
+
+#include "ctxflow/sdk/batch_span_processor.hpp"
+#include "ctxflow/sdk/span_processor.hpp"
+#include "ctxflow/sdk/tracer_provider.hpp"
+#include "ctxflow/trace/provider.hpp"
+#include "ctxflow/trace/tracer.hpp"
+
+namespace {
+thread_local constinit std::uint64_t tls_allocs = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++tls_allocs;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  ++tls_allocs;
+  return std::malloc(n == 0 ? 1 : n);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+
+using namespace ctxflow;
+
+// Accepts and discards every batch.
+class null_exporter final : public sdk::span_exporter {
+ public:
+  sdk::export_result export_spans(std::span<const sdk::span_data* const> batch) noexcept override {
+    benchmark::DoNotOptimize(batch.data());
+    return sdk::export_result::success;
+  }
+};
+
+struct batch_setup {
+  sdk::batch_span_processor* processor = nullptr;
+  std::shared_ptr<sdk::tracer_provider> provider;
+  trace::tracer tracer;
+
+  explicit batch_setup(std::size_t queue = 2048) {
+    sdk::batch_options o;
+    o.max_queue_size = queue;
+    auto p = std::make_unique<sdk::batch_span_processor>(std::make_unique<null_exporter>(), o);
+    processor = p.get();
+    sdk::tracer_provider_options opts;
+    opts.processors.push_back(std::move(p));
+    provider = std::make_shared<sdk::tracer_provider>(std::move(opts));
+    tracer = provider->get_tracer("bench");
+  }
+};
+
+struct simple_setup {
+  std::shared_ptr<sdk::tracer_provider> provider;
+  trace::tracer tracer;
+  simple_setup() {
+    sdk::tracer_provider_options opts;
+    opts.processors.push_back(
+        std::make_unique<sdk::simple_span_processor>(std::make_unique<null_exporter>()));
+    provider = std::make_shared<sdk::tracer_provider>(std::move(opts));
+    tracer = provider->get_tracer("bench");
+  }
+};
+
+void report_allocs(benchmark::State& state, std::uint64_t before) {
+  state.counters["allocs/iter"] = benchmark::Counter(
+      static_cast<double>(tls_allocs - before) / static_cast<double>(state.iterations()));
+}
+
+void BM_span_start_end_simple(benchmark::State& state) {
+  simple_setup s;
+  const std::uint64_t before = tls_allocs;
+  for (auto _ : state) {
+    trace::span sp = s.tracer.start_span("operation");
+    sp.end();
+  }
+  report_allocs(state, before);
+}
+BENCHMARK(BM_span_start_end_simple);
+
+void BM_span_start_end_batch(benchmark::State& state) {
+  batch_setup s;
+  const std::uint64_t dropped0 = s.processor->stats().dropped_queue_full;
+  const std::uint64_t before = tls_allocs;
+  for (auto _ : state) {
+    trace::span sp = s.tracer.start_span("operation");
+    sp.end();
+  }
+  report_allocs(state, before);
+  state.counters["dropped"] =
+      static_cast<double>(s.processor->stats().dropped_queue_full - dropped0);
+}
+BENCHMARK(BM_span_start_end_batch);
+
+void BM_span_with_4_attributes(benchmark::State& state) {
+  batch_setup s;
+  const std::uint64_t before = tls_allocs;
+  for (auto _ : state) {
+    trace::span sp = s.tracer.start_span("operation");
+    sp.set_attribute("http.method", "GET");
+    sp.set_attribute("http.status", 200);
+    sp.set_attribute("ratio", 0.5);
+    sp.set_attribute("cached", true);
+    sp.end();
+  }
+  report_allocs(state, before);
+}
+BENCHMARK(BM_span_with_4_attributes);
+
+void BM_active_parent_child(benchmark::State& state) {
+  batch_setup s;
+  const std::uint64_t before = tls_allocs;
+  for (auto _ : state) {
+    auto parent = s.tracer.start_as_current_span("parent");
+    trace::span child = s.tracer.start_span("child");
+    child.end();
+  }
+  report_allocs(state, before);
+}
+BENCHMARK(BM_active_parent_child);
+
+void BM_nested_depth3(benchmark::State& state) {
+  batch_setup s;
+  const std::uint64_t before = tls_allocs;
+  for (auto _ : state) {
+    auto a = s.tracer.start_as_current_span("a");
+    auto b = s.tracer.start_as_current_span("b");
+    auto c = s.tracer.start_as_current_span("c");
+  }
+  report_allocs(state, before);
+}
+BENCHMARK(BM_nested_depth3);
+
+batch_setup* shared_batch = nullptr;
+
+void BM_span_batch_2threads(benchmark::State& state) {
+  if (state.thread_index() == 0) shared_batch = new batch_setup(1 << 16);
+  // The loop start is a barrier for all threads: thread 0's setup is complete here.
+  const trace::tracer tracer = [&] {
+    for (auto _ : state) {
+      trace::span sp = shared_batch->tracer.start_span("operation");
+      sp.end();
+    }
+    return trace::tracer();
+  }();
+  (void)tracer;
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    const sdk::processor_stats st = shared_batch->processor->stats();
+    state.counters["dropped"] = static_cast<double>(st.dropped_queue_full);
+    state.counters["accepted"] = static_cast<double>(st.accepted);
+    delete shared_batch;
+    shared_batch = nullptr;
+  }
+}
+BENCHMARK(BM_span_batch_2threads)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_noop_span(benchmark::State& state) {
+  const trace::tracer tracer;  // no SDK: the no-op tracer
+  const std::uint64_t before = tls_allocs;
+  for (auto _ : state) {
+    trace::span sp = tracer.start_span("operation");
+    sp.end();
+  }
+  report_allocs(state, before);
+}
+BENCHMARK(BM_noop_span);
+
+}  // namespace
