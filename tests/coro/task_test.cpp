@@ -183,6 +183,27 @@ TEST(TaskContext, ScopeOpenedBeforeAnAwaitIsStillCurrentAfterItOnAnotherThread) 
   EXPECT_EQ(seen, 55);
 }
 
+TEST(TaskContext, TokenFromAnotherTaskIsUnknownAndChangesNothing) {  // C3, R1.7
+  testing::diagnostics_capture capture;
+  context_token foreign;
+  auto make_token = [](context_token& out) -> task<> {
+    out = value.set(1);  // attached in this task's unit, which then ends
+    co_return;
+  };
+  auto use_token = [](context_token& t) -> task<std::pair<detach_result, int>> {
+    auto mine = value.set(2);
+    auto r = value.reset(std::move(t));
+    int after = value.get();
+    (void)value.reset(std::move(mine));
+    co_return std::pair{r, after};
+  };
+  coro::sync_wait(make_token(foreign));
+  auto [result, after] = coro::sync_wait(use_token(foreign));
+  EXPECT_EQ(result, detach_result::unknown_token);
+  EXPECT_EQ(after, 2);
+  EXPECT_EQ(capture.count("context.detach.unknown_token"), 1u);
+}
+
 TEST(TaskContext, StrictModeReportsAScopeLeakedByATaskWhenItEnds) {  // C3 strict
   testing::diagnostics_capture capture;
   set_strict_mode(true);

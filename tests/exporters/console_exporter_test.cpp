@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ctxflow/sdk/exporter_registry.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "exporters/span_builder.hpp"
 
@@ -339,6 +340,15 @@ TEST(ConsoleExporter, AFailedWriteIsReportedAndFailsTheExport) {
   }
   std::fclose(read_only);
   EXPECT_EQ(diags.count("exporters.console.write_failed"), 1u);
+}
+
+TEST(ConsoleExporter, RegistersTheConsoleFactoryForInit) {  // R10 OTEL_TRACES_EXPORTER=console
+  EXPECT_TRUE(register_console_exporter());
+  EXPECT_TRUE(register_console_exporter());  // idempotent
+  EXPECT_TRUE(sdk::has_exporter_factory("console"));
+  std::unique_ptr<sdk::span_exporter> made = sdk::make_exporter("console");
+  ASSERT_NE(made, nullptr);
+  EXPECT_NE(dynamic_cast<console_exporter*>(made.get()), nullptr);
 }
 
 }  // namespace

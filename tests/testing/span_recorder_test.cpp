@@ -9,6 +9,7 @@
 
 #include "ctxflow/exec/bind_context.hpp"
 #include "ctxflow/testing/context_leak_checker.hpp"
+#include "ctxflow/testing/diagnostics_capture.hpp"
 #include "ctxflow/testing/gtest.hpp"
 #include "ctxflow/trace/provider.hpp"
 
@@ -96,11 +97,13 @@ TEST(SpanRecorder, CanRecordWithoutBecomingGlobal) {
 }
 
 TEST(SpanRecorder, ACapacityKeepsOnlyTheNewestSpans) {
+  diagnostics_capture diags;
   span_recorder recorder({.capacity = 2});
   for (const char* name : {"a", "b", "c"}) recorder.tracer().start_span(name).end();
   ASSERT_EQ(recorder.size(), 2u);
   EXPECT_EQ(recorder.spans()[0].name, "b");
   EXPECT_EQ(recorder.store()->dropped(), 1u);
+  EXPECT_EQ(diags.count("exporters.memory.overflow"), 1u);
 }
 
 // A span ended on another thread is recorded as the child of the span current at submission
