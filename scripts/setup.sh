@@ -37,7 +37,6 @@ if ((${#missing[@]} == 0)); then
   exit 0
 fi
 
-echo "setup: installing ${missing[*]}"
 as_root=()
 if ((EUID != 0)); then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -49,6 +48,7 @@ if ((EUID != 0)); then
   fi
 fi
 
+echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Enforces the one-way dependency direction of the public headers under include/ctxflow/:
 #   context ← exec/coro ← propagation ← trace ← sdk ← exporters; integrations and testing on top.
-# Every module may include ctxflow/export.hpp, ctxflow/config.hpp and ctxflow/version.hpp.
+# Every module may include ctxflow/export.hpp, config.hpp, version.hpp and fwd.hpp (forward
+# declarations only); no library header may include the umbrella ctxflow/ctxflow.hpp.
 # The instrumentation API (context, exec, coro, propagation, trace) never includes <iostream>.
 # Usage: tools/check_includes.sh [--root DIR]   checks DIR/include/ctxflow (default: this repo)
 #        tools/check_includes.sh --self-test    proves the rules catch what they should
@@ -19,40 +20,45 @@ trace_leaves_list="$(echo $trace_leaves)"
 api_modules_list="$(echo $api_modules)"
 
 # rule_for <file, relative to include/ctxflow> <target, relative to include/ctxflow>
-# Prints why the include is forbidden, or nothing when it is allowed.
+# Sets rule_msg to why the include is forbidden, or to "" when it is allowed.
 rule_for() {
   local file="$1" target="$2"
   local module="${file%%/*}" tmodule="${target%%/*}"
+  rule_msg=""
   [[ "$file" == */* ]] || return 0                    # top-level headers: no rule
-  case "$target" in export.hpp | config.hpp | version.hpp) return 0 ;; esac
+  case "$target" in export.hpp | config.hpp | version.hpp | fwd.hpp) return 0 ;; esac
   [[ "$target" == */* ]] || tmodule="(top-level)"
+  if [[ "$target" == ctxflow.hpp ]]; then
+    rule_msg="the umbrella header is for applications; library headers include what they use"
+    return 0
+  fi
 
   if [[ "$trace_leaves" == *" $file "* ]]; then
     [[ "$tmodule" == context || "$trace_leaves" == *" $target "* ]] ||
-      echo "the leaf header $file may include only context/ and the other trace leaf headers"
+      rule_msg="the leaf header $file may include only context/ and the other trace leaf headers"
     return 0
   fi
   case "$module" in
     context)
       [[ "$tmodule" == context ]] ||
-        echo "context/ may include only context/ and export.hpp" ;;
+        rule_msg="context/ may include only context/ and export.hpp" ;;
     exec | coro)
       [[ "$tmodule" == context || "$tmodule" == exec || "$tmodule" == coro ]] ||
-        echo "$module/ may include only context/, exec/ and coro/" ;;
+        rule_msg="$module/ may include only context/, exec/ and coro/" ;;
     propagation)
       [[ "$tmodule" == context || "$tmodule" == propagation || "$trace_leaves" == *" $target "* ]] ||
-        echo "propagation/ may include only context/, propagation/ and the trace leaf headers (${trace_leaves_list})" ;;
+        rule_msg="propagation/ may include only context/, propagation/ and the trace leaf headers (${trace_leaves_list})" ;;
     trace)
       case "$tmodule" in sdk | exporters | integrations | testing | tools | "(top-level)")
-        echo "trace/ is API: it may not include $tmodule/ (sdk, exporters, integrations, testing sit above it)" ;;
+        rule_msg="trace/ is API: it may not include $tmodule/ (sdk, exporters, integrations, testing sit above it)" ;;
       esac ;;
     sdk)
       case "$tmodule" in exporters | integrations | testing | tools | "(top-level)")
-        echo "sdk/ may not include $tmodule/ (exporters, integrations and testing sit above it)" ;;
+        rule_msg="sdk/ may not include $tmodule/ (exporters, integrations and testing sit above it)" ;;
       esac ;;
     exporters)
       case "$tmodule" in integrations | testing | tools | "(top-level)")
-        echo "exporters/ may not include $tmodule/ (integrations and testing sit above it)" ;;
+        rule_msg="exporters/ may not include $tmodule/ (integrations and testing sit above it)" ;;
       esac ;;
   esac
 }
@@ -78,7 +84,8 @@ check_tree() {
       fi
       msg=""
       if [[ -n "$target" ]]; then
-        msg="$(rule_for "$rel" "$target")"
+        rule_for "$rel" "$target"
+        msg="$rule_msg"
       elif [[ "$path" == iostream && "$api_modules" == *" ${rel%%/*} "* && "$rel" == */* ]]; then
         msg="the instrumentation API (${api_modules_list}) may not include <iostream>"
       fi
@@ -119,17 +126,18 @@ self_test() (
   mk trace/span_kind.hpp '#include "ctxflow/trace/tracer.hpp"'
   mk sdk/bad.hpp '#include "ctxflow/integrations/asio/i.hpp"' '#include "ctxflow/exporters/x.hpp"'
   mk exporters/bad.hpp '#include "ctxflow/testing/t.hpp"'
+  mk testing/bad.hpp '#include "ctxflow/ctxflow.hpp"' '#include "ctxflow/fwd.hpp"'
   if out="$(check_tree "$tmp")"; then
     echo "check_includes self-test: forbidden includes were accepted" >&2; return 1
   fi
   count="$(grep -c ': includes ' <<<"$out" || true)"
-  if [[ "$count" != 14 ]] || grep -v -e '/bad.hpp:' -e '/trace/span_kind.hpp:' <<<"$out" | grep -q .; then
-    echo "check_includes self-test: expected 14 violations in bad.hpp/span_kind.hpp, got $count:" >&2
+  if [[ "$count" != 15 ]] || grep -v -e '/bad.hpp:' -e '/trace/span_kind.hpp:' <<<"$out" | grep -q .; then
+    echo "check_includes self-test: expected 15 violations in bad.hpp/span_kind.hpp, got $count:" >&2
     echo "$out" >&2
     return 1
   fi
   [[ -z "${CHECK_INCLUDES_VERBOSE:-}" ]] || echo "$out"
-  echo "check_includes self-test: ok (clean tree accepted, 14/14 violations found)"
+  echo "check_includes self-test: ok (clean tree accepted, 15/15 violations found)"
 )
 
 case "${1:-}" in

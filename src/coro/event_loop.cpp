@@ -22,11 +22,11 @@ event_loop::~event_loop() {
 
 event_loop* event_loop::current() noexcept { return tls_loop; }
 
+// Notifying under the lock: the item may let another thread finish and destroy this loop as
+// soon as the lock is released, so nothing here may touch the loop after unlocking.
 void event_loop::push(item it) noexcept {
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(it));
-  }
+  std::lock_guard lock(mu_);
+  queue_.push_back(std::move(it));
   cv_.notify_one();
 }
 
@@ -35,18 +35,14 @@ void event_loop::post_job(exec::unique_function job) noexcept { push({{}, std::m
 void event_loop::post_handle(std::coroutine_handle<> h) noexcept { push({h, {}}); }
 
 void event_loop::schedule_at(clock::time_point deadline, std::coroutine_handle<> h) noexcept {
-  {
-    std::lock_guard lock(mu_);
-    timers_.push(timer{deadline, timer_seq_++, h});
-  }
+  std::lock_guard lock(mu_);
+  timers_.push(timer{deadline, timer_seq_++, h});
   cv_.notify_one();
 }
 
 void event_loop::stop() noexcept {
-  {
-    std::lock_guard lock(mu_);
-    stop_requested_ = true;
-  }
+  std::lock_guard lock(mu_);
+  stop_requested_ = true;
   cv_.notify_one();
 }
 

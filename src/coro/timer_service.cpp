@@ -26,10 +26,8 @@ class timer_service {
 
   void add(std::chrono::steady_clock::time_point deadline, std::coroutine_handle<> h,
            exec::scheduler* back) noexcept {
-    {
-      std::lock_guard lock(mu_);
-      timers_.push(entry{deadline, seq_++, h, back});
-    }
+    std::lock_guard lock(mu_);
+    timers_.push(entry{deadline, seq_++, h, back});
     cv_.notify_one();
   }
 

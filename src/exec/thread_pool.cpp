@@ -73,14 +73,13 @@ thread_pool::thread_pool(std::size_t threads) {
 thread_pool::~thread_pool() { join(); }
 
 void thread_pool::push(item it) noexcept {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ && workers_.empty()) {
-      report(severity::error, "exec.pool.stopped", "work posted to a joined thread_pool was dropped");
-      return;
-    }
-    queue_.push_back(std::move(it));
+  // Notify under the lock: once it is released the item may complete and the pool be destroyed.
+  std::lock_guard lock(mu_);
+  if (stopping_ && workers_.empty()) {
+    report(severity::error, "exec.pool.stopped", "work posted to a joined thread_pool was dropped");
+    return;
   }
+  queue_.push_back(std::move(it));
   cv_.notify_one();
 }
 

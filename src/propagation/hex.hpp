@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace ctxflow::propagation::detail {
@@ -30,6 +32,36 @@ inline bool decode_lower_hex(const char* in, std::size_t n, std::uint8_t* out) n
     out[i] = static_cast<std::uint8_t>((hi << 4) | (lo & 0x0F));
   }
   return (bad & 0xF0) == 0;
+}
+
+/// Decodes 8 lowercase hex characters into 4 bytes at once (SWAR); false on any other
+/// character. Used for the ids, where it is several times faster than the table loop.
+inline bool decode_lower_hex8(const char* in, std::uint8_t* out) noexcept {
+  std::uint64_t x;
+  std::memcpy(&x, in, 8);
+  if constexpr (std::endian::native != std::endian::little) {
+    return decode_lower_hex(in, 4, out);
+  } else {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t high = 0x8080808080808080ULL;
+    // Per byte c < 0x80: (c + 0x80 - lo) has its high bit set iff c >= lo, and
+    // (c + 0x7F - hi) iff c > hi; neither addition carries into the next byte.
+    auto in_range = [&](std::uint8_t lo, std::uint8_t hi) {
+      const std::uint64_t ge = x + ones * static_cast<std::uint64_t>(0x80 - lo);
+      const std::uint64_t gt = x + ones * static_cast<std::uint64_t>(0x7F - hi);
+      return ge & ~gt & high;
+    };
+    const std::uint64_t ok = in_range('0', '9') | in_range('a', 'f');
+    if ((x & high) != 0 || ok != high) return false;
+    // Nibble value: low 4 bits, plus 9 for letters (bit 6 set).
+    std::uint64_t v = (x & (ones * 0x0F)) + ((x >> 6) & ones) * 9;
+    v = ((v << 4) | (v >> 8)) & 0x00FF00FF00FF00FFULL;  // pairs -> bytes in 16-bit lanes
+    v = (v | (v >> 8)) & 0x0000FFFF0000FFFFULL;
+    v = (v | (v >> 16)) & 0x00000000FFFFFFFFULL;
+    const auto r = static_cast<std::uint32_t>(v);
+    std::memcpy(out, &r, 4);
+    return true;
+  }
 }
 
 /// Writes `n` bytes as `2 * n` lowercase hex characters.

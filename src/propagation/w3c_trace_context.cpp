@@ -25,8 +25,11 @@ std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcep
   if (p[35] != '-' || p[52] != '-') return std::nullopt;
   trace::span_context sc;
   std::uint8_t flags = 0;
-  if (!detail::decode_lower_hex(p + 3, 16, sc.trace.bytes.data()) ||
-      !detail::decode_lower_hex(p + 36, 8, sc.span.bytes.data()) ||
+  std::uint8_t* t = sc.trace.bytes.data();
+  std::uint8_t* s = sc.span.bytes.data();
+  if (!detail::decode_lower_hex8(p + 3, t) || !detail::decode_lower_hex8(p + 11, t + 4) ||
+      !detail::decode_lower_hex8(p + 19, t + 8) || !detail::decode_lower_hex8(p + 27, t + 12) ||
+      !detail::decode_lower_hex8(p + 36, s) || !detail::decode_lower_hex8(p + 44, s + 4) ||
       !detail::decode_lower_hex(p + 53, 1, &flags))
     return std::nullopt;
   if (!sc.trace.valid() || !sc.span.valid()) return std::nullopt;  // R2.4, R2.5

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+// context_executor<Executor>: an Asio executor that wraps another one and runs everything it
+// executes inside one execution unit (a per-spawn context cell). It is what
+// ctxflow::asio_integration::co_spawn runs an awaitable on: every handler and continuation of the
+// coroutine enters the cell's unit, so the coroutine's context survives every co_await, on any
+// thread, and the thread's previous context is back afterwards (C5-C7, C9).
+// See docs/design/asio.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/execution.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/is_executor.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/require.hpp>
+
+#include "ctxflow/context/context.hpp"
+#include "ctxflow/context/detail/context_impl.hpp"
+
+namespace ctxflow::asio_integration {
+
+namespace detail {
+
+/// The context cell of one spawned coroutine: an execution unit holding the coroutine's context
+/// while it is not running, and the snapshot taken at spawn.
+///
+/// Thread safety: the reference count and the `running_` flag are atomic; the unit itself is
+/// used by one thread at a time, handed over through `running_` (acquire on entry, release on
+/// exit) in addition to the executor's own queue.
+/// Lifetime: shared by every copy of the executors that refer to it; the last copy ends the
+/// unit (reporting leaked attachments in strict mode) and releases its context.
+class context_cell {
+ public:
+  explicit context_cell(context snapshot) noexcept : snapshot_(snapshot) {
+    unit_.kind = "asio coroutine";
+    unit_.parked = snapshot.release();
+  }
+  context_cell(const context_cell&) = delete;
+  context_cell& operator=(const context_cell&) = delete;
+  ~context_cell() {
+    if (unit_.parked || !unit_.stack.empty()) ctxflow::detail::finish(unit_);
+  }
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    // acq_rel: the last owner must see every write made by the others before deleting.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  ctxflow::detail::exec_unit& unit() noexcept { return unit_; }
+  const context& snapshot() const noexcept { return snapshot_; }
+
+  /// Runs `f` as part of this cell's unit on the calling thread.
+  ///
+  /// - Already inside the unit (a dispatch from the coroutine itself): calls `f` directly.
+  /// - The unit is free: enters it, calls `f`, leaves it (also when `f` throws).
+  /// - The unit is running on another thread (work posted to the coroutine's executor from
+  ///   outside while the coroutine runs): `f` runs in a unit of its own starting from the spawn
+  ///   snapshot, so the two never share a unit concurrently.
+  template <class F>
+  void run(F& f) {
+    if (ctxflow::detail::tls_unit == &unit_) {
+      f();
+      return;
+    }
+    // running_ states: false = parked, true = entered by some thread. acquire: see what the
+    // previous runner of the unit wrote (its parked context, its attach stack).
+    if (running_.exchange(true, std::memory_order_acquire)) {
+      ctxflow::detail::unit_scope own(context(snapshot_).release(), "asio handler");
+      f();
+      return;
+    }
+    struct exit_guard {
+      context_cell* self;
+      ~exit_guard() {
+        ctxflow::detail::leave(self->unit_);
+        // release: publish the parked context and stack to the next runner.
+        self->running_.store(false, std::memory_order_release);
+      }
+    };
+    ctxflow::detail::enter(unit_);
+    exit_guard guard{this};
+    f();
+  }
+
+ private:
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<bool> running_{false};
+  const context snapshot_;
+  ctxflow::detail::exec_unit unit_;
+};
+
+/// An owning pointer to a context_cell (intrusive reference count).
+class cell_ptr {
+ public:
+  cell_ptr() noexcept = default;
+  /// Adopts the initial reference of a new cell.
+  static cell_ptr adopt(context_cell* c) noexcept {
+    cell_ptr p;
+    p.cell_ = c;
+    return p;
+  }
+  cell_ptr(const cell_ptr& o) noexcept : cell_(o.cell_) {
+    if (cell_) cell_->add_ref();
+  }
+  cell_ptr(cell_ptr&& o) noexcept : cell_(std::exchange(o.cell_, nullptr)) {}
+  cell_ptr& operator=(cell_ptr o) noexcept {
+    std::swap(cell_, o.cell_);
+    return *this;
+  }
+  ~cell_ptr() {
+    if (cell_) cell_->release();
+  }
+  context_cell* get() const noexcept { return cell_; }
+  context_cell* operator->() const noexcept { return cell_; }
+  explicit operator bool() const noexcept { return cell_ != nullptr; }
+  friend bool operator==(const cell_ptr& a, const cell_ptr& b) noexcept {
+    return a.cell_ == b.cell_;
+  }
+
+ private:
+  context_cell* cell_ = nullptr;
+};
+
+/// A new cell whose unit starts from `snapshot`. Errors: allocation failure gives an empty
+/// pointer (the executor then runs work without a unit of its own).
+inline cell_ptr make_cell(context snapshot) noexcept {
+  return cell_ptr::adopt(new (std::nothrow) context_cell(std::move(snapshot)));
+}
+
+/// The function object a context_executor hands to its inner executor: runs `fn` in the cell.
+template <class Fn>
+struct cell_runner {
+  cell_ptr cell;
+  Fn fn;
+  void operator()() {
+    if (!cell) {
+      std::move(fn)();
+      return;
+    }
+    cell_ptr keep = cell;  // the last executor copy may die inside fn
+    auto call = [this] { std::move(fn)(); };
+    keep->run(call);
+  }
+};
+
+}  // namespace detail
+
+/// An Asio executor that runs every function it is given inside one execution unit (a context
+/// cell), delegating the scheduling itself to `Executor`.
+///
+/// It satisfies the standard executor requirements (`execute`, `query`, `require`, `prefer`
+/// forwarded to the inner executor) and, when `Executor` has them, the Networking TS ones
+/// (`context`, `on_work_started/finished`, `dispatch`, `post`, `defer`). Every property
+/// the inner executor supports is supported; `require`/`prefer` return a context_executor over
+/// the inner executor's result, sharing the same cell. Two context_executors are equal when
+/// their inner executors are equal and they share the cell.
+///
+/// Context: a function it runs sees the cell's context (the coroutine's, for co_spawn) and
+/// whatever that function leaves current stays in the cell for the next one (C5); the running
+/// thread's previous context is back after each function (C7).
+/// Thread safety: distinct objects: safe. Shared objects: safe (as the inner executor).
+template <class Executor>
+class context_executor {
+ public:
+  using inner_executor_type = Executor;
+
+  /// Wraps `inner`; every function it executes runs in `cell`.
+  context_executor(Executor inner, detail::cell_ptr cell) noexcept(
+      std::is_nothrow_move_constructible_v<Executor>)
+      : inner_(std::move(inner)), cell_(std::move(cell)) {}
+
+  /// Wraps `inner` with a new cell starting from `ctx` (default: the current context, C4).
+  explicit context_executor(Executor inner,
+                            ctxflow::context ctx = ctxflow::context::current()) noexcept(
+      std::is_nothrow_move_constructible_v<Executor>)
+      : inner_(std::move(inner)), cell_(detail::make_cell(std::move(ctx))) {}
+
+  /// Converts from a context_executor over another executor type (e.g. to an `any_io_executor`
+  /// based wrapper), sharing the cell.
+  template <class Other>
+    requires(!std::is_same_v<Other, Executor> && std::is_constructible_v<Executor, const Other&>)
+  context_executor(const context_executor<Other>& other) noexcept(
+      std::is_nothrow_constructible_v<Executor, const Other&>)
+      : inner_(other.get_inner_executor()), cell_(other.cell()) {}
+
+  const Executor& get_inner_executor() const noexcept { return inner_; }
+  const detail::cell_ptr& cell() const noexcept { return cell_; }
+
+  /// The context the cell started from (the snapshot taken at spawn).
+  ctxflow::context spawn_context() const noexcept {
+    return cell_ ? cell_->snapshot() : ctxflow::context();
+  }
+
+  // --- standard executor model ---
+
+  template <class Fn>
+  void execute(Fn&& fn) const {
+    boost::asio::execution::execute(
+        inner_, detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)});
+  }
+
+  template <class Property>
+    requires boost::asio::can_query<const Executor&, Property>::value
+  decltype(auto) query(const Property& p) const
+      noexcept(boost::asio::is_nothrow_query<const Executor&, Property>::value) {
+    return boost::asio::query(inner_, p);
+  }
+
+  template <class Property>
+    requires boost::asio::can_require<const Executor&, Property>::value
+  auto require(const Property& p) const
+      noexcept(boost::asio::is_nothrow_require<const Executor&, Property>::value) {
+    using inner_result =
+        std::decay_t<typename boost::asio::require_result<const Executor&, Property>::type>;
+    return context_executor<inner_result>(boost::asio::require(inner_, p), cell_);
+  }
+
+  template <class Property>
+    requires boost::asio::can_prefer<const Executor&, Property>::value
+  auto prefer(const Property& p) const
+      noexcept(boost::asio::is_nothrow_prefer<const Executor&, Property>::value) {
+    using inner_result =
+        std::decay_t<typename boost::asio::prefer_result<const Executor&, Property>::type>;
+    return context_executor<inner_result>(boost::asio::prefer(inner_, p), cell_);
+  }
+
+  // --- Networking TS executor model (when the inner executor has it) ---
+
+  decltype(auto) context() const noexcept
+    requires requires(const Executor& e) { e.context(); }
+  {
+    return inner_.context();
+  }
+  void on_work_started() const noexcept
+    requires requires(const Executor& e) { e.on_work_started(); }
+  {
+    inner_.on_work_started();
+  }
+  void on_work_finished() const noexcept
+    requires requires(const Executor& e) { e.on_work_finished(); }
+  {
+    inner_.on_work_finished();
+  }
+  template <class Fn, class Allocator>
+    requires requires(const Executor& e, Fn&& f, const Allocator& a) {
+      e.dispatch(std::forward<Fn>(f), a);
+    }
+  void dispatch(Fn&& fn, const Allocator& a) const {
+    inner_.dispatch(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
+  }
+  template <class Fn, class Allocator>
+    requires requires(const Executor& e, Fn&& f, const Allocator& a) {
+      e.post(std::forward<Fn>(f), a);
+    }
+  void post(Fn&& fn, const Allocator& a) const {
+    inner_.post(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
+  }
+  template <class Fn, class Allocator>
+    requires requires(const Executor& e, Fn&& f, const Allocator& a) {
+      e.defer(std::forward<Fn>(f), a);
+    }
+  void defer(Fn&& fn, const Allocator& a) const {
+    inner_.defer(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
+  }
+
+  friend bool operator==(const context_executor& a, const context_executor& b) noexcept {
+    return a.cell_ == b.cell_ && a.inner_ == b.inner_;
+  }
+  friend bool operator!=(const context_executor& a, const context_executor& b) noexcept {
+    return !(a == b);
+  }
+
+ private:
+  Executor inner_;
+  detail::cell_ptr cell_;
+};
+
+}  // namespace ctxflow::asio_integration

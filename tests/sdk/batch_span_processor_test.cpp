@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+// The batch processor (R7.20-R7.22, R7.26): order, triggers (size, delay, flush), shutdown,
+// drops on a full queue, failures, and OTEL_BSP_* parsing.
+#include "ctxflow/sdk/batch_span_processor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "ctxflow/testing/diagnostics_capture.hpp"
+#include "sdk/test_exporter.hpp"
+
+namespace ctxflow::sdk {
+namespace {
+
+using namespace std::chrono_literals;
+
+// An exporter whose exports wait until release() (to hold the export thread).
+class gated_exporter final : public span_exporter {
+ public:
+  explicit gated_exporter(std::shared_ptr<test::recorded> r) : inner_(std::move(r)) {}
+  export_result export_spans(std::span<const span_data* const> batch) noexcept override {
+    {
+      std::unique_lock lock(mu_);
+      ++entered_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+    }
+    return inner_.export_spans(batch);
+  }
+  void wait_entered(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  test::recording_exporter inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  bool open_ = false;
+};
+
+struct batch_fixture {
+  std::shared_ptr<test::recorded> rec = std::make_shared<test::recorded>();
+  batch_span_processor* processor = nullptr;
+  std::shared_ptr<tracer_provider> provider;
+  trace::tracer tracer;
+
+  batch_fixture(batch_options o, std::unique_ptr<span_exporter> e = nullptr) {
+    if (!e) e = std::make_unique<test::recording_exporter>(rec);
+    auto p = std::make_unique<batch_span_processor>(std::move(e), o);
+    processor = p.get();
+    tracer_provider_options po;
+    po.processors.push_back(std::move(p));
+    provider = std::make_shared<tracer_provider>(std::move(po));
+    tracer = provider->get_tracer("t");
+  }
+};
+
+batch_options slow_timer(std::size_t queue = 2048, std::size_t batch = 512) {
+  batch_options o;
+  o.schedule_delay = 1h;
+  o.max_queue_size = queue;
+  o.max_export_batch_size = batch;
+  return o;
+}
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds limit = 5000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return cond();
+}
+
+TEST(BatchProcessor, ForceFlushExportsEverythingQueuedInOrder) {  // R7.21
+  batch_fixture f(slow_timer());
+  for (int i = 0; i < 10; ++i) f.tracer.start_span("s" + std::to_string(i)).end();
+  EXPECT_EQ(f.rec->size(), 0u);  // nothing before a trigger
+  EXPECT_TRUE(f.processor->force_flush(5000ms));
+  const auto spans = f.rec->snapshot();
+  ASSERT_EQ(spans.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(spans[static_cast<std::size_t>(i)].name, "s" + std::to_string(i));
+  EXPECT_EQ(f.rec->flushes, 1);  // the exporter's flush follows (R7.21)
+}
+
+TEST(BatchProcessor, AFullBatchIsExportedWithoutWaitingForTheTimer) {  // R7.20
+  batch_fixture f(slow_timer(64, 4));
+  for (int i = 0; i < 8; ++i) f.tracer.start_span("s").end();
+  EXPECT_TRUE(eventually([&] { return f.rec->size() == 8; }));
+  std::lock_guard lock(f.rec->mu);
+  for (std::size_t n : f.rec->batch_sizes) EXPECT_LE(n, 4u);
+}
+
+TEST(BatchProcessor, TheScheduleDelayExportsAPartialBatch) {  // R7.20
+  batch_options o;
+  o.schedule_delay = 20ms;
+  batch_fixture f(o);
+  f.tracer.start_span("lonely").end();
+  EXPECT_TRUE(eventually([&] { return f.rec->size() == 1; }));
+}
+
+TEST(BatchProcessor, OnlySampledSpansAreQueued) {  // R7.16
+  tracer_provider_options po;
+  auto rec = std::make_shared<test::recorded>();
+  auto p = std::make_unique<batch_span_processor>(std::make_unique<test::recording_exporter>(rec),
+                                                  slow_timer());
+  batch_span_processor* bp = p.get();
+  po.processors.push_back(std::move(p));
+  po.sampler_ptr = make_always_record_sampler(make_always_off_sampler());
+  tracer_provider provider(std::move(po));
+  provider.get_tracer("t").start_span("recorded-only").end();
+  EXPECT_TRUE(bp->force_flush(5000ms));
+  EXPECT_EQ(rec->size(), 0u);
+  EXPECT_EQ(bp->stats().accepted, 0u);
+}
+
+TEST(BatchProcessor, ShutdownExportsWhatIsLeftAndLaterSpansAreCounted) {  // R7.22, R7.26
+  batch_fixture f(slow_timer());
+  f.tracer.start_span("queued").end();
+  auto late = f.tracer.start_span("late");
+  EXPECT_TRUE(f.processor->shutdown(5000ms));
+  EXPECT_EQ(f.rec->size(), 1u);
+  EXPECT_EQ(f.rec->shutdowns, 1);
+  late.end();
+  EXPECT_EQ(f.processor->stats().dropped_after_shutdown, 1u);
+  EXPECT_FALSE(f.processor->force_flush(100ms));
+  EXPECT_FALSE(f.processor->shutdown(100ms));
+}
+
+TEST(BatchProcessor, AFullQueueDropsCountsAndReportsEverySpan) {  // R7.20, R7.26
+  testing::diagnostics_capture cap;
+  auto rec = std::make_shared<test::recorded>();
+  auto gate = std::make_unique<gated_exporter>(rec);
+  gated_exporter* g = gate.get();
+  batch_fixture f(slow_timer(4, 4), std::move(gate));
+  for (int i = 0; i < 4; ++i) f.tracer.start_span("first").end();
+  g->wait_entered(1);  // the export thread holds the first four; the queue is empty
+  for (int i = 0; i < 4; ++i) f.tracer.start_span("second").end();  // fills the queue
+  for (int i = 0; i < 3; ++i) f.tracer.start_span("dropped").end();
+  processor_stats st = f.processor->stats();
+  EXPECT_EQ(st.dropped_queue_full, 3u);
+  EXPECT_EQ(st.queue_size, 4u);
+  EXPECT_EQ(st.queue_capacity, 4u);
+  g->release();
+  EXPECT_TRUE(f.processor->force_flush(5000ms));
+  st = f.processor->stats();
+  EXPECT_EQ(st.exported, 8u);
+  EXPECT_EQ(st.accepted, 8u);
+  EXPECT_EQ(rec->size(), 8u);
+  EXPECT_GE(cap.count("sdk.batch.dropped"), 1u);
+}
+
+TEST(BatchProcessor, FailedExportsAreCountedAndReported) {  // R7.24, R7.26
+  testing::diagnostics_capture cap;
+  auto rec = std::make_shared<test::recorded>();
+  auto e = std::make_unique<test::recording_exporter>(rec);
+  e->fail = true;
+  batch_fixture f(slow_timer(), std::move(e));
+  f.tracer.start_span("a").end();
+  f.tracer.start_span("b").end();
+  EXPECT_FALSE(f.processor->force_flush(5000ms));
+  EXPECT_EQ(f.processor->stats().export_failed, 2u);
+  EXPECT_GE(cap.count("sdk.export.failed"), 1u);
+}
+
+TEST(BatchProcessor, ABatchLargerThanTheQueueIsClampedWithAWarning) {  // R7.20 [D]
+  testing::diagnostics_capture cap;
+  batch_span_processor p(std::make_unique<test::recording_exporter>(std::make_shared<test::recorded>()),
+                         slow_timer(8, 100));
+  EXPECT_EQ(p.options().max_export_batch_size, 8u);
+  EXPECT_EQ(cap.count("sdk.batch.invalid"), 1u);
+}
+
+TEST(BatchProcessor, ForceFlushTimesOutWhenTheExporterHangs) {  // R7.21
+  testing::diagnostics_capture cap;
+  auto rec = std::make_shared<test::recorded>();
+  auto gate = std::make_unique<gated_exporter>(rec);
+  gated_exporter* g = gate.get();
+  batch_fixture f(slow_timer(), std::move(gate));
+  f.tracer.start_span("stuck").end();
+  EXPECT_FALSE(f.processor->force_flush(50ms));
+  EXPECT_EQ(cap.count("sdk.flush.timeout"), 1u);
+  g->release();
+}
+
+TEST(BatchOptions, ReadsTheBspVariables) {  // R10
+  test::env_guard a("OTEL_BSP_SCHEDULE_DELAY", "250");
+  test::env_guard b("OTEL_BSP_EXPORT_TIMEOUT", "0");
+  test::env_guard c("OTEL_BSP_MAX_QUEUE_SIZE", "100");
+  test::env_guard d("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10");
+  const batch_options o = batch_options::from_environment();
+  EXPECT_EQ(o.schedule_delay, 250ms);
+  EXPECT_EQ(o.export_timeout, 0ms);
+  EXPECT_EQ(o.max_queue_size, 100u);
+  EXPECT_EQ(o.max_export_batch_size, 10u);
+}
+
+TEST(BatchOptions, BadValuesAreReportedByNameAndIgnored) {  // R10
+  test::env_guard a("OTEL_BSP_SCHEDULE_DELAY", "-5");
+  test::env_guard b("OTEL_BSP_MAX_QUEUE_SIZE", "0");
+  test::env_guard c("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "lots");
+  test::env_guard d("OTEL_BSP_EXPORT_TIMEOUT", "");  // empty means unset, no warning
+  testing::diagnostics_capture cap;
+  const batch_options o = batch_options::from_environment();
+  EXPECT_EQ(o.schedule_delay, 5000ms);
+  EXPECT_EQ(o.export_timeout, 30000ms);
+  EXPECT_EQ(o.max_queue_size, 2048u);
+  EXPECT_EQ(o.max_export_batch_size, 512u);
+  ASSERT_EQ(cap.count("sdk.env.invalid"), 3u);
+  const auto r = cap.records();
+  EXPECT_NE(r[0].message.find("OTEL_BSP_SCHEDULE_DELAY"), std::string::npos);
+  EXPECT_NE(r[1].message.find("OTEL_BSP_MAX_QUEUE_SIZE"), std::string::npos);
+  EXPECT_NE(r[2].message.find("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ctxflow::sdk

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+// The SDK tracer provider: tracers per scope (R7.8b), shutdown/flush (R7.23), enabled (R7.25),
+// recording vs sampled (R7.16), and the guards around samplers and processors (style.md §5).
+#include "ctxflow/sdk/tracer_provider.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "ctxflow/testing/diagnostics_capture.hpp"
+#include "sdk/test_exporter.hpp"
+
+namespace ctxflow::sdk {
+namespace {
+
+// Counts calls; optionally throws from on_end.
+class counting_processor final : public span_processor {
+ public:
+  explicit counting_processor(bool throw_on_end = false) : throw_(throw_on_end) {}
+  void on_start(recording_span& span, const trace::span_context&) override {
+    ++started;
+    span.set_attribute("seen.by.on_start", true);
+  }
+  void on_end(recording_span&) override {
+    ++ended;
+    if (throw_) throw std::runtime_error("processor bug");
+  }
+  bool force_flush(std::chrono::milliseconds) override {
+    ++flushed;
+    return true;
+  }
+  bool shutdown(std::chrono::milliseconds) override {
+    ++shut;
+    return true;
+  }
+  int started = 0, ended = 0, flushed = 0, shut = 0;
+
+ private:
+  bool throw_;
+};
+
+class throwing_sampler final : public sampler {
+ public:
+  sampling_result should_sample(const sampling_parameters&) override {
+    ++calls;
+    throw std::logic_error("sampler bug");
+  }
+  std::string description() const override { return "Throwing"; }
+  int calls = 0;
+};
+
+// Records what it saw and samples only spans that carry attribute "keep".
+class inspecting_sampler final : public sampler {
+ public:
+  sampling_result should_sample(const sampling_parameters& p) override {
+    links_seen = p.links.size();
+    for (const auto& a : p.attributes)
+      if (a.key == "keep") return {sampling_decision::record_and_sample, {{"sampler.added", std::string("yes")}}, p.parent.state};
+    return {sampling_decision::record_only, {}, p.parent.state};
+  }
+  std::string description() const override { return "Inspecting"; }
+  std::size_t links_seen = 0;
+};
+
+TEST(TracerProvider, SameScopeGivesTheSameTracer) {  // R7.8b
+  tracer_provider p;
+  EXPECT_EQ(p.get_tracer("a", "1").object(), p.get_tracer("a", "1").object());
+  EXPECT_NE(p.get_tracer("a", "1").object(), p.get_tracer("a", "2").object());
+}
+
+TEST(TracerProvider, AnEmptyNameStillWorksAndIsReported) {  // R7.8b
+  testing::diagnostics_capture cap;
+  test::simple_pipeline p;
+  auto t = p.provider->get_tracer("");
+  t.start_span("s").end();
+  EXPECT_EQ(p.rec->size(), 1u);
+  EXPECT_EQ(cap.count("sdk.tracer.empty_name"), 1u);
+}
+
+TEST(TracerProvider, WithoutProcessorsTracersAreNotEnabled) {  // R7.25
+  tracer_provider p;
+  EXPECT_FALSE(p.get_tracer("t").enabled());
+  test::simple_pipeline q;
+  EXPECT_TRUE(q.tracer.enabled());
+}
+
+TEST(TracerProvider, ShutdownOnceMakesTracersNoOp) {  // R7.23
+  testing::diagnostics_capture cap;
+  test::simple_pipeline p;
+  EXPECT_TRUE(p.provider->shutdown());
+  EXPECT_FALSE(p.provider->shutdown());
+  EXPECT_FALSE(p.provider->get_tracer("late").start_span("x").is_recording());
+  EXPECT_FALSE(p.tracer.start_span("x").is_recording());
+  EXPECT_EQ(p.rec->shutdowns, 1);
+}
+
+TEST(TracerProvider, ForceFlushAndShutdownReachEveryProcessor) {  // R7.23
+  auto a = std::make_unique<counting_processor>();
+  auto b = std::make_unique<counting_processor>();
+  counting_processor* pa = a.get();
+  counting_processor* pb = b.get();
+  tracer_provider_options o;
+  o.processors.push_back(std::move(a));
+  o.processors.push_back(std::move(b));
+  tracer_provider p(std::move(o));
+  EXPECT_TRUE(p.force_flush());
+  EXPECT_EQ(pa->flushed, 1);
+  EXPECT_EQ(pb->flushed, 1);
+  EXPECT_TRUE(p.shutdown());
+  EXPECT_EQ(pa->shut, 1);
+  EXPECT_EQ(pb->shut, 1);
+}
+
+TEST(TracerProvider, ProcessorsSeeRecordOnlySpansButExportersDoNot) {  // R7.16, R7.10
+  auto sampler_ptr = std::make_shared<inspecting_sampler>();
+  auto counter = std::make_unique<counting_processor>();
+  counting_processor* c = counter.get();
+  tracer_provider_options o;
+  o.sampler_ptr = sampler_ptr;
+  o.processors.push_back(std::move(counter));
+  test::simple_pipeline p(std::move(o));
+
+  auto recorded_only = p.tracer.start_span("record-only");
+  EXPECT_TRUE(recorded_only.is_recording());
+  EXPECT_FALSE(recorded_only.context().sampled());
+  recorded_only.end();
+
+  const trace::attribute_kv keep[] = {{"keep", true}};
+  const trace::link_view links[] = {{trace::span_context{}, keep}};
+  trace::start_options so;
+  so.attributes = keep;
+  so.links = links;
+  p.tracer.start_span("sampled", so).end();
+
+  EXPECT_EQ(c->started, 2);
+  EXPECT_EQ(c->ended, 2);
+  EXPECT_EQ(sampler_ptr->links_seen, 1u);  // links given at start reach the sampler (R7.3)
+  const auto spans = p.rec->snapshot();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].name, "sampled");
+  EXPECT_NE(test::find_attr(spans[0].attributes, "sampler.added"), nullptr);
+  EXPECT_NE(test::find_attr(spans[0].attributes, "seen.by.on_start"), nullptr);
+}
+
+TEST(TracerProvider, AThrowingSamplerIsReportedAndReplacedByTheDefault) {  // style.md §5
+  testing::diagnostics_capture cap;
+  auto bad = std::make_shared<throwing_sampler>();
+  tracer_provider_options o;
+  o.sampler_ptr = bad;
+  test::simple_pipeline p(std::move(o));
+  EXPECT_TRUE(p.tracer.start_span("a").is_recording());
+  EXPECT_TRUE(p.tracer.start_span("b").is_recording());
+  EXPECT_EQ(bad->calls, 1);  // switched off after the first failure
+  EXPECT_EQ(cap.count("sdk.sampler.failed"), 1u);
+}
+
+TEST(TracerProvider, AThrowingProcessorIsSwitchedOffAndTheOthersKeepGoing) {  // style.md §5
+  testing::diagnostics_capture cap;
+  auto bad = std::make_unique<counting_processor>(true);
+  counting_processor* b = bad.get();
+  tracer_provider_options o;
+  o.processors.push_back(std::move(bad));
+  test::simple_pipeline p(std::move(o));  // the recording processor comes first
+  p.tracer.start_span("a").end();
+  p.tracer.start_span("b").end();
+  EXPECT_EQ(b->ended, 1);
+  EXPECT_EQ(p.rec->size(), 2u);
+  EXPECT_EQ(cap.count("sdk.processor.failed"), 1u);
+}
+
+TEST(TracerProvider, InstalledGloballyItRecordsSpansFromGetTracer) {
+  test::simple_pipeline p;
+  auto previous = trace::set_tracer_provider(p.provider);
+  trace::get_tracer("global").start_span("g").end();
+  trace::set_tracer_provider(previous);
+  ASSERT_EQ(p.rec->size(), 1u);
+  EXPECT_EQ(p.rec->snapshot()[0].scope_ptr->name, "global");
+}
+
+}  // namespace
+}  // namespace ctxflow::sdk
