@@ -7,12 +7,13 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "sdk/attribute_convert.hpp"
+#include "sdk/fast_clock.hpp"
 #include "sdk/provider_state.hpp"
 
 namespace ctxflow::sdk {
 
 std::uint64_t to_unix_nanos(trace::timestamp t) noexcept {
-  if (t.time_since_epoch().count() == 0) t = std::chrono::system_clock::now();
+  if (t.time_since_epoch().count() == 0) return detail::fast_now_ns();
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }

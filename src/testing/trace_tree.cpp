@@ -119,8 +119,8 @@ check_result trace_tree::all_in_one_trace() const {
   if (spans_.empty()) return failure("expected all spans in one trace, but no span was recorded");
   const auto ids = trace_ids();
   if (ids.size() == 1) return check_result::pass();
-  std::string why = "expected all spans in one trace, found " + std::to_string(ids.size()) +
-                    " traces:";
+  std::string why =
+      "expected all spans in one trace, found " + std::to_string(ids.size()) + " traces:";
   for (const auto& id : ids) why += " " + hex(id);
   return failure(std::move(why));
 }
@@ -165,8 +165,8 @@ check_result trace_tree::has_link(std::string_view from, std::string_view to) co
       });
     });
     if (linked) continue;
-    std::string why = "expected every " + quoted(from) + " to link to a " + quoted(to) + ", but " +
-                      describe(*s);
+    std::string why =
+        "expected every " + quoted(from) + " to link to a " + quoted(to) + ", but " + describe(*s);
     if (s->links.empty()) {
       why += " has no links";
     } else {
@@ -182,7 +182,8 @@ check_result trace_tree::has_link(std::string_view from, std::string_view to) co
 check_result trace_tree::no_orphans() const {
   const auto missing = orphans();
   if (!missing.empty()) {
-    std::string why = "expected no orphan spans, found " + std::to_string(missing.size()) + " orphan(s):";
+    std::string why =
+        "expected no orphan spans, found " + std::to_string(missing.size()) + " orphan(s):";
     for (const sdk::span_data* s : missing)
       why += " " + describe(*s) + " (parent #" + hex(s->parent_span_id) + " not recorded)";
     return failure(std::move(why));

@@ -217,8 +217,11 @@ TEST(RenderWaterfall, UsesBlockCharactersUnlessAscii) {
   const std::string block = "\xe2\x96\x88";
   EXPECT_EQ(render_waterfall(spans, o),
             "trace 4bf92f3577b34da6a3ce929d0e0e4736 (2 spans, 4.00 ms)\n"
-            "root     4.00 ms |" + block + block + block + block + "|\n"
-            "  child  1.00 ms |  " + block + " |\n");
+            "root     4.00 ms |" +
+                block + block + block + block +
+                "|\n"
+                "  child  1.00 ms |  " +
+                block + " |\n");
 }
 
 TEST(RenderWaterfall, CutsLongNamesAndGivesZeroLengthSpansOneCell) {

@@ -31,8 +31,8 @@ std::vector<std::string> names(const std::vector<sdk::span_data>& spans) {
 TEST(InMemoryExporter, StoresCopiesThatOutliveTheExportedBatch) {
   in_memory_exporter exporter;
   {
-    sdk::span_data s = span_builder("work", test::trace_a, "00f067aa0ba902b7")
-                           .attr("n", std::int64_t{3});
+    sdk::span_data s =
+        span_builder("work", test::trace_a, "00f067aa0ba902b7").attr("n", std::int64_t{3});
     EXPECT_EQ(export_one(exporter, s), sdk::export_result::success);
     s.name = "changed";  // the span_data is only valid during export_spans
   }
@@ -145,8 +145,8 @@ TEST(InMemoryExporterConcurrency, ConcurrentExportsAndReadsLoseNothing) {
   for (int t = 0; t < threads; ++t) {
     writers.emplace_back([&, t] {
       in_memory_exporter exporter(store);
-      sdk::span_data s = span_builder("span-" + std::to_string(t), test::trace_a,
-                                      "0000000000000001");
+      sdk::span_data s =
+          span_builder("span-" + std::to_string(t), test::trace_a, "0000000000000001");
       for (int i = 0; i < per_thread; ++i) {
         const sdk::span_data* batch[] = {&s, &s};
         EXPECT_EQ(exporter.export_spans(batch), sdk::export_result::success);

@@ -79,7 +79,7 @@ TEST(OtlpBatchExport, ADeadCollectorKeepsTheQueueBoundedAndEverySpanIsCounted) {
   make_spans(*p.provider, 2, 2500);
   done = true;
   sampler.join();
-  EXPECT_TRUE(p.provider->shutdown(5000ms) || true);  // failing exports may make it report false
+  (void)p.provider->shutdown(5000ms);  // its result reflects the failing exports
   EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
 
   const auto st = p.processor->stats();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <thread>
 
 #include "ctxflow/context/scope.hpp"
 #include "sdk/test_exporter.hpp"
@@ -260,6 +261,25 @@ TEST(RecordingSpan, SpanDataKeepsTheResourceAliveAfterTheProviderIsGone) {  // s
   ASSERT_EQ(copies.size(), 1u);
   ASSERT_NE(copies[0].resource_ptr, nullptr);
   EXPECT_FALSE(copies[0].resource_ptr->attributes.empty());
+}
+
+}  // namespace
+}  // namespace ctxflow::sdk
+
+namespace ctxflow::sdk {
+namespace {
+
+TEST(SpanClock, NowAgreesWithTheSystemClockWithinAMillisecond) {  // R7.2 start time = now
+  for (int i = 0; i < 30; ++i) {
+    const auto before = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::uint64_t ours = to_unix_nanos(trace::timestamp{});
+    const auto after = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+    EXPECT_GE(static_cast<std::int64_t>(ours), before - 1'000'000);
+    EXPECT_LE(static_cast<std::int64_t>(ours), after + 1'000'000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
 }
 
 }  // namespace

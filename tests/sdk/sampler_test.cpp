@@ -84,8 +84,9 @@ TEST(TraceIdRatio, AHigherRatioSamplesASupersetOfALowerOne) {  // R7.11
     char hex[33];
     std::snprintf(hex, sizeof hex, "0123456789abcdef01%02x%012x", i, i * 7919);
     const auto id = tid(hex);
-    if (run(*low, no_parent, id).decision == sampling_decision::record_and_sample)
+    if (run(*low, no_parent, id).decision == sampling_decision::record_and_sample) {
       EXPECT_EQ(run(*high, no_parent, id).decision, sampling_decision::record_and_sample) << hex;
+    }
   }
 }
 

@@ -80,7 +80,8 @@ TEST(ContextLeakChecker, StaysQuietWhenDestroyedAfterACheck) {
 TEST(ContextLeakChecker, AroundChecksACallable) {
   EXPECT_TRUE(context_leak_checker::around([] { scope s{level.with(context::current(), 3)}; }));
   context_token leaked;
-  EXPECT_FALSE(context_leak_checker::around([&] { leaked = attach(level.with(context::current(), 3)); }));
+  EXPECT_FALSE(
+      context_leak_checker::around([&] { leaked = attach(level.with(context::current(), 3)); }));
   EXPECT_EQ(detach(std::move(leaked)), detach_result::ok);
 }
 

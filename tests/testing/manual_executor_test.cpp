@@ -142,7 +142,8 @@ TEST(ManualExecutorConcurrency, JobsPostedFromOtherThreadsAllRun) {
   std::vector<std::thread> posters;
   for (int t = 0; t < 4; ++t)
     posters.emplace_back([ex, &ran]() mutable {
-      for (int i = 0; i < 250; ++i) ex.post([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
+      for (int i = 0; i < 250; ++i)
+        ex.post([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
     });
   std::size_t steps = 0;
   while (ran.load() < 1000) {

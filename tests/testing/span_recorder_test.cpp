@@ -26,9 +26,7 @@ void handle_request() {
   const auto tracer = trace::get_tracer("orders");
   auto request = tracer.start_as_current_span("GET /orders", of_kind(trace::span_kind::server));
   request->set_attribute("http.route", "/orders");
-  {
-    auto query = tracer.start_as_current_span("SELECT orders", of_kind(trace::span_kind::client));
-  }
+  { auto query = tracer.start_as_current_span("SELECT orders", of_kind(trace::span_kind::client)); }
   auto render = tracer.start_as_current_span("render");
 }
 
@@ -45,7 +43,8 @@ TEST(SpanRecorder, RecordsSpansFromTheGlobalTracerAsATree) {
   EXPECT_TRACE(tree.child_of("SELECT orders", "GET /orders"));
   EXPECT_TRACE(tree.child_of("render", "GET /orders"));
   EXPECT_TRACE(tree.count_is("render", 1));
-  EXPECT_NE(tree.to_string().find("  GET /orders [server] "), std::string::npos) << tree.to_string();
+  EXPECT_NE(tree.to_string().find("  GET /orders [server] "), std::string::npos)
+      << tree.to_string();
   ASSERT_NO_CONTEXT_LEAK(leaks);
 }
 
@@ -112,9 +111,8 @@ TEST(SpanRecorderConcurrency, RecordsChildrenEndedOnOtherThreads) {
   span_recorder recorder;
   {
     auto parent = recorder.tracer().start_as_current_span("parent");
-    std::thread worker(bind_context([&] {
-      auto child = recorder.tracer().start_as_current_span("worker child");
-    }));
+    std::thread worker(bind_context(
+        [&] { auto child = recorder.tracer().start_as_current_span("worker child"); }));
     worker.join();
   }
   ASSERT_TRUE(recorder.wait_for(2));

@@ -20,10 +20,18 @@ using test::span_builder;
 // consume (05) is a child of handle linking to query 02.
 std::vector<sdk::span_data> request_trace() {
   return {
-      span_builder("query", test::trace_a, "0000000000000002").parent("0000000000000001").times(10, 20),
-      span_builder("query", test::trace_a, "0000000000000003").parent("0000000000000001").times(20, 30),
-      span_builder("render", test::trace_a, "0000000000000004").parent("0000000000000001").times(30, 60),
-      span_builder("publish", test::trace_a, "0000000000000006").parent("0000000000000004").times(40, 50),
+      span_builder("query", test::trace_a, "0000000000000002")
+          .parent("0000000000000001")
+          .times(10, 20),
+      span_builder("query", test::trace_a, "0000000000000003")
+          .parent("0000000000000001")
+          .times(20, 30),
+      span_builder("render", test::trace_a, "0000000000000004")
+          .parent("0000000000000001")
+          .times(30, 60),
+      span_builder("publish", test::trace_a, "0000000000000006")
+          .parent("0000000000000004")
+          .times(40, 50),
       span_builder("consume", test::trace_a, "0000000000000005")
           .parent("0000000000000001")
           .times(60, 70)
@@ -71,7 +79,8 @@ TEST(TraceTree, LinksParentsAndChildren) {
   ASSERT_EQ(tree.roots().size(), 1u);
   EXPECT_EQ(tree.roots()[0], handle);
   EXPECT_TRUE(tree.orphans().empty());
-  EXPECT_EQ(tree.trace_ids(), (std::vector<trace::trace_id>{trace::trace_id::from_hex(test::trace_a)}));
+  EXPECT_EQ(tree.trace_ids(),
+            (std::vector<trace::trace_id>{trace::trace_id::from_hex(test::trace_a)}));
 }
 
 TEST(TraceTree, AParentInAnotherTraceIsNotAParent) {
@@ -99,9 +108,9 @@ TEST(TraceTreeChecks, AllInOneTracePassesForOneTraceAndFailsForTwoOrNone) {
   auto spans = request_trace();
   spans.push_back(span_builder("stray", test::trace_b, "0000000000000009"));
   trace_tree bad(spans);
-  expect_failure_with_tree(bad.all_in_one_trace(), bad,
-                           "found 2 traces: " + std::string(test::trace_a) + " " +
-                               std::string(test::trace_b));
+  expect_failure_with_tree(
+      bad.all_in_one_trace(), bad,
+      "found 2 traces: " + std::string(test::trace_a) + " " + std::string(test::trace_b));
 
   trace_tree none;
   const check_result r = none.all_in_one_trace();
@@ -115,8 +124,9 @@ TEST(TraceTreeChecks, ChildOfRequiresEverySpanWithTheNameUnderTheParent) {
   EXPECT_TRUE(tree.child_of("query", "handle"));
   EXPECT_TRUE(tree.child_of("publish", "render"));
 
-  expect_failure_with_tree(tree.child_of("publish", "handle"), tree,
-                           "but \"publish\" #0000000000000006 has parent \"render\" #0000000000000004");
+  expect_failure_with_tree(
+      tree.child_of("publish", "handle"), tree,
+      "but \"publish\" #0000000000000006 has parent \"render\" #0000000000000004");
   expect_failure_with_tree(tree.child_of("handle", "render"), tree,
                            "\"handle\" #0000000000000001 is a root");
   expect_failure_with_tree(tree.child_of("nothing", "handle"), tree,
@@ -147,7 +157,8 @@ TEST(TraceTreeChecks, HasLinkPassesWhenEverySourceLinksToATarget) {
   expect_failure_with_tree(tree.has_link("consume", "render"), tree,
                            "\"consume\" #0000000000000005 links only to " +
                                std::string(test::trace_a) + "/0000000000000002");
-  expect_failure_with_tree(tree.has_link("nothing", "query"), tree, "no span is called \"nothing\"");
+  expect_failure_with_tree(tree.has_link("nothing", "query"), tree,
+                           "no span is called \"nothing\"");
   expect_failure_with_tree(tree.has_link("consume", "nothing"), tree,
                            "no span is called \"nothing\"");
 }

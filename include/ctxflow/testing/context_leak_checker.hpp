@@ -62,8 +62,8 @@ class CTXFLOW_API context_leak_checker {
   /// Runs `fn` on a new plain std::thread and checks the thread's context when `fn` returns: a
   /// thread must finish with nothing attached and the empty context current (C7, C8).
   template <class Fn>
-  static check_result on_thread(Fn&& fn,
-                                const std::source_location& where = std::source_location::current()) {
+  static check_result on_thread(
+      Fn&& fn, const std::source_location& where = std::source_location::current()) {
     check_result result;
     std::thread t([&] {
       context_leak_checker checker(where);

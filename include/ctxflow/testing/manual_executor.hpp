@@ -55,9 +55,15 @@ class manual_executor {
   void post(Fn&& fn) {
     exec::unique_function job;
     switch (state_->mode) {
-      case job_context::captured: job = bind_context(std::forward<Fn>(fn)); break;
-      case job_context::empty: job = bind_context(context(), std::forward<Fn>(fn)); break;
-      case job_context::runner: job = exec::unique_function(std::forward<Fn>(fn)); break;
+      case job_context::captured:
+        job = bind_context(std::forward<Fn>(fn));
+        break;
+      case job_context::empty:
+        job = bind_context(context(), std::forward<Fn>(fn));
+        break;
+      case job_context::runner:
+        job = exec::unique_function(std::forward<Fn>(fn));
+        break;
     }
     std::lock_guard lock(state_->mu);
     state_->jobs.push_back(std::move(job));

@@ -99,8 +99,8 @@ class CTXFLOW_API trace_tree {
   std::string describe(const sdk::span_data& s) const;
 
   std::vector<sdk::span_data> spans_;
-  std::vector<std::size_t> by_start_;    // indexes into spans_, earliest start first
-  std::map<key, std::size_t> by_id_;     // (trace id, span id) -> first index
+  std::vector<std::size_t> by_start_;  // indexes into spans_, earliest start first
+  std::map<key, std::size_t> by_id_;   // (trace id, span id) -> first index
 };
 
 }  // namespace ctxflow::testing

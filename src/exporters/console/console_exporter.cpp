@@ -100,9 +100,9 @@ sdk::export_result console_exporter::export_spans(
     // Bounds: print the oldest held traces as they are while too many spans are held or the
     // oldest has waited too long.
     while (!pending_.empty()) {
-      auto oldest = std::min_element(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
-        return a.second.order < b.second.order;
-      });
+      auto oldest = std::min_element(
+          pending_.begin(), pending_.end(),
+          [](const auto& a, const auto& b) { return a.second.order < b.second.order; });
       if (buffered_ <= options_.max_buffered_spans &&
           now - oldest->second.first_arrival < options_.max_buffer_age)
         break;

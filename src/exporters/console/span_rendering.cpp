@@ -42,11 +42,16 @@ std::string hex(const trace::detail::id_bytes<N>& id) {
 
 const char* kind_name(trace::span_kind k) noexcept {
   switch (k) {
-    case trace::span_kind::internal: return "internal";
-    case trace::span_kind::server: return "server";
-    case trace::span_kind::client: return "client";
-    case trace::span_kind::producer: return "producer";
-    case trace::span_kind::consumer: return "consumer";
+    case trace::span_kind::internal:
+      return "internal";
+    case trace::span_kind::server:
+      return "server";
+    case trace::span_kind::client:
+      return "client";
+    case trace::span_kind::producer:
+      return "producer";
+    case trace::span_kind::consumer:
+      return "consumer";
   }
   return "unknown";
 }
@@ -78,11 +83,21 @@ void append_quoted(std::string& out, std::string_view v, const render_options& o
   for (char ch : v) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           char buf[8];
@@ -407,12 +422,11 @@ std::string render_tree(std::span<const sdk::span_data> spans, const render_opti
 std::string render_tree(std::span<const sdk::span_data* const> spans,
                         const render_options& options) {
   return detail::render_tree_rows(
-      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end())),
-      options, detail::missing_parent::orphan);
+      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end())), options,
+      detail::missing_parent::orphan);
 }
 
-std::string render_waterfall(std::span<const sdk::span_data> spans,
-                             const render_options& options) {
+std::string render_waterfall(std::span<const sdk::span_data> spans, const render_options& options) {
   return detail::render_waterfall_rows(detail::build_forest(pointers(spans)), options,
                                        detail::missing_parent::orphan);
 }
@@ -420,8 +434,8 @@ std::string render_waterfall(std::span<const sdk::span_data> spans,
 std::string render_waterfall(std::span<const sdk::span_data* const> spans,
                              const render_options& options) {
   return detail::render_waterfall_rows(
-      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end())),
-      options, detail::missing_parent::orphan);
+      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end())), options,
+      detail::missing_parent::orphan);
 }
 
 }  // namespace ctxflow::exporters

@@ -69,7 +69,10 @@ struct http_exporter::impl {
   std::string agent;
   std::string endpoint_for_reports;
 
-  std::timed_mutex export_mu;  // serialises exports; guards everything below up to `rng`
+  // Exports run one at a time: `busy` (guarded by mu) is true while one runs, and only that
+  // export touches the members from `curl` to `rng`. shutdown and the destructor wait for
+  // !busy before releasing the handle. (A plain mutex + condition variable rather than
+  // std::timed_mutex, whose timed lock ThreadSanitizer cannot see.)
   CURL* curl = nullptr;
   curl_slist* header_list = nullptr;
   std::string body;
@@ -79,9 +82,10 @@ struct http_exporter::impl {
   bool response_too_large = false;
   std::minstd_rand rng{std::random_device{}()};
 
-  std::mutex wait_mu;  // with wait_cv: interruptible backoff waits
-  std::condition_variable wait_cv;
-  // shut_down: false until shutdown/destruction starts, then true forever.
+  std::mutex mu;
+  std::condition_variable cv;  // signals busy becoming false and shut_down becoming true
+  bool busy = false;           // guarded by mu
+  // shut_down: false until shutdown/destruction starts, then true forever (written under mu).
   std::atomic<bool> shut_down{false};
   // abort: set when shutdown gave up waiting; the transfer callback then stops the request.
   std::atomic<bool> abort{false};
@@ -133,7 +137,7 @@ struct http_exporter::impl {
 
   ~impl() { release(); }
 
-  /// Frees the handle. Caller holds export_mu (or is the destructor).
+  /// Frees the handle. Only when no export runs (busy false, shut_down true).
   void release() noexcept {
     if (curl != nullptr) curl_easy_cleanup(curl);
     curl = nullptr;
@@ -172,8 +176,8 @@ struct http_exporter::impl {
 
   /// Waits `d` unless shutdown starts first. False when interrupted.
   bool backoff_wait(milliseconds d) {
-    std::unique_lock lock(wait_mu);
-    return !wait_cv.wait_for(lock, d, [&] { return shut_down.load(std::memory_order_acquire); });
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, d, [&] { return shut_down.load(std::memory_order_acquire); });
   }
 
   void fail(std::uint64_t n, const char* why) {
@@ -291,11 +295,25 @@ struct http_exporter::impl {
       failed.fetch_add(n, std::memory_order_relaxed);
       return sdk::export_result::failure;
     }
-    std::unique_lock lock(export_mu);
-    if (shut_down.load(std::memory_order_acquire) || curl == nullptr) {
-      failed.fetch_add(n, std::memory_order_relaxed);
-      return sdk::export_result::failure;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !busy || shut_down.load(std::memory_order_relaxed); });
+      if (shut_down.load(std::memory_order_relaxed) || curl == nullptr) {
+        failed.fetch_add(n, std::memory_order_relaxed);
+        return sdk::export_result::failure;
+      }
+      busy = true;
     }
+    struct busy_reset {
+      impl& self;
+      ~busy_reset() {
+        {
+          std::lock_guard lock(self.mu);
+          self.busy = false;
+        }
+        self.cv.notify_all();
+      }
+    } reset{*this};
     const auto start = steady::now();
     const bool unlimited = opts.timeout.count() == 0;
     const auto deadline = unlimited ? steady::time_point::max() : start + opts.timeout;
@@ -373,13 +391,11 @@ http_exporter::http_exporter(http_exporter_options options)
     : impl_(std::make_unique<impl>(std::move(options))) {}
 
 http_exporter::~http_exporter() {
-  {
-    std::lock_guard lock(impl_->wait_mu);
-    impl_->shut_down.store(true, std::memory_order_release);
-  }
-  impl_->wait_cv.notify_all();
   impl_->abort.store(true, std::memory_order_relaxed);
-  std::lock_guard lock(impl_->export_mu);
+  std::unique_lock lock(impl_->mu);
+  impl_->shut_down.store(true, std::memory_order_release);
+  impl_->cv.notify_all();
+  impl_->cv.wait(lock, [&] { return !impl_->busy; });
   impl_->release();
 }
 
@@ -400,13 +416,11 @@ sdk::export_result http_exporter::export_spans(
 bool http_exporter::force_flush(std::chrono::milliseconds) noexcept { return true; }
 
 bool http_exporter::shutdown(std::chrono::milliseconds timeout) noexcept {
-  {
-    std::lock_guard lock(impl_->wait_mu);
-    impl_->shut_down.store(true, std::memory_order_release);
-  }
-  impl_->wait_cv.notify_all();
-  std::unique_lock lock(impl_->export_mu, std::defer_lock);
-  if (!lock.try_lock_for(std::max(timeout, milliseconds(0)))) {
+  std::unique_lock lock(impl_->mu);
+  impl_->shut_down.store(true, std::memory_order_release);
+  impl_->cv.notify_all();
+  if (!impl_->cv.wait_for(lock, std::max(timeout, milliseconds(0)),
+                          [&] { return !impl_->busy; })) {
     impl_->abort.store(true, std::memory_order_relaxed);
     return false;  // the destructor releases the handle once the aborted request returns
   }

@@ -57,6 +57,13 @@ concept asio_executor =
 
 }  // namespace detail
 
+/// `ex` without its context_executor wrapper, when it has one (a coroutine's executor from
+/// `co_await boost::asio::this_coro::executor`). Give I/O objects that outlive one coroutine
+/// (pooled connections, listeners) the unwrapped executor.
+inline boost::asio::any_io_executor unwrap_executor(const boost::asio::any_io_executor& ex) {
+  return detail::with_unwrapped(ex, [](const auto& e) { return boost::asio::any_io_executor(e); });
+}
+
 /// Spawns the awaitable `a` on `ex` as a coroutine with a context of its own and returns what
 /// `boost::asio::co_spawn` returns for `token` (`boost::asio::detached`, `use_future`, a
 /// callback taking `std::exception_ptr` and the result, ...).
@@ -86,6 +93,18 @@ auto co_spawn(const Executor& ex, boost::asio::awaitable<T, AwaitableExecutor> a
   return detail::with_unwrapped(ex, [&](const auto& inner) {
     using inner_type = std::decay_t<decltype(inner)>;
     context_executor<inner_type> wrapped(inner, ctxflow::context::current());
+    return boost::asio::co_spawn(wrapped, std::move(a), std::forward<CompletionToken>(token));
+  });
+}
+
+/// As co_spawn(ex, a, token), but the coroutine starts from `start` instead of the current
+/// context (for example an empty context for a server's accept loop, or an extracted one).
+template <detail::asio_executor Executor, class T, class AwaitableExecutor, class CompletionToken>
+auto co_spawn(const Executor& ex, ctxflow::context start,
+              boost::asio::awaitable<T, AwaitableExecutor> a, CompletionToken&& token) {
+  return detail::with_unwrapped(ex, [&](const auto& inner) {
+    using inner_type = std::decay_t<decltype(inner)>;
+    context_executor<inner_type> wrapped(inner, std::move(start));
     return boost::asio::co_spawn(wrapped, std::move(a), std::forward<CompletionToken>(token));
   });
 }

@@ -174,19 +174,18 @@ class context_executor {
       std::is_nothrow_move_constructible_v<Executor>)
       : inner_(std::move(inner)), cell_(std::move(cell)) {}
 
-  /// Wraps `inner` with a new cell starting from `ctx` (default: the current context, C4).
-  explicit context_executor(Executor inner,
-                            ctxflow::context ctx = ctxflow::context::current()) noexcept(
+  /// Wraps `inner` with a new cell starting from `ctx`.
+  context_executor(Executor inner, ctxflow::context ctx) noexcept(
       std::is_nothrow_move_constructible_v<Executor>)
       : inner_(std::move(inner)), cell_(detail::make_cell(std::move(ctx))) {}
 
-  /// Converts from a context_executor over another executor type (e.g. to an `any_io_executor`
-  /// based wrapper), sharing the cell.
-  template <class Other>
-    requires(!std::is_same_v<Other, Executor> && std::is_constructible_v<Executor, const Other&>)
-  context_executor(const context_executor<Other>& other) noexcept(
-      std::is_nothrow_constructible_v<Executor, const Other&>)
-      : inner_(other.get_inner_executor()), cell_(other.cell()) {}
+  /// Wraps `inner` with a new cell starting from the current context (C4). Only an `Executor`
+  /// itself is accepted, so that copying never considers converting the wrapper into its
+  /// inner executor type.
+  template <class E>
+    requires std::is_same_v<std::decay_t<E>, Executor>
+  explicit context_executor(E&& inner) noexcept(std::is_nothrow_move_constructible_v<Executor>)
+      : inner_(std::forward<E>(inner)), cell_(detail::make_cell(ctxflow::context::current())) {}
 
   const Executor& get_inner_executor() const noexcept { return inner_; }
   const detail::cell_ptr& cell() const noexcept { return cell_; }

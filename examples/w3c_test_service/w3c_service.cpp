@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// The W3C test service's request handler: parse the JSON list, call each URL in order.
+#include "w3c_test_service/w3c_service.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace w3c_test_service {
+
+namespace {
+
+struct call {
+  std::string url;
+  std::string body;
+};
+
+boost::asio::awaitable<ctxflow::http::response> handle(
+    std::shared_ptr<ctxflow::http::http_client> client, ctxflow::http::request req) {
+  std::vector<call> calls;
+  const nlohmann::json list = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  bool valid = list.is_array();
+  if (valid) {
+    for (const auto& item : list) {
+      if (!item.is_object() || !item.contains("url") || !item["url"].is_string()) {
+        valid = false;
+        break;
+      }
+      const nlohmann::json arguments = item.contains("arguments") ? item["arguments"] : nlohmann::json();
+      calls.push_back({item["url"].get<std::string>(), arguments.dump()});
+    }
+  }
+  if (!valid) co_return ctxflow::http::response{400, {}, "expected a JSON array of {url, arguments}"};
+  for (const call& c : calls) {
+    ctxflow::http::request out;
+    out.method = "POST";
+    out.headers = {{"Content-Type", "application/json"}};
+    out.body = c.body;
+    try {
+      // The CLIENT span is the new child; http_client injects its context (R2.13-R2.15).
+      (void)co_await client->send(c.url, std::move(out));
+    } catch (const std::exception&) {
+      // An unreachable or invalid URL fails that call only; the others still run.
+    }
+  }
+  co_return ctxflow::http::response{200, {}, ""};
+}
+
+ctxflow::http::server_options options_for(std::uint16_t port) {
+  ctxflow::http::server_options o;
+  o.port = port;
+  o.route = [](std::string_view, std::string_view path) { return std::string(path); };
+  return o;
+}
+
+}  // namespace
+
+service::service(boost::asio::any_io_executor ex, std::uint16_t port)
+    : client_(std::make_shared<ctxflow::http::http_client>(ex)),
+      server_(ex,
+              [client = client_](ctxflow::http::request req) {
+                return handle(client, std::move(req));
+              },
+              options_for(port)) {}
+
+}  // namespace w3c_test_service

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+// asio_integration::co_spawn and context_executor: the context rules for boost::asio::awaitable
+// coroutines (C4-C7 through C9) on single- and multi-threaded io_contexts, with real timers and
+// loopback sockets.
+#include "ctxflow/integrations/asio/co_spawn.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "ctxflow/context/context_var.hpp"
+#include "ctxflow/testing/span_recorder.hpp"
+#include "ctxflow/trace/span.hpp"
+#include "integrations/loopback_echo.hpp"
+
+namespace ctxflow {
+namespace {
+
+namespace net = boost::asio;
+using asio_integration::co_spawn;
+using net::awaitable;
+using net::use_awaitable;
+
+context_var<int> value{"asio.value", 0};
+
+awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  net::steady_timer t(co_await net::this_coro::executor, d);
+  co_await t.async_wait(use_awaitable);
+}
+
+// C5: a span made current inside the coroutine stays current across timers and socket I/O.
+awaitable<void> span_across_io(const trace::tracer& tracer, std::uint16_t port,
+                               std::vector<bool>& checks) {
+  auto s = tracer.start_as_current_span("work");
+  const trace::span_id id = s->context().span;
+  auto is_current = [&] { return trace::current_span().context().span == id; };
+  checks.push_back(is_current());
+  co_await sleep_for(std::chrono::milliseconds(1));
+  checks.push_back(is_current());
+  net::ip::tcp::socket socket(co_await net::this_coro::executor);
+  co_await socket.async_connect({net::ip::make_address("127.0.0.1"), port}, use_awaitable);
+  checks.push_back(is_current());
+  const std::string ping = "ping";
+  co_await net::async_write(socket, net::buffer(ping), use_awaitable);
+  checks.push_back(is_current());
+  std::array<char, 4> back{};
+  co_await net::async_read(socket, net::buffer(back), use_awaitable);
+  checks.push_back(is_current() && std::string(back.data(), 4) == "ping");
+}
+
+TEST(AsioCoSpawn, SpanMadeCurrentInsideSurvivesTimerAndSocketAwaits) {  // C5, C9
+  testing::span_recorder recorder;
+  net::io_context io;
+  test::loopback_echo echo(io);
+  std::vector<bool> checks;
+  co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks), net::detached);
+  io.run_for(std::chrono::seconds(5));
+  ASSERT_EQ(checks.size(), 5u);
+  for (std::size_t i = 0; i < checks.size(); ++i) EXPECT_TRUE(checks[i]) << "check " << i;
+  EXPECT_EQ(recorder.size(), 1u);
+}
+
+awaitable<void> read_value(int& seen) {
+  seen = value.get();
+  co_return;
+}
+
+TEST(AsioCoSpawn, CoroutineStartsFromTheSpawnersContextAtSpawnTime) {  // C4
+  net::io_context io;
+  int seen = -1;
+  {
+    auto token = value.set(7);
+    co_spawn(io, read_value(seen), net::detached);
+    (void)value.reset(std::move(token));  // changing it after the spawn does not matter
+  }
+  auto later = value.set(8);
+  io.run();
+  (void)value.reset(std::move(later));
+  EXPECT_EQ(seen, 7);
+}
+
+awaitable<void> ping_pong(int id, int rounds, std::vector<int>& log, int& mismatches) {
+  auto token = value.set(id);
+  for (int i = 0; i < rounds; ++i) {
+    log.push_back(id);
+    co_await sleep_for(std::chrono::milliseconds(1));
+    if (value.get() != id) ++mismatches;
+  }
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, TwoCoroutinesInterleavedOnOneThreadNeverSeeEachOthersContext) {  // C5, C6
+  net::io_context io;
+  std::vector<int> log;
+  int mismatches = 0;
+  co_spawn(io, ping_pong(1, 20, log, mismatches), net::detached);
+  co_spawn(io, ping_pong(2, 20, log, mismatches), net::detached);
+  io.run();
+  EXPECT_EQ(mismatches, 0);
+  // They really interleaved: the log switches between the two many times.
+  int switches = 0;
+  for (std::size_t i = 1; i < log.size(); ++i) switches += log[i] != log[i - 1];
+  EXPECT_GT(switches, 5);
+  EXPECT_EQ(value.get(), 0);  // nothing reached the spawner (C6)
+}
+
+awaitable<void> set_and_leave(int v) {
+  auto token = value.set(v);  // left set on purpose: must stay inside the coroutine
+  co_await sleep_for(std::chrono::milliseconds(1));
+}
+
+TEST(AsioCoSpawn, TheRunningThreadGetsItsOwnContextBackAfterEveryHandler) {  // C7
+  net::io_context io;
+  std::vector<int> plain_handler_saw;
+  for (int i = 1; i <= 3; ++i) co_spawn(io, set_and_leave(100 + i), net::detached);
+  // Plain handlers queued between the coroutines' steps run on the same thread.
+  for (int i = 0; i < 5; ++i)
+    net::post(io, [&] { plain_handler_saw.push_back(value.get()); });
+  auto outer = value.set(-5);  // the io thread's own context while it runs the loop
+  io.run();
+  EXPECT_EQ(value.get(), -5);
+  EXPECT_EQ(value.reset(std::move(outer)), detach_result::ok);
+  ASSERT_EQ(plain_handler_saw.size(), 5u);
+  for (int v : plain_handler_saw) EXPECT_EQ(v, -5);
+}
+
+awaitable<void> hop_and_check(int id, int rounds, std::atomic<int>& mismatches,
+                              std::atomic<int>& thread_changes) {
+  auto token = value.set(id);
+  std::thread::id last = std::this_thread::get_id();
+  for (int i = 0; i < rounds; ++i) {
+    co_await sleep_for(std::chrono::milliseconds(1));
+    if (value.get() != id) mismatches.fetch_add(1);
+    if (std::this_thread::get_id() != last) {
+      thread_changes.fetch_add(1);
+      last = std::this_thread::get_id();
+    }
+  }
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, CoroutineResumedOnAnotherThreadStillSeesItsOwnContext) {  // C5 (threads)
+  net::io_context io;
+  std::atomic<int> mismatches{0};
+  std::atomic<int> thread_changes{0};
+  for (int id = 1; id <= 40; ++id)
+    co_spawn(io, hop_and_check(id, 10, mismatches, thread_changes), net::detached);
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_GT(thread_changes.load(), 0) << "no coroutine ever resumed on the other thread";
+  EXPECT_EQ(value.get(), 0);
+}
+
+awaitable<int> fail_after_a_wait() {
+  auto token = value.set(3);
+  co_await sleep_for(std::chrono::milliseconds(1));
+  throw std::runtime_error("boom");
+}
+
+TEST(AsioCoSpawn, ExceptionsReachTheCompletionHandlerUnchanged) {  // style §5, C7
+  net::io_context io;
+  std::string what;
+  int value_in_handler = -1;
+  co_spawn(io, fail_after_a_wait(), [&](std::exception_ptr e, int) {
+    value_in_handler = value.get();
+    try {
+      if (e) std::rethrow_exception(e);
+    } catch (const std::runtime_error& ex) {
+      what = ex.what();
+    }
+  });
+  io.run();
+  EXPECT_EQ(what, "boom");
+  EXPECT_EQ(value_in_handler, 3);  // the completion runs on the coroutine's executor
+  EXPECT_EQ(value.get(), 0);
+}
+
+awaitable<void> child(int& child_saw_at_start, int& child_saw_after) {
+  child_saw_at_start = value.get();
+  auto token = value.set(50);  // left set: must not reach the parent
+  co_await sleep_for(std::chrono::milliseconds(2));
+  child_saw_after = value.get();
+}
+
+awaitable<void> parent(int& child_start, int& child_after, int& parent_after) {
+  auto token = value.set(10);
+  co_spawn(co_await net::this_coro::executor, child(child_start, child_after), net::detached);
+  co_await sleep_for(std::chrono::milliseconds(5));
+  parent_after = value.get();
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, ACoroutineSpawnedFromACoroutineGetsACellOfItsOwn) {  // C4, C6
+  net::io_context io;
+  int child_start = -1, child_after = -1, parent_after = -1;
+  co_spawn(io, parent(child_start, child_after, parent_after), net::detached);
+  io.run();
+  EXPECT_EQ(child_start, 10);
+  EXPECT_EQ(child_after, 50);
+  EXPECT_EQ(parent_after, 10);
+}
+
+awaitable<void> on_strand(int id, int& mismatches) {
+  auto token = value.set(id);
+  for (int i = 0; i < 5; ++i) {
+    co_await sleep_for(std::chrono::milliseconds(1));
+    if (value.get() != id) ++mismatches;
+  }
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, WorksOnAStrandAndWithAnExplicitStartContext) {  // C4, C9
+  net::io_context io;
+  int mismatches = 0;
+  auto strand = net::make_strand(io);
+  co_spawn(strand, on_strand(1, mismatches), net::detached);
+  int seen = -1;
+  auto start = value.with(context(), 42);
+  co_spawn(io.get_executor(), start, read_value(seen), net::detached);
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_EQ(seen, 42);
+}
+
+TEST(AsioCoSpawn, WrappedExecutorForwardsPropertiesAndComparesByCell) {  // C9
+  net::io_context io;
+  asio_integration::context_executor<net::io_context::executor_type> a(io.get_executor());
+  auto b = a;
+  asio_integration::context_executor<net::io_context::executor_type> c(io.get_executor());
+  EXPECT_TRUE(a == b);
+  EXPECT_FALSE(a == c);
+  EXPECT_EQ(&net::query(a, net::execution::context), &io);
+  auto never = net::require(a, net::execution::blocking.never);
+  EXPECT_EQ(net::query(never, net::execution::blocking), net::execution::blocking.never);
+  EXPECT_TRUE(never.cell() == a.cell());
+  net::any_io_executor any = a;
+  EXPECT_NE(any.target<decltype(a)>(), nullptr);
+  EXPECT_EQ(asio_integration::unwrap_executor(any).target<net::io_context::executor_type>() != nullptr,
+            true);
+  static_assert(net::execution::is_executor<decltype(a)>::value);
+  static_assert(net::is_executor<decltype(a)>::value);
+}
+
+TEST(AsioCoSpawn, FunctionsPostedThroughTheWrapperRunInItsCell) {  // C5, C7
+  net::io_context io;
+  asio_integration::context_executor<net::io_context::executor_type> ex(io.get_executor(),
+                                                                         value.with(context(), 9));
+  std::vector<int> seen;
+  net::post(ex, [&] {
+    seen.push_back(value.get());
+    auto t = value.set(11);  // stays in the cell for the next function
+  });
+  net::post(ex, [&] { seen.push_back(value.get()); });
+  net::post(io, [&] { seen.push_back(value.get()); });  // not wrapped: the thread's own
+  io.run();
+  EXPECT_EQ(seen, (std::vector<int>{9, 11, 0}));
+  EXPECT_EQ(value.get(), 0);
+}
+
+}  // namespace
+}  // namespace ctxflow
