@@ -161,9 +161,16 @@ struct batch_span_processor::state {
     return spans.size();
   }
 
-  void report_drops() noexcept {
+  // At most one report per schedule period (at least one second), and one at flush/shutdown.
+  void report_drops(bool now) noexcept {
     const std::uint64_t d = dropped_full.load(std::memory_order_relaxed);
+    const auto t = steady::now();
+    const auto period = opts.schedule_delay > std::chrono::milliseconds(1000)
+                            ? std::chrono::duration_cast<steady::duration>(opts.schedule_delay)
+                            : std::chrono::duration_cast<steady::duration>(std::chrono::seconds(1));
+    if (!now && t - last_drop_report < period) return;
     if (d != dropped_reported) {
+      last_drop_report = t;
       reportf(severity::warning, "sdk.batch.dropped",
               "%llu spans dropped because the batch queue (capacity %llu) was full; %llu in total",
               static_cast<unsigned long long>(d - dropped_reported),
@@ -208,7 +215,7 @@ struct batch_span_processor::state {
         exported_any = true;
       }
       if (exported_any || timer) deadline = steady::now() + opts.schedule_delay;
-      report_drops();
+      report_drops(flushing || stop);
       if (flushing || stop) {
         bool ok = !batch_failed;
 #if CTXFLOW_HAS_EXCEPTIONS
@@ -244,6 +251,7 @@ struct batch_span_processor::state {
   std::atomic<std::uint64_t> head_published{0};    // copy of head for stats()
   std::uint64_t flush_done_local = 0;              // consumer only
   std::uint64_t dropped_reported = 0;              // consumer only
+  steady::time_point last_drop_report{};           // consumer only
   bool batch_failed = false;                       // consumer only
 
   alignas(64) std::atomic<std::uint64_t> dropped_full{0};

@@ -40,14 +40,16 @@ class tracer_core final : public trace::tracer_object {
 
   provider_state* const state;
   const std::shared_ptr<const instrumentation_scope> scope;
-  const std::uint64_t uid;  // process-unique, keys the per-thread lease cache
 
  private:
-  // A shared_ptr aliasing nothing in particular whose control block is this thread's lease.
+  // A shared_ptr whose control block is this thread's lease on the provider state (one lease
+  // per thread serves every tracer of the provider).
   std::shared_ptr<const void> lease() const noexcept;
 };
 
 struct provider_state : std::enable_shared_from_this<provider_state> {
+  provider_state() noexcept;
+  const std::uint64_t uid;  // process-unique, keys the per-thread lease cache
   std::shared_ptr<const resource> resource_ptr;
   std::shared_ptr<sampler> sampler_ptr;
   std::shared_ptr<sampler> fallback_sampler;  // used once sampler_ptr threw

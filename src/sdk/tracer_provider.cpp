@@ -15,9 +15,9 @@ namespace ctxflow::sdk {
 namespace detail {
 namespace {
 
-std::atomic<std::uint64_t> next_tracer_uid{1};
+std::atomic<std::uint64_t> next_state_uid{1};
 
-// One cached lease per thread, for the tracer it was last used with.
+// One cached lease per thread, for the provider it was last used with.
 struct lease_cache {
   std::uint64_t uid = 0;
   std::shared_ptr<const void> lease;
@@ -31,8 +31,11 @@ const trace::span_context& invalid_span_context() noexcept {
 
 }  // namespace
 
+provider_state::provider_state() noexcept
+    : uid(next_state_uid.fetch_add(1, std::memory_order_relaxed)) {}
+
 tracer_core::tracer_core(provider_state* st, std::shared_ptr<const instrumentation_scope> sc) noexcept
-    : state(st), scope(std::move(sc)), uid(next_tracer_uid.fetch_add(1, std::memory_order_relaxed)) {}
+    : state(st), scope(std::move(sc)) {}
 
 bool tracer_core::enabled() const noexcept {
   return !state->shut_down.load(std::memory_order_relaxed) && state->processors.size() != 0;
@@ -40,16 +43,16 @@ bool tracer_core::enabled() const noexcept {
 
 std::shared_ptr<const void> tracer_core::lease() const noexcept {
   lease_cache& c = tls_lease;
-  if (c.uid == uid && c.lease) return c.lease;
+  if (c.uid == state->uid && c.lease) return c.lease;
   std::shared_ptr<provider_state> owner = state->weak_from_this().lock();
   if (!owner) return nullptr;
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
 #endif
-    std::shared_ptr<const void> l(static_cast<const void*>(this),
+    std::shared_ptr<const void> l(static_cast<const void*>(state),
                                   [keep = std::move(owner)](const void*) noexcept {});
     c.lease = l;
-    c.uid = uid;
+    c.uid = state->uid;
     return l;
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {

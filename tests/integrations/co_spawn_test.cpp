@@ -35,7 +35,6 @@ namespace ctxflow {
 namespace {
 
 namespace net = boost::asio;
-using asio_integration::co_spawn;
 using net::awaitable;
 using net::use_awaitable;
 
@@ -71,7 +70,7 @@ TEST(AsioCoSpawn, SpanMadeCurrentInsideSurvivesTimerAndSocketAwaits) {  // C5, C
   net::io_context io;
   test::loopback_echo echo(io);
   std::vector<bool> checks;
-  co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks), net::detached);
+  asio_integration::co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks), net::detached);
   io.run_for(std::chrono::seconds(5));
   ASSERT_EQ(checks.size(), 5u);
   for (std::size_t i = 0; i < checks.size(); ++i) EXPECT_TRUE(checks[i]) << "check " << i;
@@ -88,7 +87,7 @@ TEST(AsioCoSpawn, CoroutineStartsFromTheSpawnersContextAtSpawnTime) {  // C4
   int seen = -1;
   {
     auto token = value.set(7);
-    co_spawn(io, read_value(seen), net::detached);
+    asio_integration::co_spawn(io, read_value(seen), net::detached);
     (void)value.reset(std::move(token));  // changing it after the spawn does not matter
   }
   auto later = value.set(8);
@@ -111,8 +110,8 @@ TEST(AsioCoSpawn, TwoCoroutinesInterleavedOnOneThreadNeverSeeEachOthersContext) 
   net::io_context io;
   std::vector<int> log;
   int mismatches = 0;
-  co_spawn(io, ping_pong(1, 20, log, mismatches), net::detached);
-  co_spawn(io, ping_pong(2, 20, log, mismatches), net::detached);
+  asio_integration::co_spawn(io, ping_pong(1, 20, log, mismatches), net::detached);
+  asio_integration::co_spawn(io, ping_pong(2, 20, log, mismatches), net::detached);
   io.run();
   EXPECT_EQ(mismatches, 0);
   // They really interleaved: the log switches between the two many times.
@@ -130,7 +129,7 @@ awaitable<void> set_and_leave(int v) {
 TEST(AsioCoSpawn, TheRunningThreadGetsItsOwnContextBackAfterEveryHandler) {  // C7
   net::io_context io;
   std::vector<int> plain_handler_saw;
-  for (int i = 1; i <= 3; ++i) co_spawn(io, set_and_leave(100 + i), net::detached);
+  for (int i = 1; i <= 3; ++i) asio_integration::co_spawn(io, set_and_leave(100 + i), net::detached);
   // Plain handlers queued between the coroutines' steps run on the same thread.
   for (int i = 0; i < 5; ++i)
     net::post(io, [&] { plain_handler_saw.push_back(value.get()); });
@@ -162,7 +161,7 @@ TEST(AsioCoSpawn, CoroutineResumedOnAnotherThreadStillSeesItsOwnContext) {  // C
   std::atomic<int> mismatches{0};
   std::atomic<int> thread_changes{0};
   for (int id = 1; id <= 40; ++id)
-    co_spawn(io, hop_and_check(id, 10, mismatches, thread_changes), net::detached);
+    asio_integration::co_spawn(io, hop_and_check(id, 10, mismatches, thread_changes), net::detached);
   std::thread second([&] { io.run(); });
   io.run();
   second.join();
@@ -181,7 +180,7 @@ TEST(AsioCoSpawn, ExceptionsReachTheCompletionHandlerUnchanged) {  // style §5,
   net::io_context io;
   std::string what;
   int value_in_handler = -1;
-  co_spawn(io, fail_after_a_wait(), [&](std::exception_ptr e, int) {
+  asio_integration::co_spawn(io, fail_after_a_wait(), [&](std::exception_ptr e, int) {
     value_in_handler = value.get();
     try {
       if (e) std::rethrow_exception(e);
@@ -204,7 +203,7 @@ awaitable<void> child(int& child_saw_at_start, int& child_saw_after) {
 
 awaitable<void> parent(int& child_start, int& child_after, int& parent_after) {
   auto token = value.set(10);
-  co_spawn(co_await net::this_coro::executor, child(child_start, child_after), net::detached);
+  asio_integration::co_spawn(co_await net::this_coro::executor, child(child_start, child_after), net::detached);
   co_await sleep_for(std::chrono::milliseconds(5));
   parent_after = value.get();
   (void)value.reset(std::move(token));
@@ -213,7 +212,7 @@ awaitable<void> parent(int& child_start, int& child_after, int& parent_after) {
 TEST(AsioCoSpawn, ACoroutineSpawnedFromACoroutineGetsACellOfItsOwn) {  // C4, C6
   net::io_context io;
   int child_start = -1, child_after = -1, parent_after = -1;
-  co_spawn(io, parent(child_start, child_after, parent_after), net::detached);
+  asio_integration::co_spawn(io, parent(child_start, child_after, parent_after), net::detached);
   io.run();
   EXPECT_EQ(child_start, 10);
   EXPECT_EQ(child_after, 50);
@@ -233,10 +232,10 @@ TEST(AsioCoSpawn, WorksOnAStrandAndWithAnExplicitStartContext) {  // C4, C9
   net::io_context io;
   int mismatches = 0;
   auto strand = net::make_strand(io);
-  co_spawn(strand, on_strand(1, mismatches), net::detached);
+  asio_integration::co_spawn(strand, on_strand(1, mismatches), net::detached);
   int seen = -1;
   auto start = value.with(context(), 42);
-  co_spawn(io.get_executor(), start, read_value(seen), net::detached);
+  asio_integration::co_spawn(io.get_executor(), start, read_value(seen), net::detached);
   std::thread second([&] { io.run(); });
   io.run();
   second.join();

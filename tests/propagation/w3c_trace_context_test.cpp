@@ -298,6 +298,17 @@ TEST(TraceState, IsInjectedOnlyWhenNonEmptyAndTruncatedTo512) {
   EXPECT_EQ(out.find("k9="), std::string::npos);  // removed from the right
 }
 
+TEST(TraceState, PassThroughLeavesItUnchangedIncludingTheOtEntry) {
+  // R3.8, R3.11: values we do not set are preserved byte for byte
+  const w3c_trace_context_propagator prop;
+  const std::string state = "ot=th:8;rv:0123456789abcd,vendor=x y";
+  const headers in{{"traceparent", "00-" + T + "-" + P + "-01"}, {"tracestate", state}};
+  headers out;
+  inject(prop, extract(prop, context(), in), out);
+  EXPECT_EQ(testing::header(out, "tracestate"), state);
+  EXPECT_EQ(testing::header(out, "traceparent"), "00-" + T + "-" + P + "-01");
+}
+
 TEST(TraceContext, FieldsAreTraceparentAndTracestate) {
   // R5.4
   const w3c_trace_context_propagator prop;

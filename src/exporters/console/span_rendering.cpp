@@ -191,7 +191,9 @@ std::vector<trace_rows> build_forest(const std::vector<const sdk::span_data*>& s
 
   std::vector<trace_rows> traces;
   traces.reserve(by_trace.size());
-  for (auto& [key, members] : by_trace) {
+  for (auto& entry : by_trace) {
+    const std::array<std::uint8_t, 16>& key = entry.first;
+    std::vector<const sdk::span_data*>& members = entry.second;
     std::sort(members.begin(), members.end(), span_before);
     trace_rows t;
     t.id.bytes = key;

@@ -11,6 +11,7 @@
 
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/detail/handler_cont_helpers.hpp>
 #include <boost/asio/handler_continuation_hook.hpp>
 #include <boost/version.hpp>
 #if BOOST_VERSION >= 108000
