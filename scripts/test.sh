@@ -176,7 +176,7 @@ stage_install() {
   # Examples written to build on their own (they call find_package(ctxflow)) build against it too.
   local example name
   for example in examples/*/CMakeLists.txt; do
-    [[ -f "$example" ]] && grep -q 'find_package(ctxflow' "$example" || continue
+    if [[ ! -f "$example" ]] || ! grep -q 'find_package(ctxflow' "$example"; then continue; fi
     name="$(basename "$(dirname "$example")")"
     echo "-- example $name against the installed package"
     rm -rf "$consumers/example-$name"

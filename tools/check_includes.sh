@@ -14,10 +14,10 @@ root="$(cd "$(dirname "$script_path")/.." && pwd)"
 
 # The trace headers propagation may include; they are leaf value types and may themselves
 # include only context/ and each other.
-trace_leaves=" trace/span_context.hpp trace/trace_state.hpp trace/span_kind.hpp "
-api_modules=" context exec coro propagation trace "
-trace_leaves_list="$(echo $trace_leaves)"
-api_modules_list="$(echo $api_modules)"
+trace_leaves_list="trace/span_context.hpp trace/trace_state.hpp trace/span_kind.hpp"
+api_modules_list="context exec coro propagation trace"
+trace_leaves=" $trace_leaves_list "  # padded for " word " membership tests
+api_modules=" $api_modules_list "
 
 # rule_for <file, relative to include/ctxflow> <target, relative to include/ctxflow>
 # Sets rule_msg to why the include is forbidden, or to "" when it is allowed.

@@ -70,8 +70,9 @@ TEST(AsioCoSpawn, SpanMadeCurrentInsideSurvivesTimerAndSocketAwaits) {  // C5, C
   net::io_context io;
   test::loopback_echo echo(io);
   std::vector<bool> checks;
-  asio_integration::co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks), net::detached);
-  io.run_for(std::chrono::seconds(5));
+  asio_integration::co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks),
+                             [&](std::exception_ptr) { echo.stop(); });
+  io.run();
   ASSERT_EQ(checks.size(), 5u);
   for (std::size_t i = 0; i < checks.size(); ++i) EXPECT_TRUE(checks[i]) << "check " << i;
   EXPECT_EQ(recorder.size(), 1u);
@@ -129,7 +130,8 @@ awaitable<void> set_and_leave(int v) {
 TEST(AsioCoSpawn, TheRunningThreadGetsItsOwnContextBackAfterEveryHandler) {  // C7
   net::io_context io;
   std::vector<int> plain_handler_saw;
-  for (int i = 1; i <= 3; ++i) asio_integration::co_spawn(io, set_and_leave(100 + i), net::detached);
+  for (int i = 1; i <= 3; ++i)
+    asio_integration::co_spawn(io, set_and_leave(100 + i), net::detached);
   // Plain handlers queued between the coroutines' steps run on the same thread.
   for (int i = 0; i < 5; ++i)
     net::post(io, [&] { plain_handler_saw.push_back(value.get()); });

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
@@ -278,7 +279,9 @@ TEST(HttpIntegration, StatusFollowsTheConventionsOnBothSides) {  // R9.5
     // Server: only 5xx is an error; 4xx leaves the status unset.
     EXPECT_EQ(s.status.code, code >= 500 ? trace::status_code::error : trace::status_code::unset)
         << code;
-    if (code == 500) EXPECT_FALSE(s.events.empty());  // the handler's exception was recorded
+    if (code == 500) {
+      EXPECT_FALSE(s.events.empty());  // the handler's exception was recorded
+    }
   }
   for (const auto& s : client_spans) {
     // Client: 4xx, 5xx and transport failures are errors.

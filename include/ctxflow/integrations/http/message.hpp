@@ -27,16 +27,22 @@ inline std::optional<std::string_view> find_header(const header_list& headers,
 
 /// An HTTP/1.1 request.
 struct request {
-  std::string method = "GET";
+  request(std::string m = "GET", std::string t = "/", header_list h = {}, std::string b = {})
+      : method(std::move(m)), target(std::move(t)), headers(std::move(h)), body(std::move(b)) {}
+
+  std::string method;
   /// The request target: path and optional query (`/orders?id=7`).
-  std::string target = "/";
+  std::string target;
   header_list headers;
   std::string body;
 };
 
 /// An HTTP/1.1 response.
 struct response {
-  int status = 200;
+  response(int s = 200, header_list h = {}, std::string b = {})
+      : status(s), headers(std::move(h)), body(std::move(b)) {}
+
+  int status;
   header_list headers;
   std::string body;
 };
