@@ -4,6 +4,7 @@
 #include "ctxflow/exporters/jsonl_exporter.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ctxflow/sdk/exporter_registry.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "span_fixtures.hpp"
 
@@ -136,6 +138,25 @@ TEST(JsonlExporter, AnUnopenableFileIsReportedAndExportsFail) {
   EXPECT_EQ(diags.count("exporter.jsonl.open_failed"), 1u);
   std::vector<sdk::span_data> spans{minimal_root_span(nullptr, nullptr, 1)};
   EXPECT_EQ(exp.export_spans(pointers(spans)), sdk::export_result::failure);
+}
+
+// The "jsonl" factory (OTEL_TRACES_EXPORTER=jsonl) writes to CTXFLOW_JSONL_PATH.
+TEST(JsonlExporter, TheRegisteredFactoryWritesToThePathFromTheEnvironment) {
+  const std::string path = temp_path("factory");
+  std::remove(path.c_str());
+  ::setenv("CTXFLOW_JSONL_PATH", path.c_str(), 1);
+  register_jsonl_exporter();
+  EXPECT_TRUE(sdk::has_exporter_factory("jsonl"));
+  auto exp = sdk::make_exporter("jsonl");
+  ::unsetenv("CTXFLOW_JSONL_PATH");
+  ASSERT_NE(exp, nullptr);
+  std::vector<sdk::span_data> spans{minimal_root_span(nullptr, nullptr, 1)};
+  EXPECT_EQ(exp->export_spans(pointers(spans)), sdk::export_result::success);
+  EXPECT_TRUE(exp->shutdown(1s));
+  const auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(span_name_at(json::parse(lines[0]), 0), "root");
+  std::remove(path.c_str());
 }
 
 }  // namespace

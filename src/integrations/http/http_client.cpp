@@ -128,9 +128,32 @@ net::awaitable<response> http_client::send(std::string_view url, request req,
   return send(std::move(parsed->host), parsed->port, std::move(req), std::move(options));
 }
 
+namespace {
+/// The arguments of one send(), kept together on the heap for the coroutine.
+struct send_state {
+  std::string host;
+  std::uint16_t port;
+  request req;
+  send_options options;
+};
+net::awaitable<response> send_attempts(std::shared_ptr<http_client::impl> self,
+                                       std::shared_ptr<send_state> state);
+}  // namespace
+
 net::awaitable<response> http_client::send(std::string host, std::uint16_t port, request req,
                                            send_options options) {
-  std::shared_ptr<impl> self = impl_;
+  auto state = std::make_shared<send_state>(
+      send_state{std::move(host), port, std::move(req), std::move(options)});
+  return send_attempts(impl_, std::move(state));
+}
+
+namespace {
+net::awaitable<response> send_attempts(std::shared_ptr<http_client::impl> self,
+                                       std::shared_ptr<send_state> state) {
+  const std::string& host = state->host;
+  const std::uint16_t port = state->port;
+  request& req = state->req;
+  const send_options& options = state->options;
   const peer_key key{host, port};
   const bool known = detail::is_known_method(req.method);
   const std::string name = detail::span_name(req.method, options.url_template);
@@ -244,5 +267,6 @@ net::awaitable<response> http_client::send(std::string host, std::uint16_t port,
     co_return out;
   }
 }
+}  // namespace
 
 }  // namespace ctxflow::http

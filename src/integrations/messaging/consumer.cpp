@@ -132,17 +132,23 @@ std::size_t consumer::poll_batch(const std::function<void(std::span<const messag
 
 coro::task<std::size_t> consumer::poll_async(
     std::function<coro::task<void>(const message&)> handler, exec::thread_pool& pool) {
-  transport* t = transport_;
-  const std::string& destination = destination_;
-  const std::size_t max = options_.max_messages;
-  const std::chrono::milliseconds wait = options_.wait;
+  return poll_in_task(this, std::move(handler), &pool);
+}
+
+coro::task<std::size_t> consumer::poll_in_task(
+    consumer* self, std::function<coro::task<void>(const message&)> handler,
+    exec::thread_pool* pool) {
+  transport* t = self->transport_;
+  const std::string& destination = self->destination_;
+  const std::size_t max = self->options_.max_messages;
+  const std::chrono::milliseconds wait = self->options_.wait;
   const std::vector<message> batch = co_await coro::to_thread(
-      [t, &destination, max, wait] { return t->fetch(destination, max, wait); }, pool);
+      [t, &destination, max, wait] { return t->fetch(destination, max, wait); }, *pool);
   std::size_t handled = 0;
   for (const message& m : batch) {
     // Current for the handler task, across its suspensions (C5).
     trace::scoped_span scope(
-        start_message_span(options_, *transport_, destination_, span_name_, m));
+        start_message_span(self->options_, *t, destination, self->span_name_, m));
     std::exception_ptr failure;
     try {
       co_await handler(m);
@@ -153,7 +159,7 @@ coro::task<std::size_t> consumer::poll_async(
       record_failure(scope.get(), failure);
       std::rethrow_exception(failure);
     }
-    transport_->acknowledge(m);
+    t->acknowledge(m);
     ++handled;
   }
   co_return handled;

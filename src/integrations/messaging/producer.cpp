@@ -59,13 +59,22 @@ std::optional<std::string> producer::send(std::string_view body, header_list hea
 
 coro::task<std::optional<std::string>> producer::send_async(std::string body, header_list headers,
                                                             exec::thread_pool& pool) {
-  const trace::span s = start_send_span();
+  // The coroutine is a separate function so that its parameters are exactly what it needs.
+  return send_in_task(this, std::move(body), std::move(headers), &pool);
+}
+
+coro::task<std::optional<std::string>> producer::send_in_task(const producer* self,
+                                                              std::string body,
+                                                              header_list headers,
+                                                              exec::thread_pool* pool) {
+  const trace::span s = self->start_send_span();
   propagation::inject(headers, trace::context_with_span(context::current(), s));
-  transport* t = transport_;
-  const std::string& destination = destination_;
+  transport* t = self->transport_;
+  const std::string& destination = self->destination_;
   std::optional<std::string> id = co_await coro::to_thread(
-      [t, &destination, &headers, &body] { return t->append(destination, headers, body); }, pool);
-  finish_send_span(s, id);
+      [t, &destination, &headers, &body] { return t->append(destination, headers, body); },
+      *pool);
+  self->finish_send_span(s, id);
   co_return id;
 }
 

@@ -35,7 +35,13 @@ struct client_options {
 };
 
 /// Options for one send().
+///
+/// It has constructors on purpose: GCC 12 copies aggregate temporaries that appear in a
+/// `co_await` expression bitwise into the coroutine frame, which breaks their strings.
 struct send_options {
+  send_options() = default;
+  explicit send_options(std::string target_template) : url_template(std::move(target_template)) {}
+
   /// A low-cardinality URL template (`/orders/{id}`) for the span name `{method} {template}`
   /// (R9.1); empty: the name is `{method}`.
   std::string url_template;

@@ -68,6 +68,10 @@ class CTXFLOW_API consumer {
   const std::string& destination() const noexcept { return destination_; }
 
  private:
+  static coro::task<std::size_t> poll_in_task(
+      consumer* self, std::function<coro::task<void>(const message&)> handler,
+      exec::thread_pool* pool);
+
   transport* transport_;
   std::string destination_;
   std::string span_name_;

@@ -58,6 +58,10 @@ class CTXFLOW_API producer {
   const std::string& destination() const noexcept { return destination_; }
 
  private:
+  static coro::task<std::optional<std::string>> send_in_task(const producer* self,
+                                                             std::string body,
+                                                             header_list headers,
+                                                             exec::thread_pool* pool);
   trace::span start_send_span() const;
   void finish_send_span(const trace::span& s, const std::optional<std::string>& id) const;
 
