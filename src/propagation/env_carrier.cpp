@@ -15,9 +15,11 @@ extern char** environ;  // NOLINT: POSIX
 namespace ctxflow::propagation {
 namespace {
 
+#if CTXFLOW_HAS_EXCEPTIONS
 void report_alloc() noexcept {
   report(severity::error, "propagation.alloc_failed", "environment copy allocation failed");
 }
+#endif
 
 constexpr bool is_upper(char c) noexcept { return c >= 'A' && c <= 'Z'; }
 constexpr bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }

@@ -50,10 +50,13 @@ struct w3c_propagator_scope {
 };
 
 std::string string_attribute(const sdk::span_data& s, std::string_view key) {
-  for (const auto& a : s.attributes)
+  std::string present;
+  for (const auto& a : s.attributes) {
     if (a.key == key && std::holds_alternative<std::string>(a.value))
       return std::get<std::string>(a.value);
-  return "<absent>";
+    present += " " + a.key;
+  }
+  return "<absent; present:" + present + ">";
 }
 std::int64_t int_attribute(const sdk::span_data& s, std::string_view key) {
   for (const auto& a : s.attributes)
