@@ -19,6 +19,9 @@ namespace {
 thread_local constinit std::uint64_t tls_allocs = 0;
 }  // namespace
 
+// GCC pairs the replaced operators with malloc/free and warns; the pairing is deliberate.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t n) {
   ++tls_allocs;
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;

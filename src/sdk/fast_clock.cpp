@@ -100,10 +100,11 @@ std::uint64_t fast_now_ns() noexcept {
   for (;;) {
     // acquire: the fields read below belong to the sequence number read here.
     const std::uint32_t s1 = a.seq.load(std::memory_order_acquire);
-    const std::uint64_t base_tsc = a.base_tsc.load(std::memory_order_relaxed);
-    const std::uint64_t base_ns = a.base_ns.load(std::memory_order_relaxed);
-    const std::uint64_t mult = a.mult.load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // acquire on the data loads keeps the re-read of seq below after them (the seqlock's
+    // closing check) without a standalone fence, which ThreadSanitizer does not model.
+    const std::uint64_t base_tsc = a.base_tsc.load(std::memory_order_acquire);
+    const std::uint64_t base_ns = a.base_ns.load(std::memory_order_acquire);
+    const std::uint64_t mult = a.mult.load(std::memory_order_acquire);
     if ((s1 & 1u) != 0 || a.seq.load(std::memory_order_relaxed) != s1) continue;
     if (mult == 0) return realtime_ns();
     if (tsc < base_tsc) return base_ns;  // a reading taken just before a re-anchor

@@ -238,7 +238,8 @@ TEST(HttpIntegration, MalformedTraceparentStartsANewTraceAndTheRequestSucceeds) 
   runner.join();
   EXPECT_EQ(status.substr(0, 12), "HTTP/1.1 200");
   ASSERT_TRUE(recorder.wait_for(1));
-  const sdk::span_data& s = recorder.spans().front();
+  const auto spans = recorder.spans();
+  const sdk::span_data& s = spans.front();
   EXPECT_EQ(s.name, "GET");
   EXPECT_FALSE(s.parent_span_id.valid());
   EXPECT_NE(hex(s.context.trace), "0af7651916cd43dd8448eb211c80319c");

@@ -167,7 +167,8 @@ TEST(InProcessQueue, HandlerExceptionsPassThroughAndMarkTheSpan) {  // style §5
   EXPECT_THROW(c.poll([](const message&) { throw std::out_of_range("bad job"); }),
                std::out_of_range);
   ASSERT_TRUE(recorder.wait_for(2));
-  const sdk::span_data* process = recorder.tree().find("process jobs");
+  const auto tree = recorder.tree();
+  const sdk::span_data* process = tree.find("process jobs");
   ASSERT_NE(process, nullptr);
   EXPECT_EQ(process->status.code, trace::status_code::error);
   EXPECT_EQ(string_attribute(*process, "error.type"), "std::out_of_range");
@@ -225,7 +226,8 @@ TEST(RedisStreamsDown, ASendToAnUnreachableServerFailsAsAValue) {  // style §5,
   producer p(redis, "nowhere");
   EXPECT_FALSE(p.send("lost").has_value());
   ASSERT_TRUE(recorder.wait_for(1));
-  const sdk::span_data& s = recorder.spans().front();
+  const auto spans = recorder.spans();
+  const sdk::span_data& s = spans.front();
   EXPECT_EQ(s.status.code, trace::status_code::error);
   EXPECT_EQ(string_attribute(s, "error.type"), "send_failed");
 }

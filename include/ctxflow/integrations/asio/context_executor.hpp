@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <thread>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
@@ -28,9 +29,9 @@ namespace detail {
 /// The context cell of one spawned coroutine: an execution unit holding the coroutine's context
 /// while it is not running, and the snapshot taken at spawn.
 ///
-/// Thread safety: the reference count and the `running_` flag are atomic; the unit itself is
-/// used by one thread at a time, handed over through `running_` (acquire on entry, release on
-/// exit) in addition to the executor's own queue.
+/// Thread safety: the reference count and the owner are atomic; the unit itself is used by one
+/// thread at a time, handed over through `owner_` (acquire on entry, release on exit) in
+/// addition to the executor's own queue.
 /// Lifetime: shared by every copy of the executors that refer to it; the last copy ends the
 /// unit (reporting leaked attachments in strict mode) and releases its context.
 class context_cell {
@@ -58,28 +59,40 @@ class context_cell {
   ///
   /// - Already inside the unit (a dispatch from the coroutine itself): calls `f` directly.
   /// - The unit is free: enters it, calls `f`, leaves it (also when `f` throws).
-  /// - The unit is running on another thread (work posted to the coroutine's executor from
-  ///   outside while the coroutine runs): `f` runs in a unit of its own starting from the spawn
-  ///   snapshot, so the two never share a unit concurrently.
+  /// - The unit is held by another thread: waits until it is free, then as above. This happens
+  ///   when an operation the coroutine started completes on a second thread before the first
+  ///   one has finished leaving the unit; the wait lasts until that thread returns from the
+  ///   handler. So the pieces of one coroutine never run at the same time (like a strand).
+  /// - The unit is held deeper in this thread's own stack (another unit runs on top of it): `f`
+  ///   runs in a unit of its own starting from the spawn snapshot; waiting would never end.
   template <class F>
   void run(F& f) {
     if (ctxflow::detail::tls_unit == &unit_) {
       f();
       return;
     }
-    // running_ states: false = parked, true = entered by some thread. acquire: see what the
-    // previous runner of the unit wrote (its parked context, its attach stack).
-    if (running_.exchange(true, std::memory_order_acquire)) {
-      ctxflow::detail::unit_scope own(context(snapshot_).release(), "asio handler");
-      f();
-      return;
+    const void* const me = this_thread_marker();
+    // owner_ states: null = parked; a thread's marker = entered by that thread. acquire: see
+    // what the previous owner wrote (the parked context, the attach stack).
+    const void* expected = nullptr;
+    for (unsigned spins = 0;
+         !owner_.compare_exchange_weak(expected, me, std::memory_order_acquire,
+                                       std::memory_order_relaxed);
+         ++spins) {
+      if (expected == me) {
+        ctxflow::detail::unit_scope own(context(snapshot_).release(), "asio handler");
+        f();
+        return;
+      }
+      expected = nullptr;
+      if (spins >= 64) std::this_thread::yield();
     }
     struct exit_guard {
       context_cell* self;
       ~exit_guard() {
         ctxflow::detail::leave(self->unit_);
-        // release: publish the parked context and stack to the next runner.
-        self->running_.store(false, std::memory_order_release);
+        // release: publish the parked context and stack to the next owner.
+        self->owner_.store(nullptr, std::memory_order_release);
       }
     };
     ctxflow::detail::enter(unit_);
@@ -88,8 +101,14 @@ class context_cell {
   }
 
  private:
+  /// A distinct address per thread.
+  static const void* this_thread_marker() noexcept {
+    static thread_local const char marker = 0;
+    return &marker;
+  }
+
   std::atomic<std::uint32_t> refs_{1};
-  std::atomic<bool> running_{false};
+  std::atomic<const void*> owner_{nullptr};
   const context snapshot_;
   ctxflow::detail::exec_unit unit_;
 };
