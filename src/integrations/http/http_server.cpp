@@ -41,9 +41,11 @@ namespace {
 
 using strand_type = net::strand<net::any_io_executor>;
 
-/// One accepted connection; its socket is only touched on its strand.
+/// One accepted connection; its socket is only touched on its strand (the connection's
+/// coroutine and stop() both run there).
 struct connection_state {
-  explicit connection_state(tcp::socket s) : stream(std::move(s)) {}
+  connection_state(strand_type st, tcp::socket s) : strand(std::move(st)), stream(std::move(s)) {}
+  strand_type strand;
   beast::tcp_stream stream;
   void close() noexcept {
     boost::system::error_code ignored;
@@ -93,13 +95,14 @@ net::awaitable<void> http_server::impl::accept_loop(std::shared_ptr<impl> keep) 
   // `keep` is passed on to every connection's coroutine.
   while (!stopping.load(std::memory_order_acquire)) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(
-        net::make_strand(ex), net::redirect_error(net::use_awaitable, ec));
+    strand_type strand = net::make_strand(ex);
+    tcp::socket socket =
+        co_await acceptor.async_accept(ex, net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) break;
       continue;  // a failed accept (e.g. the peer gave up) does not stop the server
     }
-    auto conn = std::make_shared<connection_state>(std::move(socket));
+    auto conn = std::make_shared<connection_state>(std::move(strand), std::move(socket));
     {
       std::lock_guard lock(mu);
       if (stopping.load(std::memory_order_acquire)) {
@@ -111,8 +114,7 @@ net::awaitable<void> http_server::impl::accept_loop(std::shared_ptr<impl> keep) 
     active.fetch_add(1, std::memory_order_relaxed);
     // Each connection is a coroutine of its own, starting from the empty context: requests on
     // different connections never see each other's context (C6).
-    asio_integration::co_spawn(conn->stream.get_executor(), ctxflow::context(), serve(keep, conn),
-                               net::detached);
+    asio_integration::co_spawn(conn->strand, ctxflow::context(), serve(keep, conn), net::detached);
   }
 }
 
@@ -260,7 +262,7 @@ void http_server::stop() {
     std::lock_guard lock(self->mu);
     open.assign(self->connections.begin(), self->connections.end());
   }
-  for (auto& conn : open) net::post(conn->stream.get_executor(), [conn] { conn->close(); });
+  for (auto& conn : open) net::post(conn->strand, [conn] { conn->close(); });
 }
 
 std::uint16_t http_server::port() const noexcept { return impl_->bound_port; }
