@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "coro/manual_resume.hpp"
+#include "ctxflow/testing/diagnostics_capture.hpp"
 #include "ctxflow/context/context_var.hpp"
 #include "ctxflow/coro/sync_wait.hpp"
 #include "ctxflow/exec/inline_executor.hpp"
@@ -103,6 +104,25 @@ TEST(Spawn, GetBlocksUntilTheResult) {
   auto h = coro::spawn(pool, []() -> task<int> { co_return 6; }());
   EXPECT_EQ(h.get(), 6);
   EXPECT_TRUE(h.done());
+}
+
+}  // namespace
+}  // namespace ctxflow
+
+namespace ctxflow {
+namespace {
+
+TEST(Spawn, WaitingForAnEmptyTaskIsALoggedNoOp) {
+  testing::diagnostics_capture capture;
+  EXPECT_EQ(coro::sync_wait(task<int>{}), 0);
+  coro::join_handle<void> empty;
+  empty.wait();
+  auto awaiter = []() -> task<> {
+    coro::join_handle<int> none;
+    EXPECT_EQ(co_await none, 0);
+  };
+  coro::sync_wait(awaiter());
+  EXPECT_EQ(capture.count("coro.task.empty"), 2u);
 }
 
 }  // namespace

@@ -64,11 +64,13 @@ class [[nodiscard]] join_handle {
   /// Blocks the calling thread until the task finishes and returns its result.
   /// Never call it on the thread that must run the task.
   T get() {
+    if (!h_) return detail::empty_task_result<T>("get() on an empty join_handle");
     wait();
     return h_.promise().take_result();
   }
-  /// Blocks the calling thread until the task finishes.
+  /// Blocks the calling thread until the task finishes. Returns at once on an empty handle.
   void wait() noexcept {
+    if (!h_) return;
     detail::blocking_waiter w;
     std::uintptr_t expected = detail::state_running;
     // acq_rel on success: publish the waiter; acquire on failure: see the completed result.
@@ -82,7 +84,8 @@ class [[nodiscard]] join_handle {
   struct awaiter {
     handle_type h;
     bool await_ready() const noexcept {
-      return h.promise().join_state().load(std::memory_order_acquire) == detail::state_completed;
+      return !h ||
+             h.promise().join_state().load(std::memory_order_acquire) == detail::state_completed;
     }
     bool await_suspend(std::coroutine_handle<> awaiting) const noexcept {
       std::uintptr_t expected = detail::state_running;
@@ -91,7 +94,10 @@ class [[nodiscard]] join_handle {
           expected, reinterpret_cast<std::uintptr_t>(awaiting.address()),
           std::memory_order_acq_rel, std::memory_order_acquire);
     }
-    T await_resume() { return h.promise().take_result(); }
+    T await_resume() {
+      if (!h) return detail::empty_task_result<T>("co_await of an empty join_handle");
+      return h.promise().take_result();
+    }
   };
 
   void release_frame() noexcept {

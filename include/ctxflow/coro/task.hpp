@@ -14,6 +14,7 @@
 #include <mutex>
 #include <condition_variable>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -51,6 +52,24 @@ struct blocking_waiter {
     cv.wait(lock, [&] { return done; });
   }
 };
+
+/// The result of waiting for an empty task (misuse): reported as `coro.task.empty`, then a
+/// value-initialised T where one can be made, otherwise a std::logic_error.
+template <class T>
+T empty_task_result(std::string_view what) {
+  report(severity::error, "coro.task.empty", what);
+  if constexpr (std::is_void_v<T>) {
+    return;
+  } else if constexpr (std::is_default_constructible_v<T>) {
+    return T{};
+  } else {
+#if CTXFLOW_HAS_EXCEPTIONS
+    throw std::logic_error("ctxflow: wait for an empty task");
+#else
+    std::terminate();
+#endif
+  }
+}
 
 inline constexpr std::uintptr_t state_running = 0;
 inline constexpr std::uintptr_t state_completed = 1;
@@ -251,21 +270,7 @@ class [[nodiscard]] task {
       return h;
     }
     T await_resume() {
-      if (!h) {
-        // Misuse: a logged no-op where a value can be made, otherwise a logic_error.
-        report(severity::error, "coro.task.empty", "co_await of an empty (moved-from) task");
-        if constexpr (std::is_void_v<T>) {
-          return;
-        } else if constexpr (std::is_default_constructible_v<T>) {
-          return T{};
-        } else {
-#if CTXFLOW_HAS_EXCEPTIONS
-          throw std::logic_error("ctxflow: co_await of an empty task");
-#else
-          std::terminate();
-#endif
-        }
-      }
+      if (!h) return detail::empty_task_result<T>("co_await of an empty (moved-from) task");
       return h.promise().take_result();
     }
   };
