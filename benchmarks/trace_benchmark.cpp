@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Span cost: start+end with the simple and batch processors, attributes, active parent + child,
 // nesting, two threads on one batch processor (throughput and drops), and the no-op API.
-// Allocations are counted by replacing the global operator new (allocs/iter counter).
+// Allocations on the calling thread are counted by alloc_counter.hpp (allocs/iter counter).
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -9,31 +9,13 @@
 #include <memory>
 #include <new>
 
+#include "alloc_counter.hpp"
 #include "ctxflow/sdk/batch_span_processor.hpp"
 #include "ctxflow/sdk/span_processor.hpp"
 #include "ctxflow/sdk/tracer_provider.hpp"
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
-namespace {
-thread_local constinit std::uint64_t tls_allocs = 0;
-}  // namespace
-
-// GCC pairs the replaced operators with malloc/free and warns; the pairing is deliberate.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t n) {
-  ++tls_allocs;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++tls_allocs;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -77,14 +59,11 @@ struct simple_setup {
   }
 };
 
-void report_allocs(benchmark::State& state, std::uint64_t before) {
-  state.counters["allocs/iter"] = benchmark::Counter(
-      static_cast<double>(tls_allocs - before) / static_cast<double>(state.iterations()));
-}
+using bench::report_allocs;
 
 void BM_span_start_end_simple(benchmark::State& state) {
   simple_setup s;
-  const std::uint64_t before = tls_allocs;
+  const std::uint64_t before = bench::thread_allocations;
   for (auto _ : state) {
     trace::span sp = s.tracer.start_span("operation");
     sp.end();
@@ -96,7 +75,7 @@ BENCHMARK(BM_span_start_end_simple);
 void BM_span_start_end_batch(benchmark::State& state) {
   batch_setup s;
   const std::uint64_t dropped0 = s.processor->stats().dropped_queue_full;
-  const std::uint64_t before = tls_allocs;
+  const std::uint64_t before = bench::thread_allocations;
   for (auto _ : state) {
     trace::span sp = s.tracer.start_span("operation");
     sp.end();
@@ -109,7 +88,7 @@ BENCHMARK(BM_span_start_end_batch);
 
 void BM_span_with_4_attributes(benchmark::State& state) {
   batch_setup s;
-  const std::uint64_t before = tls_allocs;
+  const std::uint64_t before = bench::thread_allocations;
   for (auto _ : state) {
     trace::span sp = s.tracer.start_span("operation");
     sp.set_attribute("http.method", "GET");
@@ -124,7 +103,7 @@ BENCHMARK(BM_span_with_4_attributes);
 
 void BM_active_parent_child(benchmark::State& state) {
   batch_setup s;
-  const std::uint64_t before = tls_allocs;
+  const std::uint64_t before = bench::thread_allocations;
   for (auto _ : state) {
     auto parent = s.tracer.start_as_current_span("parent");
     trace::span child = s.tracer.start_span("child");
@@ -136,7 +115,7 @@ BENCHMARK(BM_active_parent_child);
 
 void BM_nested_depth3(benchmark::State& state) {
   batch_setup s;
-  const std::uint64_t before = tls_allocs;
+  const std::uint64_t before = bench::thread_allocations;
   for (auto _ : state) {
     auto a = s.tracer.start_as_current_span("a");
     auto b = s.tracer.start_as_current_span("b");
@@ -172,7 +151,7 @@ BENCHMARK(BM_span_batch_2threads)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_noop_span(benchmark::State& state) {
   const trace::tracer tracer;  // no SDK: the no-op tracer
-  const std::uint64_t before = tls_allocs;
+  const std::uint64_t before = bench::thread_allocations;
   for (auto _ : state) {
     trace::span sp = tracer.start_span("operation");
     sp.end();
