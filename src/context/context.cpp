@@ -23,8 +23,16 @@ context_impl::~context_impl() {
 
 void context_impl::destroy() const noexcept {
   auto* self = const_cast<context_impl*>(this);
+  if (!self->in_span_block_) {
+    self->~context_impl();
+    ::operator delete(static_cast<void*>(self));
+    return;
+  }
+  // The memory belongs to the span object: destroy everything else, then drop the span
+  // reference as the very last step, since it may free the block this node lives in.
+  const ref_counted* span = std::exchange(self->span_, nullptr);
   self->~context_impl();
-  ::operator delete(static_cast<void*>(self));
+  span->release();
 }
 
 context_impl* context_impl::make(const context_impl* base, slot which, std::uint64_t key_id,
@@ -70,6 +78,30 @@ context_impl* context_impl::make(const context_impl* base, slot which, std::uint
   if (!placed) out[k++] = {key_id, value};
   for (std::uint32_t i = 0; i < k; ++i) out[i].value->add_ref();
   node->size_ = k;
+  return node;
+}
+
+context_impl* context_impl::make_with_span(void* block, const context_impl* base,
+                                           std::size_t object_size, span_factory construct,
+                                           void* arg) noexcept {
+  static_assert(alignof(context_impl) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  const std::uint32_t n = base ? base->size_ : 0;
+  void* mem = block;
+  const std::size_t node_offset = span_node_offset(object_size);
+  auto* node = new (static_cast<char*>(mem) + node_offset) context_impl();
+  node->span_ = construct(mem, arg);  // adopted: the object starts with one reference
+  node->in_span_block_ = true;
+  if (base) {
+    node->baggage_ = base->baggage_;
+    if (node->baggage_) node->baggage_->add_ref();
+    const context_entry* old = base->entries();
+    auto* out = reinterpret_cast<context_entry*>(node + 1);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      out[i] = old[i];
+      out[i].value->add_ref();
+    }
+    node->size_ = n;
+  }
   return node;
 }
 

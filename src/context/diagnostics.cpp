@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <time.h>
 #include <utility>
 
 #include "core/globals.hpp"
@@ -52,24 +53,51 @@ void deliver(const std::shared_ptr<const diagnostics_handler>& h, const diagnost
 #endif
 }
 
+constexpr std::int64_t window_ns = 1'000'000'000;
+
+// Monotonic time for the rate-limit window. The coarse clock (a few ms of resolution, plenty
+// for a one-second window) is several times cheaper to read than the precise one, which
+// matters on the suppressed path a flood of bad input takes.
+std::int64_t now_ns() noexcept {
+#if defined(CLOCK_MONOTONIC_COARSE)
+  timespec ts{};
+  if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+#endif
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The flood path: while the window is full, a report is counted with one atomic increment,
+// without the lock, formatting or the handler. Returns true when the report was suppressed.
+bool suppressed_unlocked(detail::diagnostics_state& st) noexcept {
+  const std::int64_t until = st.suppress_until_ns.load(std::memory_order_relaxed);
+  if (until == 0 || now_ns() >= until) return false;
+  st.suppressed.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 void report_impl(severity level, std::string_view code, std::string_view message,
                  const std::source_location* where) noexcept {
   auto& st = detail::diagnostics();
+  if (suppressed_unlocked(st)) return;
   std::shared_ptr<const diagnostics_handler> handler;
   std::uint64_t summary = 0;
   {
     std::lock_guard lock(st.mu);
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count();
-    if (now - st.window_start_ns >= 1'000'000'000) {
+    const std::int64_t now = now_ns();
+    if (now - st.window_start_ns >= window_ns) {
       st.window_start_ns = now;
       st.in_window = 0;
-      summary = std::exchange(st.suppressed_pending, 0);
+      st.suppress_until_ns.store(0, std::memory_order_relaxed);
+      // Everything suppressed since the last summary, with or without the lock.
+      const std::uint64_t total = st.suppressed.load(std::memory_order_relaxed);
+      summary = total - std::exchange(st.summarised, total);
     }
     if (st.in_window >= st.per_second) {
-      ++st.suppressed_pending;
       st.suppressed.fetch_add(1, std::memory_order_relaxed);
+      st.suppress_until_ns.store(st.window_start_ns + window_ns, std::memory_order_relaxed);
       return;
     }
     ++st.in_window;
@@ -113,6 +141,7 @@ diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcep
     std::lock_guard lock(st.mu);
     prev = std::exchange(st.handler, std::move(next));
     st.in_window = 0;
+    st.suppress_until_ns.store(0, std::memory_order_relaxed);
   }
   return prev ? *prev : diagnostics_handler{};
 }
@@ -121,6 +150,7 @@ void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept {
   auto& st = detail::diagnostics();
   std::lock_guard lock(st.mu);
   st.per_second = per_second == 0 ? 1 : per_second;
+  st.suppress_until_ns.store(0, std::memory_order_relaxed);  // re-checked against the new limit
 }
 
 void set_strict_mode(bool on) noexcept {
@@ -145,6 +175,7 @@ void report(severity level, std::string_view code, std::string_view message,
 }
 
 void reportf(severity level, std::string_view code, const char* format, ...) noexcept {
+  if (suppressed_unlocked(detail::diagnostics())) return;  // before any formatting
   char buf[512];
   va_list args;
   va_start(args, format);

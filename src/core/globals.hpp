@@ -18,9 +18,12 @@ struct diagnostics_state {
   std::uint32_t per_second = 100;
   std::int64_t window_start_ns = 0;
   std::uint32_t in_window = 0;
-  std::uint64_t suppressed_pending = 0;
+  std::uint64_t summarised = 0;  // `suppressed` as of the last diagnostics.suppressed summary
   std::atomic<std::uint64_t> reported{0};
   std::atomic<std::uint64_t> suppressed{0};
+  // While the window is full: its end. Reports before it are counted and dropped without `mu`.
+  // 0 when not suppressing.
+  std::atomic<std::int64_t> suppress_until_ns{0};
 };
 
 diagnostics_state& diagnostics() noexcept;

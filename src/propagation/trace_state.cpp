@@ -5,10 +5,15 @@
 
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "ctxflow/context/diagnostics.hpp"
 
 namespace ctxflow::trace {
+
+// The parser keeps members in raw storage and never destroys them.
+static_assert(std::is_trivially_destructible_v<trace_state::member>);
+
 namespace {
 
 constexpr bool is_lcalpha(char c) noexcept { return c >= 'a' && c <= 'z'; }
@@ -64,13 +69,15 @@ void trace_state::parser::feed(std::string_view field) noexcept {
         return;
       }
       bool duplicate = false;  // keep the first occurrence (R3.6)
-      for (std::uint32_t i = 0; i < count_ && !duplicate; ++i) duplicate = members_[i].first == key;
+      const member* have = members();
+      for (std::uint32_t i = 0; i < count_ && !duplicate; ++i) duplicate = have[i].first == key;
       if (!duplicate) {
         if (count_ == max_members) {  // a 33rd member drops the whole header (R3.5)
           failed_ = true;
           return;
         }
-        members_[count_++] = member{key, value};
+        new (storage_ + count_ * sizeof(member)) member{key, value};
+        ++count_;
       }
     }
     if (comma == std::string_view::npos) return;
@@ -80,7 +87,7 @@ void trace_state::parser::feed(std::string_view field) noexcept {
 
 trace_state trace_state::parser::finish() noexcept {
   if (failed_ || count_ == 0) return {};
-  return build(std::span<const member>(members_.data(), count_));
+  return build(std::span<const member>(members(), count_));
 }
 
 void trace_state::impl::destroy() const noexcept {

@@ -4,6 +4,10 @@
 // what the trace API needs to hold the remote parent in the context.
 #include "ctxflow/propagation/w3c_trace_context.hpp"
 
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/hex.hpp"
 #include "propagation/report.hpp"
@@ -23,20 +27,27 @@ std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcep
     return std::nullopt;  // R2.8: flags must end the value or be followed by '-'
   }
   if (p[35] != '-' || p[52] != '-') return std::nullopt;
-  trace::span_context sc;
+  std::optional<trace::span_context> out(std::in_place);
+  trace::span_context& sc = *out;
   std::uint8_t flags = 0;
   std::uint8_t* t = sc.trace.bytes.data();
   std::uint8_t* s = sc.span.bytes.data();
-  if (!detail::decode_lower_hex8(p + 3, t) || !detail::decode_lower_hex8(p + 11, t + 4) ||
-      !detail::decode_lower_hex8(p + 19, t + 8) || !detail::decode_lower_hex8(p + 27, t + 12) ||
-      !detail::decode_lower_hex8(p + 36, s) || !detail::decode_lower_hex8(p + 44, s + 4) ||
-      !detail::decode_lower_hex(p + 53, 1, &flags))
-    return std::nullopt;
-  if (!sc.trace.valid() || !sc.span.valid()) return std::nullopt;  // R2.4, R2.5
+  // Every block is decoded and one branch tests them all: cheaper than a branch per block on
+  // the (common) valid path.
+  unsigned hex = detail::decode_lower_hex16(p + 3, t);
+  hex &= detail::decode_lower_hex16(p + 19, t + 8);
+  hex &= detail::decode_lower_hex16(p + 36, s);
+  hex &= detail::decode_lower_hex(p + 53, 1, &flags);
+  if (hex == 0) return std::nullopt;
+  std::uint64_t t0, t1, s0;
+  std::memcpy(&t0, t, 8);
+  std::memcpy(&t1, t + 8, 8);
+  std::memcpy(&s0, s, 8);
+  if ((t0 | t1) == 0 || s0 == 0) return std::nullopt;  // R2.4, R2.5: all-zero ids
   if (version != 0) flags &= trace::trace_flags::sampled_bit | trace::trace_flags::random_bit;
   sc.flags.value = flags;
   sc.remote = true;  // R2.12
-  return sc;
+  return out;
 }
 
 void format_traceparent(const trace::span_context& sc,
@@ -45,9 +56,9 @@ void format_traceparent(const trace::span_context& sc,
   p[0] = '0';
   p[1] = '0';
   p[2] = '-';
-  detail::encode_lower_hex(sc.trace.bytes.data(), 16, p + 3);
+  detail::encode_lower_hex16(sc.trace.bytes.data(), p + 3);
   p[35] = '-';
-  detail::encode_lower_hex(sc.span.bytes.data(), 8, p + 36);
+  detail::encode_lower_hex8(sc.span.bytes.data(), p + 36);
   p[52] = '-';
   const std::uint8_t flags =
       sc.flags.value & (trace::trace_flags::sampled_bit | trace::trace_flags::random_bit);
@@ -56,7 +67,10 @@ void format_traceparent(const trace::span_context& sc,
 
 void w3c_trace_context_propagator::inject(const context& ctx,
                                           carrier_setter& setter) const noexcept {
-  const trace::span_context sc = trace::span_context_from(ctx);
+  // By reference: ctx keeps the span alive, and copying would touch the trace_state's count.
+  const trace::span_object* span = trace::span_from(ctx).get();
+  if (!span) return;
+  const trace::span_context& sc = span->context();
   if (!sc.valid()) return;  // R2.13
   char buf[traceparent_size];
   format_traceparent(sc, std::span<char, traceparent_size>(buf));
@@ -106,7 +120,7 @@ context w3c_trace_context_propagator::extract(const context& ctx,
       detail::report_invalid("propagation.tracestate.invalid", "tracestate dropped", first_state);
     sc->state = state.finish();
   }
-  return trace::context_with_remote_parent(ctx, *sc);
+  return trace::context_with_remote_parent(ctx, std::move(*sc));
 }
 
 }  // namespace ctxflow::propagation

@@ -5,11 +5,23 @@
 
 #include <cxxabi.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <string>
 #include <typeinfo>
+#include <utility>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#endif
+#endif
+
+#include "ctxflow/context/detail/context_impl.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
@@ -50,6 +62,126 @@ std::string type_name(const std::type_info* t) {
 }
 #endif
 
+// The non-recording span holding an extracted remote parent. It lives at the start of the
+// block that also holds the context node (context_impl::make_with_span), so extract makes at
+// most one allocation; the block is freed when the span goes, which the node keeps alive.
+class remote_parent_span final : public span_object {
+ public:
+  remote_parent_span(span_context&& sc, bool cacheable) noexcept
+      : span_object(std::move(sc)), cacheable_(cacheable) {}
+
+ private:
+  void destroy() const noexcept override;
+
+  const bool cacheable_;  // the block has cached_block_size bytes
+};
+
+// The block of a remote parent over an empty context: the usual extract of an incoming request.
+constexpr std::size_t cached_block_size =
+    ctxflow::detail::context_impl::span_block_size(0, sizeof(remote_parent_span));
+
+// A few free blocks of cached_block_size per thread, so that extracting a request's context
+// and dropping it at the end of the request skip the allocator (a free list pop and push
+// instead of malloc and free). A block may be freed on another thread than the one that
+// took it; it then joins that thread's cache. Trivially destructible so that the fast path
+// has no thread-local guard; a drain object registered on the thread's first use frees the
+// cached blocks at thread exit, after which blocks are freed directly.
+struct block_cache {
+  static constexpr std::uint32_t capacity = 8;
+  void* blocks[capacity];
+  std::uint32_t count;
+  bool drain_registered;
+  bool closed;
+};
+thread_local constinit block_cache tls_blocks{};
+
+// Under AddressSanitizer a cached block stays poisoned, so a use after free is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+#define CTXFLOW_BLOCK_CACHE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CTXFLOW_BLOCK_CACHE_ASAN 1
+#endif
+#endif
+#if defined(CTXFLOW_BLOCK_CACHE_ASAN)
+void poison(void* p) noexcept { ASAN_POISON_MEMORY_REGION(p, cached_block_size); }
+void unpoison(void* p) noexcept { ASAN_UNPOISON_MEMORY_REGION(p, cached_block_size); }
+#else
+void poison(void*) noexcept {}
+void unpoison(void*) noexcept {}
+#endif
+
+struct block_cache_drain {
+  ~block_cache_drain() {
+    block_cache& c = tls_blocks;
+    c.closed = true;
+    while (c.count > 0) {
+      void* b = c.blocks[--c.count];
+      unpoison(b);
+      ::operator delete(b);
+    }
+  }
+};
+
+void* take_block(std::size_t size) noexcept {
+  block_cache& c = tls_blocks;
+  if (size == cached_block_size && c.count > 0) {
+    void* b = c.blocks[--c.count];
+    unpoison(b);
+    return b;
+  }
+  return ::operator new(size, std::nothrow);
+}
+
+void give_block(void* b, bool cacheable) noexcept {
+  block_cache& c = tls_blocks;
+  if (cacheable && !c.closed && c.count < block_cache::capacity) {
+    if (!c.drain_registered) {
+      c.drain_registered = true;
+      static thread_local block_cache_drain drain;  // constructed here, once per thread
+      (void)drain;
+    }
+    poison(b);
+    c.blocks[c.count++] = b;
+    return;
+  }
+  ::operator delete(b);
+}
+
+void remote_parent_span::destroy() const noexcept {
+  auto* self = const_cast<remote_parent_span*>(this);
+  const bool cacheable = cacheable_;
+  self->~remote_parent_span();
+  give_block(self, cacheable);  // the whole block, node included
+}
+
+struct remote_parent_args {
+  span_context* sc;
+  bool cacheable;
+};
+
+const ctxflow::detail::ref_counted* build_remote_parent(void* storage, void* arg) noexcept {
+  auto* a = static_cast<remote_parent_args*>(arg);
+  return new (storage) remote_parent_span(std::move(*a->sc), a->cacheable);
+}
+
+// `sc` is valid; it is moved into the span.
+ctxflow::context with_remote_parent(const ctxflow::context& ctx, span_context& sc) noexcept {
+  using ctxflow::detail::context_impl;
+  sc.remote = true;
+  const context_impl* base = ctx.impl();
+  const std::size_t size =
+      context_impl::span_block_size(base ? base->size() : 0, sizeof(remote_parent_span));
+  void* block = take_block(size);
+  if (!block) {
+    report(severity::error, "context.alloc_failed", "remote parent span allocation failed");
+    return ctx;
+  }
+  remote_parent_args args{&sc, size == cached_block_size};
+  return ctxflow::context::adopt(context_impl::make_with_span(
+      block, base, sizeof(remote_parent_span), &build_remote_parent, &args));
+}
+
 }  // namespace
 
 void span_ref::record_exception(std::exception_ptr error,
@@ -89,13 +221,13 @@ ctxflow::context context_with_remote_parent(const ctxflow::context& ctx,
                                             const span_context& remote) noexcept {
   if (!remote.valid()) return ctx;
   span_context sc = remote;
-  sc.remote = true;
-  span s = make_non_recording_span(sc);
-  if (!s) {
-    report(severity::error, "context.alloc_failed", "remote parent span allocation failed");
-    return ctx;
-  }
-  return ctx.with_span_slot(s.get());
+  return with_remote_parent(ctx, sc);
+}
+
+ctxflow::context context_with_remote_parent(const ctxflow::context& ctx,
+                                            span_context&& remote) noexcept {
+  if (!remote.valid()) return ctx;
+  return with_remote_parent(ctx, remote);
 }
 
 span tracer_object::start_span(std::string_view name, const start_options& options) noexcept {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ctxflow/propagation/baggage.hpp"
@@ -69,6 +70,43 @@ TEST(PropagationConcurrency, SharedTraceStateAndBaggageAreReadSafelyFromManyThre
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+TEST(PropagationConcurrency, ExtractedContextsCanBeDroppedOnOtherThreadsWhileThoseExtract) {
+  // A request's context is often extracted on one thread and released on another; the memory
+  // of extracted contexts is recycled per thread, so it must travel safely between threads,
+  // including to threads that outlive the one that made it.
+  const w3c_trace_context_propagator prop;
+  const headers h{{"traceparent", "00-" + std::string(testing::trace_hex) + "-" +
+                                      std::string(testing::span_hex) + "-01"}};
+  constexpr int rounds = 100;
+  constexpr int per_round = 16;
+  std::vector<context> in[2];
+  std::vector<context> out[2];
+  std::atomic<int> bad{0};
+  for (int r = 0; r < rounds; ++r) {
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 2; ++t) {
+      workers.emplace_back([&, t] {
+        in[t].clear();  // made by the other worker of the previous round
+        for (int i = 0; i < per_round; ++i) {
+          out[t].push_back(extract(prop, context(), h));
+          if (trace::span_context_from(out[t].back()).trace != testing::make_span_context().trace)
+            bad.fetch_add(1);
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    in[0] = std::move(out[1]);
+    in[1] = std::move(out[0]);
+    out[0].clear();
+    out[1].clear();
+  }
+  for (const auto& list : in)
+    for (const context& c : list) EXPECT_TRUE(trace::span_context_from(c).remote);
+  EXPECT_EQ(bad.load(), 0);
+  in[0].clear();  // the last ones are freed on this thread
+  in[1].clear();
 }
 
 }  // namespace

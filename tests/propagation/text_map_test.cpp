@@ -154,5 +154,54 @@ TEST(TextMap, VisitorsCanStopEarly) {
   EXPECT_EQ(calls, 1);
 }
 
+// The byte-by-byte definition the block comparison must agree with.
+bool reference_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+TEST(TextMap, HeaderNamesMatchIgnoringAsciiCaseOnly) {
+  // R5.3: ASCII case folding, nothing more: '@' is not '`', '[' is not '{', and bytes above
+  // 0x7F (e.g. Latin-1 0xC0 and 0xE0) are compared as they are.
+  EXPECT_TRUE(detail::iequals("TraceParent", "traceparent"));
+  EXPECT_TRUE(detail::iequals("X-B3-TRACEID-AND-MORE", "x-b3-traceid-and-more"));
+  EXPECT_FALSE(detail::iequals("traceparenu", "traceparent"));
+  EXPECT_FALSE(detail::iequals("traceparen", "traceparent"));
+  const std::string alphabet = std::string("aAzZ@`[{-_09") + '\xC0' + '\xE0' + '\x7F' + '\xFF';
+  // Every length around the 8-byte blocks, with the differing byte at every position.
+  for (std::size_t n = 1; n <= 25; ++n) {
+    for (std::size_t pos = 0; pos < n; ++pos) {
+      for (char x : alphabet) {
+        for (char y : alphabet) {
+          std::string a(n, 'k');
+          std::string b(n, 'K');
+          a[pos] = x;
+          b[pos] = y;
+          ASSERT_EQ(detail::iequals(a, b), reference_iequals(a, b))
+              << "n=" << n << " pos=" << pos << " x=" << int(x) << " y=" << int(y);
+        }
+      }
+    }
+  }
+  static_assert(detail::iequals("TRACESTATE", "tracestate"));  // usable in constant expressions
+}
+
+TEST(TextMap, ReplacingAHeaderReusesTheValuesBuffer) {
+  // R5.3 set replaces; a reused carrier keeps its storage, so re-injecting does not allocate
+  std::vector<std::pair<std::string, std::string>> h{{"Traceparent", std::string(60, 'x')}};
+  const char* before = h[0].second.data();
+  setter_ref<decltype(h)> s(h);
+  s.set("traceparent", std::string(55, 'y'));
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].first, "Traceparent");
+  EXPECT_EQ(h[0].second, std::string(55, 'y'));
+  EXPECT_EQ(h[0].second.data(), before);
+}
+
 }  // namespace
 }  // namespace ctxflow::propagation

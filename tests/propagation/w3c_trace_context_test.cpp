@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
+#include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "ctxflow/trace/span.hpp"
 #include "propagation/test_support.hpp"
@@ -179,6 +182,75 @@ TEST(TraceParent, InvalidInputReturnsTheInputContextUnchangedAndReports) {
   const headers h{{"traceparent", "00-" + T + "-" + P + "-0x"}, {"tracestate", "a=1"}};
   const context out = extract(prop, base, h);
   EXPECT_TRUE(out == base);
+  EXPECT_EQ(capture.count("propagation.traceparent.invalid"), 1u);
+}
+
+TEST(TraceParent, EveryNonHexByteAtEveryIdPositionIsRejected) {
+  // R2.2: the ids are decoded in blocks; each position and each kind of byte must still count
+  const std::string good = "00-" + T + "-" + P + "-01";
+  const std::string bad_bytes = std::string("/:@`gAFG .") + '\x80' + '\xB0' + '\xE1' + '\xFF';
+  for (std::size_t pos = 3; pos < 53; ++pos) {
+    if (pos == 35 || pos == 52) continue;
+    for (char c : bad_bytes) {
+      std::string v = good;
+      v[pos] = c;
+      ASSERT_FALSE(parse_traceparent(v).has_value()) << "pos=" << pos << " byte=" << int(c);
+    }
+  }
+}
+
+TEST(TraceParent, EveryHexDigitAtEveryIdPositionDecodesToItsValue) {
+  // R2.2-R2.3: lowercase hex, high nibble first
+  const std::string digits = "0123456789abcdef";
+  for (std::size_t pos = 3; pos < 53; ++pos) {
+    if (pos == 35 || pos == 52) continue;
+    for (std::size_t d = 0; d < digits.size(); ++d) {
+      std::string v = "00-" + std::string(32, '1') + "-" + std::string(16, '1') + "-01";
+      v[pos] = digits[d];
+      const auto sc = parse_traceparent(v);
+      ASSERT_TRUE(sc.has_value()) << v;
+      const bool in_trace = pos < 35;
+      const std::size_t nibble = in_trace ? pos - 3 : pos - 36;
+      const std::uint8_t byte = in_trace ? sc->trace.bytes[nibble / 2] : sc->span.bytes[nibble / 2];
+      const auto expected = static_cast<std::uint8_t>(nibble % 2 == 0 ? d << 4 | 1 : 0x10 | d);
+      ASSERT_EQ(byte, expected) << v;
+      char back[traceparent_size];
+      format_traceparent(*sc, back);
+      ASSERT_EQ(std::string_view(back, traceparent_size), v);
+    }
+  }
+}
+
+TEST(TraceParent, AFloodOfInvalidHeadersIsCountedButOnlyTheRateLimitIsDelivered) {
+  // design.md §6: a peer sending bad headers cannot flood the host; every report is counted
+  int delivered = 0;
+  auto previous = set_diagnostics_handler([&](const diagnostic& d) {
+    if (d.code == "propagation.traceparent.invalid") ++delivered;
+  });
+  set_diagnostics_rate_limit(3);
+  const w3c_trace_context_propagator prop;
+  const headers h{{"traceparent", "00-" + T + "-" + P + "-0X"}};
+  const auto before = diagnostics_stats();
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(extract(prop, context(), h).empty());
+  const auto after = diagnostics_stats();
+  set_diagnostics_rate_limit(100);
+  set_diagnostics_handler(std::move(previous));
+  EXPECT_GE(delivered, 1);
+  EXPECT_LE(delivered, 3 * 2);  // at most two windows if the second changed during the loop
+  EXPECT_EQ((after.reported - before.reported) + (after.suppressed - before.suppressed), 1000u);
+}
+
+TEST(TraceParent, AReplacedHandlerReceivesReportsAgainAfterAFlood) {
+  // The handler swap ends the suppression of the old window.
+  auto previous = set_diagnostics_handler([](const diagnostic&) {});
+  set_diagnostics_rate_limit(1);
+  const w3c_trace_context_propagator prop;
+  const headers h{{"traceparent", "00-" + T + "-" + P + "-0X"}};
+  for (int i = 0; i < 100; ++i) (void)extract(prop, context(), h);
+  set_diagnostics_rate_limit(100);
+  set_diagnostics_handler(std::move(previous));
+  ctxflow::testing::diagnostics_capture capture;
+  (void)extract(prop, context(), h);
   EXPECT_EQ(capture.count("propagation.traceparent.invalid"), 1u);
 }
 

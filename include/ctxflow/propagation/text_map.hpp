@@ -8,6 +8,8 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -100,11 +102,43 @@ namespace detail {
 constexpr char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
+
+/// Eight bytes with 'A'-'Z' lowercased and every other byte unchanged (SWAR ascii_lower).
+constexpr std::uint64_t ascii_lower8(std::uint64_t x) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t high = 0x8080808080808080ULL;
+  const std::uint64_t low7 = x & ~high;  // adding below cannot carry across bytes
+  const std::uint64_t ge_a = low7 + ones * (0x80 - 'A');
+  const std::uint64_t gt_z = low7 + ones * (0x7F - 'Z');
+  const std::uint64_t upper = ge_a & ~gt_z & ~x & high;  // bytes >= 0x80 stay as they are
+  return x | (upper >> 2);                               // 0x80 >> 2 == 'a' - 'A'
+}
+
+inline std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+/// ASCII case-insensitive equality of `n` bytes, eight at a time.
+constexpr bool iequals_n(const char* a, const char* b, std::size_t n) noexcept {
+  if (!std::is_constant_evaluated() && n >= 8) {
+    std::uint64_t diff = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) diff |= ascii_lower8(load8(a + i)) ^ ascii_lower8(load8(b + i));
+    if (i != n)  // the last, overlapping, eight bytes
+      diff |= ascii_lower8(load8(a + n - 8)) ^ ascii_lower8(load8(b + n - 8));
+    return diff == 0;
+  }
+  for (std::size_t i = 0; i < n; ++i)
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
+}
+
+/// ASCII case-insensitive equality, as HTTP field names compare (R5.3). This runs for every
+/// field of every carrier a propagator reads, so the length test stays inline at the call.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && iequals_n(a.data(), b.data(), a.size());
 }
 
 /// Reports a carrier that threw (user extension point, style.md §5).
@@ -124,6 +158,17 @@ concept keyed_map = pair_sequence<C> && requires(const C& c, const typename C::k
   c.find(k);
   c.equal_range(k);
 };
+
+/// Replaces `field` with `value`, reusing the field's buffer when it can (re-injecting into a
+/// reused carrier then allocates nothing).
+template <class T>
+void assign_value(T& field, std::string_view value) {
+  if constexpr (requires { field.assign(value.data(), value.size()); }) {
+    field.assign(value.data(), value.size());
+  } else {
+    field = T(value);
+  }
+}
 
 template <class C>
 auto map_range(const C& c, std::string_view key) {
@@ -201,7 +246,7 @@ struct case_insensitive_text_map {
     for (auto it = c.begin(); it != c.end();) {
       if (detail::iequals(std::string_view(it->first), key)) {
         if (!found) {
-          it->second = typename C::value_type::second_type(value);
+          detail::assign_value(it->second, value);
           found = true;
         } else {
           it = c.erase(it);

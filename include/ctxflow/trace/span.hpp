@@ -37,6 +37,8 @@ using timestamp = std::chrono::system_clock::time_point;
 class span_object : public ctxflow::detail::ref_counted {
  public:
   explicit span_object(const span_context& sc) noexcept : context_(sc) {}
+  /// Takes over `sc` (its trace_state without a reference-count round trip).
+  explicit span_object(span_context&& sc) noexcept : context_(std::move(sc)) {}
 
   /// The span's identity; fixed at creation, readable without synchronisation.
   const span_context& context() const noexcept { return context_; }
@@ -250,8 +252,13 @@ CTXFLOW_API span make_non_recording_span(const span_context& sc) noexcept;
 /// Used by propagators after extracting a remote span context.
 /// Errors: an invalid `remote` returns `ctx` unchanged; allocation failure reports
 /// `context.alloc_failed` and returns `ctx`.
+/// Cost: one allocation holding both the context node and the span.
 CTXFLOW_API ctxflow::context context_with_remote_parent(const ctxflow::context& ctx,
                                                         const span_context& remote) noexcept;
+/// As above, taking over `remote` (a freshly extracted span_context): its trace_state moves
+/// into the span instead of being shared.
+CTXFLOW_API ctxflow::context context_with_remote_parent(const ctxflow::context& ctx,
+                                                        span_context&& remote) noexcept;
 
 /// Makes a span current for a block and ends it on exit (what start_as_current_span returns).
 ///

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -54,7 +55,11 @@ class trace_state {
     CTXFLOW_API trace_state finish() noexcept;
 
    private:
-    std::array<member, max_members> members_{};
+    member* members() noexcept { return std::launder(reinterpret_cast<member*>(storage_)); }
+
+    // Raw storage: only [0, count_) is ever constructed or read, so a parser costs nothing to
+    // create (an array of pairs would be zeroed, 1 KiB, on every extract).
+    alignas(member) unsigned char storage_[max_members * sizeof(member)];
     std::uint32_t count_ = 0;
     bool failed_ = false;
   };

@@ -4,6 +4,7 @@
 // See docs/design/context.md, "Representation" and "Execution units".
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <source_location>
 
@@ -44,6 +45,35 @@ class context_impl final : public ref_counted {
   CTXFLOW_API static context_impl* make(const context_impl* base, slot which, std::uint64_t key_id,
                                         const ref_counted* value) noexcept;
 
+  /// Builds the object `construct` returns (its initial reference adopted, not shared).
+  using span_factory = const ref_counted* (*)(void* storage, void* arg) noexcept;
+
+  /// Where the node starts in a block made by make_with_span().
+  static constexpr std::size_t span_node_offset(std::size_t object_size) noexcept {
+    return (object_size + alignof(context_impl) - 1) / alignof(context_impl) * alignof(context_impl);
+  }
+  /// The size of the block make_with_span() needs for an object of `object_size` bytes over a
+  /// base context with `base_entries` entries.
+  static constexpr std::size_t span_block_size(std::uint32_t base_entries,
+                                               std::size_t object_size) noexcept {
+    return span_node_offset(object_size) + sizeof(context_impl) +
+           std::size_t{base_entries} * sizeof(context_entry);
+  }
+
+  /// Like make(base, slot::span, 0, s) for a span object built in the same block as the node,
+  /// so that storing a fresh span costs one allocation instead of two. `block` holds
+  /// span_block_size(base entries, object_size) bytes, aligned for any type `::operator new`
+  /// serves; the object comes first, then the node and its entries. `construct(block, arg)`
+  /// builds the object at the start of the block and returns it (never null); the node adopts
+  /// that reference. Never fails: the caller has done the allocation.
+  ///
+  /// Lifetime: the block belongs to the object, whose destroy() frees it (the block's start is
+  /// the object's own address). The node keeps the object alive and releases it last, so the
+  /// block outlives the node; later contexts that share the span keep the block alive too.
+  CTXFLOW_API static context_impl* make_with_span(void* block, const context_impl* base,
+                                                  std::size_t object_size,
+                                                  span_factory construct, void* arg) noexcept;
+
  private:
   context_impl() noexcept = default;
   ~context_impl() override;
@@ -52,6 +82,7 @@ class context_impl final : public ref_counted {
   const ref_counted* span_ = nullptr;     // owned reference or null
   const ref_counted* baggage_ = nullptr;  // owned reference or null
   std::uint32_t size_ = 0;
+  bool in_span_block_ = false;  // the node lives in its span object's block (make_with_span)
 };
 
 /// One record of an attach stack: the token's serial and where it was attached.

@@ -24,8 +24,14 @@ class ref_counted {
   void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
 
   void release() const noexcept {
-    // acq_rel: the last owner must see every write made by other owners before destroying.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    // A count of 1 means the caller holds the only reference, and nobody can take another
+    // without one, so the object is destroyed without the read-modify-write: short-lived
+    // objects (an extracted context, an ended span, a trace_state) cost no locked instruction.
+    // The acquire load pairs with the release half of the other owners' decrements, as the
+    // acq_rel decrement does: the last owner sees every write they made before destroying.
+    if (refs_.load(std::memory_order_acquire) == 1 ||
+        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      destroy();
   }
 
   std::uint32_t use_count() const noexcept { return refs_.load(std::memory_order_relaxed); }
@@ -36,7 +42,7 @@ class ref_counted {
   virtual void destroy() const noexcept { delete this; }
 
  private:
-  // States: >= 1 while owned; 0 only inside destroy().
+  // States: >= 1 while owned; inside destroy() 1 (sole owner) or 0 (last of several).
   mutable std::atomic<std::uint32_t> refs_{1};
 };
 
