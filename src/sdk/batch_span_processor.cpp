@@ -17,6 +17,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "sdk/env.hpp"
+#include "sdk/span_pool.hpp"
 
 namespace ctxflow::sdk {
 
@@ -157,7 +158,10 @@ struct batch_span_processor::state {
       reportf(severity::warning, "sdk.export.failed", "the exporter failed to export %zu spans",
               spans.size());
     }
+    // The spans go back to the threads that started them, a run per thread (span_pool.hpp).
+    detail::span_pool::begin_returns();
     for (recording_span* s : spans) s->release();
+    detail::span_pool::end_returns();
     return spans.size();
   }
 
@@ -361,10 +365,20 @@ bool batch_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept 
   bool ok = finished;
   if (finished) {
     if (st.worker.joinable()) {
-      if (st.worker.get_id() == std::this_thread::get_id())
+      if (st.worker.get_id() == std::this_thread::get_id()) {
         st.worker.detach();
-      else
+      } else {
         st.worker.join();
+        // A producer that passed the stopping check just before shutdown may have queued a
+        // span after the export thread's last pass. Release it here: a span left in the queue
+        // would keep the provider (and so this processor and its queue) alive for good.
+        std::uint64_t late = 0;
+        while (recording_span* s = st.pop()) {
+          s->release();
+          ++late;
+        }
+        if (late != 0) st.after_shutdown.fetch_add(late, std::memory_order_relaxed);
+      }
     }
     std::lock_guard lock(st.mu);
     ok = st.last_flush_ok;

@@ -8,6 +8,11 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "sdk/env.hpp"
 
+// Defined by an exporter library that registers itself when linked (ctxflow::otlp_http defines
+// ctxflow_otlp_http_register_hook and forces its object file into the link). Weak, so the SDK
+// links and works without that library.
+extern "C" __attribute__((weak, visibility("default"))) void ctxflow_otlp_http_register_hook() noexcept;
+
 namespace ctxflow::sdk {
 namespace {
 
@@ -22,15 +27,37 @@ registry& the_registry() {
   return *r;
 }
 
+// True while this thread runs the hooks below: their registrations never replace a factory
+// the application registered itself under the same name.
+thread_local bool tls_registering_linked = false;
+
+// Runs the hooks of linked exporter libraries once, before the first lookup, so a name such as
+// "otlp" resolves without an explicit registration call.
+void register_linked_exporters() noexcept {
+  static const bool once = [] {
+    if (ctxflow_otlp_http_register_hook != nullptr) {
+      tls_registering_linked = true;
+      ctxflow_otlp_http_register_hook();
+      tls_registering_linked = false;
+    }
+    return true;
+  }();
+  (void)once;
+}
+
 }  // namespace
 
 void register_exporter_factory(std::string name, exporter_factory factory) {
   registry& r = the_registry();
   std::lock_guard lock(r.mu);
-  r.factories[detail::to_lower(name)] = std::move(factory);
+  if (tls_registering_linked)
+    r.factories.emplace(detail::to_lower(name), std::move(factory));
+  else
+    r.factories[detail::to_lower(name)] = std::move(factory);
 }
 
 std::unique_ptr<span_exporter> make_exporter(std::string_view name) {
+  register_linked_exporters();
   exporter_factory f;
   {
     registry& r = the_registry();
@@ -60,12 +87,14 @@ std::unique_ptr<span_exporter> make_exporter(std::string_view name) {
 }
 
 bool has_exporter_factory(std::string_view name) {
+  register_linked_exporters();
   registry& r = the_registry();
   std::lock_guard lock(r.mu);
   return r.factories.count(detail::to_lower(name)) != 0;
 }
 
 std::vector<std::string> registered_exporter_names() {
+  register_linked_exporters();
   registry& r = the_registry();
   std::lock_guard lock(r.mu);
   std::vector<std::string> out;

@@ -44,7 +44,9 @@ class tracer_core final : public trace::tracer_object {
  private:
   // A shared_ptr whose control block is this thread's lease on the provider state (one lease
   // per thread serves every tracer of the provider).
-  std::shared_ptr<const void> lease() const noexcept;
+  // The reference stays valid until the next call on this thread; empty when the provider is
+  // being destroyed.
+  const std::shared_ptr<const void>& lease() const noexcept;
 };
 
 struct provider_state : std::enable_shared_from_this<provider_state> {

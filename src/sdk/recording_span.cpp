@@ -9,6 +9,7 @@
 #include "sdk/attribute_convert.hpp"
 #include "sdk/fast_clock.hpp"
 #include "sdk/provider_state.hpp"
+#include "sdk/span_pool.hpp"
 
 namespace ctxflow::sdk {
 
@@ -18,13 +19,18 @@ std::uint64_t to_unix_nanos(trace::timestamp t) noexcept {
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
-recording_span::recording_span(const trace::span_context& sc,
-                               const detail::tracer_core* tracer) noexcept
-    : span_object(sc), tracer_(tracer) {
-  data_.context = sc;
+recording_span::recording_span(const trace::span_context& sc, const detail::tracer_core* tracer,
+                               span_data& data) noexcept
+    : span_object(sc), tracer_(tracer), data_(&data) {
+  data_->context = sc;
 }
 
 recording_span::~recording_span() = default;
+
+void recording_span::destroy() const noexcept {
+  // The last reference is gone; no other thread can reach the object any more.
+  detail::span_pool::recycle(const_cast<recording_span*>(this));
+}
 
 const span_limits& recording_span::limits() const noexcept { return tracer_->state->limits; }
 
@@ -33,7 +39,7 @@ void recording_span::note_drop() noexcept {
   drop_reported_ = true;
   reportf(severity::warning, "sdk.span.limit_exceeded",
           "span \"%.*s\" exceeded a span limit; the excess was dropped",
-          static_cast<int>(data_.name.size() > 100 ? 100 : data_.name.size()), data_.name.data());
+          static_cast<int>(data_->name.size() > 100 ? 100 : data_->name.size()), data_->name.data());
 }
 
 void recording_span::put_attribute(std::string_view key,
@@ -43,23 +49,23 @@ void recording_span::put_attribute(std::string_view key,
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
 #endif
-    for (attribute& a : data_.attributes) {
+    for (attribute& a : data_->attributes) {
       if (a.key == key) {  // overwriting is not an addition (R7.13)
         a.value = detail::to_owned(value, l.attribute_value_length);
         return;
       }
     }
-    if (data_.attributes.size() >= l.attribute_count) {
-      ++data_.dropped_attributes_count;
+    if (data_->attributes.size() >= l.attribute_count) {
+      ++data_->dropped_attributes_count;
       note_drop();
       return;
     }
-    if (data_.attributes.capacity() == 0)
-      data_.attributes.reserve(l.attribute_count < 8 ? l.attribute_count : 8);
-    data_.attributes.push_back({std::string(key), detail::to_owned(value, l.attribute_value_length)});
+    if (data_->attributes.capacity() == 0)
+      data_->attributes.reserve(l.attribute_count < 8 ? l.attribute_count : 8);
+    data_->attributes.push_back({std::string(key), detail::to_owned(value, l.attribute_value_length)});
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {
-    ++data_.dropped_attributes_count;
+    ++data_->dropped_attributes_count;
   }
 #endif
 }
@@ -84,8 +90,8 @@ void recording_span::add_event(std::string_view name,
   std::lock_guard lock(lock_);
   if (ended_.load(std::memory_order_relaxed)) return;
   const span_limits& l = limits();
-  if (data_.events.size() >= l.event_count) {
-    ++data_.dropped_events_count;
+  if (data_->events.size() >= l.event_count) {
+    ++data_->dropped_events_count;
     note_drop();
     return;
   }
@@ -98,10 +104,10 @@ void recording_span::add_event(std::string_view name,
     e.dropped_attributes_count = detail::copy_limited(attributes, l.attributes_per_event,
                                                       l.attribute_value_length, e.attributes);
     if (e.dropped_attributes_count != 0) note_drop();
-    data_.events.push_back(std::move(e));
+    data_->events.push_back(std::move(e));
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {
-    ++data_.dropped_events_count;
+    ++data_->dropped_events_count;
   }
 #endif
 }
@@ -111,8 +117,8 @@ void recording_span::put_link(const trace::span_context& linked,
   // An invalid context is still worth a link when it carries attributes or a trace state (R7.7).
   if (!linked.valid() && attributes.empty() && linked.state.empty()) return;
   const span_limits& l = limits();
-  if (data_.links.size() >= l.link_count) {
-    ++data_.dropped_links_count;
+  if (data_->links.size() >= l.link_count) {
+    ++data_->dropped_links_count;
     note_drop();
     return;
   }
@@ -124,10 +130,10 @@ void recording_span::put_link(const trace::span_context& linked,
     link.dropped_attributes_count = detail::copy_limited(attributes, l.attributes_per_link,
                                                          l.attribute_value_length, link.attributes);
     if (link.dropped_attributes_count != 0) note_drop();
-    data_.links.push_back(std::move(link));
+    data_->links.push_back(std::move(link));
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {
-    ++data_.dropped_links_count;
+    ++data_->dropped_links_count;
   }
 #endif
 }
@@ -143,16 +149,16 @@ void recording_span::set_status(trace::status_code code, std::string_view descri
   if (code == trace::status_code::unset) return;  // R7.4: setting Unset is ignored
   std::lock_guard lock(lock_);
   if (ended_.load(std::memory_order_relaxed)) return;
-  if (data_.status.code == trace::status_code::ok) return;  // Ok is final
-  data_.status.code = code;
+  if (data_->status.code == trace::status_code::ok) return;  // Ok is final
+  data_->status.code = code;
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
 #endif
     // The description is kept only with Error (R7.4).
-    data_.status.message = code == trace::status_code::error ? std::string(description) : std::string();
+    data_->status.message = code == trace::status_code::error ? std::string(description) : std::string();
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {
-    data_.status.message.clear();
+    data_->status.message.clear();
   }
 #endif
 }
@@ -162,11 +168,11 @@ void recording_span::update_name(std::string_view name) noexcept {
   if (ended_.load(std::memory_order_relaxed)) return;
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
-    data_.name.assign(name);
+    data_->name.assign(name);
   } catch (...) {
   }
 #else
-  data_.name.assign(name);
+  data_->name.assign(name);
 #endif
 }
 
@@ -175,7 +181,7 @@ void recording_span::end(trace::timestamp end_time) noexcept {
   {
     std::lock_guard lock(lock_);
     if (ended_.load(std::memory_order_relaxed)) return;  // only the first end counts (R7.3)
-    data_.end_time_unix_nano = t < data_.start_time_unix_nano ? data_.start_time_unix_nano : t;
+    data_->end_time_unix_nano = t < data_->start_time_unix_nano ? data_->start_time_unix_nano : t;
     // release: readers that see ended() == true see the complete data.
     ended_.store(true, std::memory_order_release);
   }

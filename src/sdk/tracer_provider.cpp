@@ -10,6 +10,7 @@
 #include "ctxflow/sdk/resource.hpp"
 #include "sdk/attribute_convert.hpp"
 #include "sdk/provider_state.hpp"
+#include "sdk/span_pool.hpp"
 
 namespace ctxflow::sdk {
 namespace detail {
@@ -41,22 +42,23 @@ bool tracer_core::enabled() const noexcept {
   return !state->shut_down.load(std::memory_order_relaxed) && state->processors.size() != 0;
 }
 
-std::shared_ptr<const void> tracer_core::lease() const noexcept {
+const std::shared_ptr<const void>& tracer_core::lease() const noexcept {
   lease_cache& c = tls_lease;
   if (c.uid == state->uid && c.lease) return c.lease;
+  static const std::shared_ptr<const void> none;
   std::shared_ptr<provider_state> owner = state->weak_from_this().lock();
-  if (!owner) return nullptr;
+  if (!owner) return none;
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
 #endif
     std::shared_ptr<const void> l(static_cast<const void*>(state),
                                   [keep = std::move(owner)](const void*) noexcept {});
-    c.lease = l;
+    c.lease = std::move(l);
     c.uid = state->uid;
-    return l;
+    return c.lease;
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {
-    return nullptr;
+    return none;
   }
 #endif
 }
@@ -111,17 +113,21 @@ trace::span tracer_core::start_span(std::string_view name,
 
   if (result.decision == sampling_decision::drop) return trace::make_non_recording_span(sc);
 
-  auto* s = new (std::nothrow) recording_span(sc, this);
+  // A retired span from this thread's pool when there is one (span_pool.hpp).
+  recording_span* s = span_pool::make(sc, this);
   if (s == nullptr) return trace::span();  // out of memory: a no-op span (style.md §5)
   trace::span handle = trace::span::adopt(s);
-  span_data& d = s->data_;
-  std::shared_ptr<const void> l = lease();
-  if (l) {
-    d.scope_ptr = std::shared_ptr<const instrumentation_scope>(l, scope.get());
-    d.resource_ptr = std::shared_ptr<const resource>(l, st.resource_ptr.get());
-  } else {
-    d.scope_ptr = scope;
-    d.resource_ptr = st.resource_ptr;
+  span_data& d = *s->data_;
+  // A span reused for the same tracer keeps its provider references (no count traffic).
+  if (d.scope_ptr.get() != scope.get() || d.resource_ptr.get() != st.resource_ptr.get()) {
+    const std::shared_ptr<const void>& l = lease();
+    if (l) {
+      d.scope_ptr = std::shared_ptr<const instrumentation_scope>(l, scope.get());
+      d.resource_ptr = std::shared_ptr<const resource>(l, st.resource_ptr.get());
+    } else {
+      d.scope_ptr = scope;
+      d.resource_ptr = st.resource_ptr;
+    }
   }
   if (has_parent) {
     d.parent_span_id = pctx.span;

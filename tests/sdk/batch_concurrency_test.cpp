@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The batch processor under concurrent producers (R7.20, R7.26, design §5): nothing is dropped
-// while the queue has room, and every drop is counted when it has not.
+// while the queue has room, and every drop is counted when it has not. Also the recycling of
+// span objects: a span released on the export thread goes back to the thread that started it,
+// and that must never disturb a span still waiting for export, nor outlive its thread badly.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ctxflow/sdk/batch_span_processor.hpp"
@@ -77,6 +84,175 @@ TEST(BatchConcurrency, EverySpanIsEitherExportedOrCountedAsDropped) {  // R7.26
   EXPECT_EQ(exported + st.dropped_queue_full, 4 * per_thread * 2);
   EXPECT_EQ(st.export_failed, 0u);
   EXPECT_EQ(st.accepted, exported);
+}
+
+// Checks every span while exporting: its name must match its attributes, so a span object reused
+// for a new span before its export finished would show up as a mismatch.
+class checking_exporter final : public span_exporter {
+ public:
+  struct result {
+    std::mutex mu;
+    std::map<std::pair<std::int64_t, std::int64_t>, int> seen;  // (thread, index) -> count
+    std::uint64_t mismatched = 0;
+  };
+  explicit checking_exporter(std::shared_ptr<result> r) : r_(std::move(r)) {}
+  export_result export_spans(std::span<const span_data* const> batch) noexcept override {
+    std::lock_guard lock(r_->mu);
+    for (const span_data* d : batch) {
+      std::int64_t t = -1, k = -1;
+      for (const attribute& a : d->attributes) {
+        if (a.key == "thread") t = std::get<std::int64_t>(a.value);
+        if (a.key == "index") k = std::get<std::int64_t>(a.value);
+      }
+      const std::string expected = "t" + std::to_string(t) + "-" + std::to_string(k);
+      if (d->name != expected || d->attributes.size() != 2 || d->end_time_unix_nano == 0)
+        ++r_->mismatched;
+      ++r_->seen[{t, k}];
+    }
+    return export_result::success;
+  }
+
+ private:
+  std::shared_ptr<result> r_;
+};
+
+TEST(BatchConcurrency, SpansRecycledAcrossThreadsKeepTheirDataUntilExported) {  // design §5
+  auto res = std::make_shared<checking_exporter::result>();
+  batch_options o;
+  o.max_queue_size = 1 << 16;  // more than the total: nothing may be dropped
+  o.max_export_batch_size = 64;
+  o.schedule_delay = 1ms;
+  auto p = std::make_unique<batch_span_processor>(std::make_unique<checking_exporter>(res), o);
+  batch_span_processor* bp = p.get();
+  tracer_provider_options po;
+  po.processors.push_back(std::move(p));
+  tracer_provider provider(std::move(po));
+  const trace::tracer t = provider.get_tracer("recycle");
+  constexpr std::int64_t threads = 2;
+  constexpr std::int64_t per_thread = 20000;
+  std::vector<std::thread> workers;
+  for (std::int64_t i = 0; i < threads; ++i) {
+    workers.emplace_back([&t, i] {
+      for (std::int64_t k = 0; k < per_thread; ++k) {
+        trace::span s = t.start_span("t" + std::to_string(i) + "-" + std::to_string(k));
+        s.set_attribute("thread", i);
+        s.set_attribute("index", k);
+        s.end();
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  ASSERT_TRUE(bp->force_flush(30000ms));
+  const processor_stats st = bp->stats();
+  EXPECT_EQ(st.dropped_queue_full, 0u);
+  EXPECT_EQ(st.exported, static_cast<std::uint64_t>(threads * per_thread));
+  std::lock_guard lock(res->mu);
+  EXPECT_EQ(res->mismatched, 0u);
+  ASSERT_EQ(res->seen.size(), static_cast<std::size_t>(threads * per_thread));
+  for (const auto& [key, n] : res->seen) EXPECT_EQ(n, 1) << key.first << "-" << key.second;
+}
+
+// Blocks every export until opened.
+class gated_exporter final : public span_exporter {
+ public:
+  struct gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::uint64_t spans = 0;
+    int calls = 0;
+  };
+  explicit gated_exporter(std::shared_ptr<gate> g) : g_(std::move(g)) {}
+  export_result export_spans(std::span<const span_data* const> batch) noexcept override {
+    std::unique_lock lock(g_->mu);
+    ++g_->calls;
+    g_->cv.notify_all();
+    g_->cv.wait(lock, [&] { return g_->open; });
+    g_->spans += batch.size();
+    return export_result::success;
+  }
+
+ private:
+  std::shared_ptr<gate> g_;
+};
+
+TEST(BatchConcurrency, TwoProducersOnAFullQueueHaveEveryDropCountedExactly) {  // R7.26
+  testing::diagnostics_capture cap;
+  auto g = std::make_shared<gated_exporter::gate>();
+  batch_options o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 64;   // the 64th span wakes the export thread
+  o.schedule_delay = 60000ms;     // no timer export during the test
+  auto p = std::make_unique<batch_span_processor>(std::make_unique<gated_exporter>(g), o);
+  batch_span_processor* bp = p.get();
+  tracer_provider_options po;
+  po.processors.push_back(std::move(p));
+  tracer_provider provider(std::move(po));
+  const trace::tracer t = provider.get_tracer("full");
+
+  // Fill the queue once so the export thread takes one batch and blocks in the exporter.
+  for (int k = 0; k < 64; ++k) t.start_span("first").end();
+  {
+    std::unique_lock lock(g->mu);
+    ASSERT_TRUE(g->cv.wait_for(lock, 30s, [&] { return g->calls == 1; }));
+  }
+  // Now exactly 64 more fit; two producers race for them and for the drops.
+  constexpr std::uint64_t per_thread = 5000;
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 2; ++i)
+    workers.emplace_back([&t] {
+      for (std::uint64_t k = 0; k < per_thread; ++k) t.start_span("racing").end();
+    });
+  for (auto& w : workers) w.join();
+  const processor_stats before = bp->stats();
+  EXPECT_EQ(before.queue_size, 64u);
+  EXPECT_EQ(before.dropped_queue_full, 2 * per_thread - 64);
+  {
+    std::lock_guard lock(g->mu);
+    g->open = true;
+  }
+  g->cv.notify_all();
+  ASSERT_TRUE(bp->force_flush(30000ms));
+  const processor_stats st = bp->stats();
+  EXPECT_EQ(st.accepted, 128u);
+  EXPECT_EQ(st.exported, 128u);
+  EXPECT_EQ(st.dropped_queue_full, 2 * per_thread - 64);
+  std::lock_guard lock(g->mu);
+  EXPECT_EQ(g->spans, 128u);
+  EXPECT_GE(cap.count("sdk.batch.dropped"), 1u);
+}
+
+TEST(BatchConcurrency, SpansOutlivingTheThreadThatStartedThemAreExportedAndFreed) {
+  auto g = std::make_shared<gated_exporter::gate>();
+  batch_options o;
+  o.max_queue_size = 4096;
+  o.max_export_batch_size = 16;
+  o.schedule_delay = 1ms;
+  auto p = std::make_unique<batch_span_processor>(std::make_unique<gated_exporter>(g), o);
+  batch_span_processor* bp = p.get();
+  tracer_provider_options po;
+  po.processors.push_back(std::move(p));
+  tracer_provider provider(std::move(po));
+  const trace::tracer t = provider.get_tracer("exit");
+  trace::span kept;
+  // The thread ends while its spans wait in the queue (the exporter is closed) and while the
+  // test still holds one: both are released after the thread's span pool closed.
+  std::thread([&] {
+    for (int k = 0; k < 1000; ++k) t.start_span("queued").end();
+    kept = t.start_span("kept");
+  }).join();
+  {
+    std::lock_guard lock(g->mu);
+    g->open = true;
+  }
+  g->cv.notify_all();
+  EXPECT_TRUE(kept.is_recording());
+  kept.set_attribute("after", true);
+  kept.end();
+  kept = trace::span();
+  ASSERT_TRUE(bp->force_flush(30000ms));
+  std::lock_guard lock(g->mu);
+  EXPECT_EQ(g->spans, 1001u);
 }
 
 }  // namespace

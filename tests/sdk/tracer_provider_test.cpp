@@ -177,5 +177,49 @@ TEST(TracerProvider, InstalledGloballyItRecordsSpansFromGetTracer) {
   EXPECT_EQ(p.rec->snapshot()[0].scope_ptr->name, "global");
 }
 
+TEST(TracerProvider, ASpanObjectReusedForANewSpanKeepsNothingOfTheOldOne) {  // R7.3
+  // A span released on its own thread is reused for that thread's next span.
+  test::simple_pipeline p;
+  {
+    trace::span a = p.tracer.start_span("a-rather-long-name-that-needs-a-heap-buffer");
+    const trace::attribute_kv ev[] = {{"e", 1}};
+    a.set_attribute("k", "v");
+    a.add_event("event", ev);
+    a.add_link(trace::span_context{trace::trace_id::from_hex("0af7651916cd43dd8448eb211c80319c"),
+                                   trace::span_id::from_hex("b7ad6b7169203331"), {}, false, {}});
+    a.set_status(trace::status_code::error, "broken");
+    a.end();
+  }
+  trace::span parent = p.tracer.start_span("parent");
+  {
+    trace::span b = p.tracer.start_span("b", trace::start_options{});
+    b.end();
+  }
+  parent.end();
+  // The same scope from a second tracer: the reused object switches its scope reference.
+  {
+    const trace::tracer other = p.provider->get_tracer("other");
+    trace::span c = other.start_span("c");
+    c.end();
+  }
+  const auto spans = p.rec->snapshot();
+  ASSERT_EQ(spans.size(), 4u);
+  const span_data& b = spans[1];
+  EXPECT_EQ(b.name, "b");
+  EXPECT_TRUE(b.attributes.empty());
+  EXPECT_TRUE(b.events.empty());
+  EXPECT_TRUE(b.links.empty());
+  EXPECT_EQ(b.status.code, trace::status_code::unset);
+  EXPECT_TRUE(b.status.message.empty());
+  EXPECT_FALSE(b.parent_span_id.valid());
+  EXPECT_NE(b.context.span, spans[0].context.span);
+  EXPECT_GE(b.end_time_unix_nano, b.start_time_unix_nano);
+  EXPECT_EQ(b.scope_ptr->name, "test");
+  EXPECT_EQ(spans[3].name, "c");
+  EXPECT_EQ(spans[3].scope_ptr->name, "other");
+  EXPECT_EQ(spans[0].attributes.size(), 1u);  // the exported copy of the old span is intact
+  EXPECT_EQ(spans[0].status.message, "broken");
+}
+
 }  // namespace
 }  // namespace ctxflow::sdk

@@ -19,6 +19,8 @@ namespace ctxflow::sdk {
 
 namespace detail {
 class tracer_core;
+struct span_home;
+struct span_pool;
 
 /// A test-and-test-and-set lock for the short critical sections of one span.
 class span_lock {
@@ -42,11 +44,13 @@ class span_lock {
 /// without synchronisation by the thread that started the span until it is published, and by
 /// anyone after ended() is true (the data is then immutable; later calls are ignored, R7.3).
 /// Lifetime: reference counted; processors that keep a span past on_end call add_ref() and
-/// release() (or hold a ctxflow::detail::ref_ptr).
+/// release() (or hold a ctxflow::detail::ref_ptr). When the last reference goes, the object is
+/// handed back to the thread that started it and reused for its next span (span_pool.hpp), so
+/// a thread that starts spans steadily does not allocate span objects.
 class CTXFLOW_API recording_span final : public trace::span_object {
  public:
   /// The recorded data. Complete and immutable once ended() is true.
-  const span_data& data() const noexcept { return data_; }
+  const span_data& data() const noexcept { return *data_; }
   /// True once end() was called.
   bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
   /// The limits this span applies.
@@ -65,8 +69,13 @@ class CTXFLOW_API recording_span final : public trace::span_object {
 
  private:
   friend class detail::tracer_core;
-  recording_span(const trace::span_context& sc, const detail::tracer_core* tracer) noexcept;
+  friend struct detail::span_pool;
+  // `data` lives next to the object in the same pool block and outlives it (span_pool.hpp).
+  recording_span(const trace::span_context& sc, const detail::tracer_core* tracer,
+                 span_data& data) noexcept;
   ~recording_span() override;
+  // Returns the object to the pool of the thread that started it (instead of deleting it).
+  void destroy() const noexcept override;
 
   // Unlocked helpers; the caller holds lock_ (or owns the span before publication).
   void put_attribute(std::string_view key, const trace::attribute_value_view& value) noexcept;
@@ -78,7 +87,13 @@ class CTXFLOW_API recording_span final : public trace::span_object {
   detail::span_lock lock_;
   std::atomic<bool> ended_{false};  // false: recording; true: ended (data_ immutable)
   bool drop_reported_ = false;      // guarded by lock_: one limit report per span (R7.14)
-  span_data data_;
+  // The recorded data, in the same block as this object but not part of it: a recycled block
+  // keeps its span_data (and its buffers) while the span object is rebuilt (span_pool.hpp).
+  span_data* data_;
+  // The pool of the starting thread (null: not pooled, plain delete). Set once at start.
+  detail::span_home* home_ = nullptr;
+  // Link in that pool's return stack; written by the releasing thread before publication.
+  recording_span* next_returned_ = nullptr;
 };
 
 /// Nanoseconds since the Unix epoch of `t`, or of now when `t` is zero.

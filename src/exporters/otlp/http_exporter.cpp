@@ -455,3 +455,10 @@ void register_exporter() noexcept {
 }
 
 }  // namespace ctxflow::otlp
+
+// The SDK's exporter registry calls this before its first lookup (a weak reference there), so
+// linking ctxflow::otlp_http is enough for OTEL_TRACES_EXPORTER=otlp. The library's link
+// interface names it with --undefined, which pulls this object file out of the static archive.
+extern "C" __attribute__((visibility("default"))) void ctxflow_otlp_http_register_hook() noexcept {
+  ctxflow::otlp::register_exporter();
+}

@@ -2,8 +2,8 @@
 // http_exporter: sends span batches to an OTLP/HTTP receiver (an OpenTelemetry Collector or a
 // vendor endpoint) as `http/protobuf` or `http/json`, optionally gzip-compressed, over one
 // kept-alive connection, retrying transient failures with exponential backoff within the export
-// timeout (spec-requirements.md §8). `register_exporter()` makes it available to `sdk::init` as
-// `OTEL_TRACES_EXPORTER=otlp`. Part of `ctxflow::otlp_http` (libcurl, zlib). See
+// timeout (spec-requirements.md §8). Linking it makes it available to `sdk::init` as
+// `OTEL_TRACES_EXPORTER=otlp` (`register_exporter()` does the same explicitly). Part of `ctxflow::otlp_http` (libcurl, zlib). See
 // docs/usage/otlp.md and docs/design/otlp.md.
 #pragma once
 
@@ -83,7 +83,9 @@ class http_exporter final : public sdk::span_exporter {
 
 /// Registers the factory `"otlp"` with the SDK's exporter registry: it creates an
 /// http_exporter from http_exporter_options::from_environment(), so that
-/// `OTEL_TRACES_EXPORTER=otlp` works in `sdk::init`. Calling it more than once is harmless.
+/// `OTEL_TRACES_EXPORTER=otlp` works in `sdk::init`. Linking ctxflow::otlp_http already does
+/// this before the registry's first lookup; the call remains for code that wants it explicit
+/// (or re-registers after replacing the factory). Calling it more than once is harmless.
 ///
 /// Thread safety: may be called from any thread, before `sdk::init`.
 CTXFLOW_API void register_exporter() noexcept;

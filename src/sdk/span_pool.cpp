@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+// Per-thread recycling of recording_span objects (see span_pool.hpp).
+#include "sdk/span_pool.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <new>
+
+#include "ctxflow/sdk/recording_span.hpp"
+
+namespace ctxflow::sdk::detail {
+
+namespace {
+// The return stack's value once the home thread has exited.
+constexpr std::uintptr_t closed_mark = 1;
+// Blocks kept on a free list at most; beyond that they go back to the allocator, so a burst of
+// spans does not pin its memory for the thread's lifetime.
+constexpr std::size_t max_free_blocks = 4096;
+
+// A block: the recording_span object, then its span_data. The span_data is a separate object in
+// the same allocation, so rebuilding the span object for reuse leaves it (and its buffers) alone.
+constexpr std::size_t data_offset =
+    (sizeof(recording_span) + alignof(span_data) - 1) / alignof(span_data) * alignof(span_data);
+constexpr std::size_t block_size = data_offset + sizeof(span_data);
+static_assert(alignof(recording_span) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+static_assert(alignof(span_data) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+
+// Readies a retired span's data for a new span. Buffer capacity stays; so do the provider
+// references, which start_span replaces only when the tracer differs.
+void reset_data(span_data& d) noexcept {
+  d.parent_span_id = trace::span_id{};
+  d.parent_is_remote = false;
+  d.name.clear();
+  d.kind = trace::span_kind::internal;
+  d.start_time_unix_nano = 0;
+  d.end_time_unix_nano = 0;
+  d.attributes.clear();
+  d.dropped_attributes_count = 0;
+  d.events.clear();
+  d.dropped_events_count = 0;
+  d.links.clear();
+  d.dropped_links_count = 0;
+  d.status.code = trace::status_code::unset;
+  d.status.message.clear();
+}
+}  // namespace
+
+struct span_home {
+  // Spans released by other threads: refcount 0, still constructed, linked through
+  // next_returned_. 0: empty; closed_mark: the home thread has exited.
+  alignas(64) std::atomic<std::uintptr_t> returned{0};
+  // After closing: spans still out (the home thread adds its count, each late release
+  // subtracts one); whoever brings it to zero deletes the home.
+  std::atomic<std::int64_t> outstanding{0};
+  // Home thread only: retired spans (refcount 0, constructed, linked through next_returned_)
+  // waiting for reuse. They keep their span_data, so its buffers and its shared_ptrs to the
+  // provider are reused too.
+  alignas(64) recording_span* free_head = nullptr;
+  std::size_t free_count = 0;
+  std::int64_t live = 0;  // spans allocated for this home and not yet freed
+};
+
+namespace {
+
+// The calling thread's home (a trivially destructible slot, so reading it costs one TLS load).
+thread_local constinit span_home* tls_home = nullptr;
+// True once this thread's home was closed at thread exit: later spans are unpooled.
+thread_local constinit bool tls_home_closed = false;
+
+void free_span(span_home& h, recording_span* s) noexcept {
+  span_pool::free_block(s);
+  --h.live;
+}
+
+void retire(span_home& h, recording_span* s) noexcept {
+  if (h.free_count >= max_free_blocks) {
+    free_span(h, s);
+    return;
+  }
+  span_pool::link(s) = h.free_head;
+  h.free_head = s;
+  ++h.free_count;
+}
+
+void retire_all(span_home& h, std::uintptr_t list) noexcept {
+  while (list != 0 && list != closed_mark) {
+    auto* s = reinterpret_cast<recording_span*>(list);
+    list = reinterpret_cast<std::uintptr_t>(span_pool::link(s));
+    retire(h, s);
+  }
+}
+
+void close_home(span_home* h) noexcept {
+  tls_home = nullptr;
+  tls_home_closed = true;
+  // acq_rel: acquire the spans pushed so far; release our writes to the home to late releasers.
+  retire_all(*h, h->returned.exchange(closed_mark, std::memory_order_acq_rel));
+  // Destroying a span may release others of this home (through the provider it keeps alive);
+  // those see the closed mark and settle through `outstanding`, never touching the free list.
+  while (recording_span* s = h->free_head) {
+    h->free_head = span_pool::link(s);
+    --h->free_count;
+    free_span(*h, s);
+  }
+  const std::int64_t live = h->live;
+  // acq_rel: the last one to touch `outstanding` sees every other access to the home.
+  if (h->outstanding.fetch_add(live, std::memory_order_acq_rel) + live == 0) delete h;
+}
+
+// Spans this thread is returning to one other home, pushed together by flush_returns (only
+// between begin_returns and end_returns; see span_pool::return_batch).
+struct pending_returns {
+  bool active = false;
+  span_home* home = nullptr;
+  recording_span* head = nullptr;
+  recording_span* tail = nullptr;
+};
+thread_local constinit pending_returns tls_pending{};
+
+// Pushes the list head..tail onto h's return stack; false if h is closed (nothing pushed).
+bool push_returns(span_home& h, recording_span* head, recording_span* tail) noexcept {
+  std::uintptr_t top = h.returned.load(std::memory_order_relaxed);
+  for (;;) {
+    if (top == closed_mark) return false;
+    span_pool::link(tail) = reinterpret_cast<recording_span*>(top);
+    // release: the spans' final state and the links are visible to the home thread's exchange.
+    if (h.returned.compare_exchange_weak(top, reinterpret_cast<std::uintptr_t>(head),
+                                         std::memory_order_release, std::memory_order_relaxed))
+      return true;
+  }
+}
+
+// Frees a span of a closed home; the last one out deletes the home.
+void free_orphan(span_home* h, recording_span* s) noexcept {
+  span_pool::free_block(s);
+  // acq_rel: see span_home::outstanding.
+  if (h->outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) delete h;
+}
+
+void flush_pending() noexcept {
+  pending_returns& p = tls_pending;
+  if (p.head == nullptr) return;
+  span_home* h = p.home;
+  recording_span* s = p.head;
+  const recording_span* last = p.tail;
+  p.home = nullptr;
+  p.head = p.tail = nullptr;
+  if (push_returns(*h, s, const_cast<recording_span*>(last))) return;
+  for (;;) {  // closed meanwhile: free them here
+    const bool at_end = s == last;
+    recording_span* next = span_pool::link(s);
+    free_orphan(h, s);
+    if (at_end) break;
+    s = next;
+  }
+}
+
+struct home_guard {
+  span_home* home = nullptr;
+  ~home_guard() {
+    if (home != nullptr) close_home(home);
+  }
+};
+thread_local home_guard tls_guard;
+
+span_home* create_home() noexcept {
+  auto* h = new (std::nothrow) span_home;
+  if (h == nullptr) return nullptr;
+  tls_guard.home = h;  // first use registers the thread-exit hook
+  tls_home = h;
+  return h;
+}
+
+}  // namespace
+
+recording_span* span_pool::make(const trace::span_context& sc,
+                                const tracer_core* tracer) noexcept {
+  span_home* h = tls_home;
+  if (h == nullptr) [[unlikely]] {
+    if (!tls_home_closed) h = create_home();
+  }
+  if (h != nullptr) {
+    if (h->free_head == nullptr && h->returned.load(std::memory_order_relaxed) != 0) {
+      // acquire: the releasing threads' writes (and the spans' final state) are visible.
+      retire_all(*h, h->returned.exchange(0, std::memory_order_acquire));
+    }
+    if (recording_span* old = h->free_head) {
+      h->free_head = link(old);
+      --h->free_count;
+      span_data* d = old->data_;
+      destroy_in_place(old);
+      reset_data(*d);
+      auto* s = new (static_cast<void*>(old)) recording_span(sc, tracer, *d);
+      s->home_ = h;
+      return s;
+    }
+  }
+  void* b = ::operator new(block_size, std::nothrow);
+  if (b == nullptr) return nullptr;
+  auto* d = new (static_cast<char*>(b) + data_offset) span_data();
+  auto* s = new (b) recording_span(sc, tracer, *d);
+  s->home_ = h;
+  if (h != nullptr) ++h->live;
+  return s;
+}
+
+void span_pool::recycle(recording_span* s) noexcept {
+  span_home* h = s->home_;
+  if (h == nullptr) {
+    free_block(s);
+    return;
+  }
+  if (h == tls_home) {  // released on its home thread: straight to the free list
+    retire(*h, s);
+    return;
+  }
+  pending_returns& p = tls_pending;
+  if (p.active) {  // collect runs of spans of one home, pushed with one CAS
+    if (p.home != h) flush_pending();
+    p.home = h;
+    link(s) = nullptr;
+    if (p.head == nullptr)
+      p.head = s;
+    else
+      link(p.tail) = s;
+    p.tail = s;
+    return;
+  }
+  if (!push_returns(*h, s, s)) free_orphan(h, s);
+}
+
+void span_pool::begin_returns() noexcept { tls_pending.active = true; }
+
+void span_pool::end_returns() noexcept {
+  // Freeing spans of a closed home can release more spans (through the provider they keep
+  // alive), which collect again.
+  while (tls_pending.head != nullptr) flush_pending();
+  tls_pending.active = false;
+}
+
+void span_pool::free_block(recording_span* s) noexcept {
+  span_data* d = s->data_;
+  destroy_in_place(s);
+  d->~span_data();
+  ::operator delete(static_cast<void*>(s));
+}
+
+void span_pool::destroy_in_place(recording_span* s) noexcept { s->~recording_span(); }
+
+recording_span*& span_pool::link(recording_span* s) noexcept { return s->next_returned_; }
+
+std::size_t span_pool::free_blocks() noexcept {
+  const span_home* h = tls_home;
+  return h ? h->free_count : 0;
+}
+
+}  // namespace ctxflow::sdk::detail

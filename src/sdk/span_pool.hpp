@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private: per-thread recycling of recording_span objects.
+//
+// Each thread that starts spans owns a "home": a free list of retired spans that only it
+// touches, and a lock-free return stack any thread may push onto. A span released on its home
+// thread goes on the free list; a span released elsewhere (typically the batch processor's
+// export thread) is pushed onto its home's return stack with one CAS. The home thread takes the
+// whole stack with one exchange when its free list runs dry. A block holds the span object and,
+// as a separate object behind it, its span_data. A retired span stays constructed; reusing it
+// rebuilds only the span object (whose span context is immutable) and resets the span_data in
+// place, so string and vector buffers are reused and, for the same tracer, the shared_ptrs to
+// the provider are kept as they are (no reference-count traffic). So in steady state starting a span allocates nothing, and nothing a
+// span owns is freed or counted down on another thread: the export thread only pushes.
+// A retired span keeps its provider alive until it is reused or its thread exits, like the
+// per-thread provider lease (provider_state.hpp); at most max_free_blocks are kept per thread.
+//
+// When the home thread exits, the return stack is closed (it holds a mark instead of a list);
+// spans released after that are destroyed and freed by the releasing thread, and the last of
+// them deletes the home (a signed counter settles who is last, whatever the order).
+#pragma once
+
+#include <cstddef>
+
+#include "ctxflow/trace/span_context.hpp"
+
+namespace ctxflow::sdk {
+class recording_span;
+}
+
+namespace ctxflow::sdk::detail {
+
+struct span_home;
+class tracer_core;
+
+struct span_pool {
+  /// A new span object for the calling thread: a retired one rebuilt when the thread has one
+  /// (its span_data keeps its buffers and provider references; the rest is reset), else a new
+  /// block. Null on allocation failure.
+  static recording_span* make(const trace::span_context& sc, const tracer_core* tracer) noexcept;
+  /// Destroys `s` (refcount 0) or hands it back to its home thread.
+  static void recycle(recording_span* s) noexcept;
+  /// Between these two calls, spans this thread releases for other threads are collected and
+  /// handed back a run at a time (one CAS per run of one home instead of one per span). Used
+  /// by the batch processor's export thread around the release of a batch.
+  static void begin_returns() noexcept;
+  static void end_returns() noexcept;
+  /// Destroys the span object and its data and frees the block.
+  static void free_block(recording_span* s) noexcept;
+  /// Runs the span object's destructor only (the block stays allocated).
+  static void destroy_in_place(recording_span* s) noexcept;
+  /// The span's link in its home's return stack.
+  static recording_span*& link(recording_span* s) noexcept;
+  /// Retired spans currently on the calling thread's free list (tests).
+  static std::size_t free_blocks() noexcept;
+};
+
+}  // namespace ctxflow::sdk::detail
