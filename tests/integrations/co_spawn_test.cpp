@@ -46,7 +46,9 @@ awaitable<void> sleep_for(std::chrono::milliseconds d) {
 }
 
 // C5: a span made current inside the coroutine stays current across timers and socket I/O.
-awaitable<void> span_across_io(const trace::tracer& tracer, std::uint16_t port,
+// The tracer is taken by value: the caller passes a temporary, and the coroutine first runs
+// inside io.run(), after that temporary is gone.
+awaitable<void> span_across_io(trace::tracer tracer, std::uint16_t port,
                                std::vector<bool>& checks) {
   auto s = tracer.start_as_current_span("work");
   const trace::span_id id = s->context().span;
@@ -143,12 +145,20 @@ TEST(AsioCoSpawn, TheRunningThreadGetsItsOwnContextBackAfterEveryHandler) {  // 
   for (int v : plain_handler_saw) EXPECT_EQ(v, -5);
 }
 
+// Waits (timers) and yields (posts) until it has done `rounds` of them and some coroutine has
+// been seen resuming on a different thread, or a bound is reached: a fixed number of rounds
+// could all run on one thread when the machine is busy and the second thread is slow to start.
 awaitable<void> hop_and_check(int id, int rounds, std::atomic<int>& mismatches,
                               std::atomic<int>& thread_changes) {
   auto token = value.set(id);
+  const auto ex = co_await net::this_coro::executor;
   std::thread::id last = std::this_thread::get_id();
-  for (int i = 0; i < rounds; ++i) {
-    co_await sleep_for(std::chrono::milliseconds(1));
+  constexpr int bound = 5000;
+  for (int i = 0; i < bound && (i < rounds || thread_changes.load() == 0); ++i) {
+    if (i % 2 == 0)
+      co_await sleep_for(std::chrono::milliseconds(1));
+    else
+      co_await net::post(ex, use_awaitable);
     if (value.get() != id) mismatches.fetch_add(1);
     if (std::this_thread::get_id() != last) {
       thread_changes.fetch_add(1);
@@ -162,6 +172,14 @@ TEST(AsioCoSpawn, CoroutineResumedOnAnotherThreadStillSeesItsOwnContext) {  // C
   net::io_context io;
   std::atomic<int> mismatches{0};
   std::atomic<int> thread_changes{0};
+  // Both threads are inside run() before any coroutine starts: each runs one of these
+  // handlers, and neither handler returns before the other has begun.
+  std::atomic<int> arrived{0};
+  for (int i = 0; i < 2; ++i)
+    net::post(io, [&arrived] {
+      arrived.fetch_add(1);
+      while (arrived.load() < 2) std::this_thread::yield();
+    });
   for (int id = 1; id <= 40; ++id)
     asio_integration::co_spawn(io, hop_and_check(id, 10, mismatches, thread_changes), net::detached);
   std::thread second([&] { io.run(); });

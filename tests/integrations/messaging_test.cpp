@@ -70,8 +70,15 @@ coro::task<std::optional<std::string>> produce_in_task(producer& p, std::string 
   co_return co_await p.send_async(std::move(body));
 }
 
-/// Produces one message from a task on an event loop, consumes it on another thread, and checks
-/// the trace: root -> send -> process (R9.8, R9.9).
+/// The consumer options that make the creation context the process span's parent (R9.9).
+messaging::consumer_options continuing_the_producers_trace() {
+  messaging::consumer_options o;
+  o.parent_from_message = true;
+  return o;
+}
+
+/// Produces one message from a task on an event loop, consumes it on another thread with
+/// `parent_from_message`, and checks the trace: root -> send -> process (R9.8, R9.9).
 void check_producer_consumer_trace(messaging::transport& t, std::string_view system) {
   testing::span_recorder recorder;
   w3c_propagator_scope w3c;
@@ -82,7 +89,7 @@ void check_producer_consumer_trace(messaging::transport& t, std::string_view sys
   std::string body_seen;
   std::string span_seen_in_handler;
   exec::jthread worker([&] {
-    consumer c(t, "shop.orders");
+    consumer c(t, "shop.orders", continuing_the_producers_trace());
     for (int i = 0; i < 50 && body_seen.empty(); ++i)
       c.poll([&](const message& m) {
         body_seen = m.body;
@@ -113,9 +120,94 @@ void check_producer_consumer_trace(messaging::transport& t, std::string_view sys
   EXPECT_EQ(int_attribute(process, "messaging.batch.message_count"), -1);  // single message
 }
 
-TEST(InProcessQueue, ProcessSpanContinuesTheProducersTraceAcrossThreads) {  // R9.8, R9.9, C4
+TEST(InProcessQueue, ProcessSpanContinuesTheProducersTraceAcrossThreadsWhenAsked) {  // R9.9, C4
   messaging::in_process_queue queue;
   check_producer_consumer_trace(queue, "ctxflow");
+}
+
+std::string span_hex(const trace::span_context& sc) {
+  const auto h = sc.span.to_hex();
+  return std::string(h.data(), h.size());
+}
+
+// R9.9 [D]: by default the process span is a child of the ambient context (a root when there is
+// none) and only links to the creation context, whether or not a span is current.
+TEST(InProcessQueue, ByDefaultTheProcessSpanIsAChildOfTheAmbientSpanAndLinksTheMessage) {
+  testing::span_recorder recorder;
+  w3c_propagator_scope w3c;
+  messaging::in_process_queue queue;
+  producer p(queue, "jobs");
+  {
+    auto origin = trace::get_tracer("test").start_as_current_span("origin");
+    ASSERT_TRUE(p.send("with ambient"));
+    ASSERT_TRUE(p.send("without ambient"));
+  }
+  messaging::consumer_options options;
+  options.max_messages = 1;
+  options.wait = std::chrono::milliseconds(0);
+  ASSERT_FALSE(options.parent_from_message);  // the default
+  consumer c(queue, "jobs", options);
+  std::string seen_with, seen_without;
+  {
+    auto worker = trace::get_tracer("test").start_as_current_span("worker loop");
+    ASSERT_EQ(c.poll([&](const message&) {
+      seen_with = span_hex(trace::current_span().context());
+    }), 1u);
+  }
+  ASSERT_EQ(c.poll([&](const message&) {
+    seen_without = span_hex(trace::current_span().context());
+  }), 1u);
+
+  ASSERT_TRUE(recorder.wait_for(5));
+  const auto tree = recorder.tree();
+  const auto sends = tree.find_all("send jobs");
+  const auto processes = tree.find_all("process jobs");
+  ASSERT_EQ(sends.size(), 2u);
+  ASSERT_EQ(processes.size(), 2u);
+  const sdk::span_data* with = span_hex(processes[0]->context) == seen_with ? processes[0]
+                                                                            : processes[1];
+  const sdk::span_data* without = with == processes[0] ? processes[1] : processes[0];
+  EXPECT_EQ(span_hex(without->context), seen_without);
+
+  // A span was current: it is the parent, and the producer's span is only a link.
+  const sdk::span_data* loop = tree.find("worker loop");
+  ASSERT_NE(loop, nullptr);
+  EXPECT_EQ(with->parent_span_id, loop->context.span);
+  EXPECT_NE(with->context.trace, sends[0]->context.trace);
+  ASSERT_EQ(with->links.size(), 1u);
+  EXPECT_EQ(with->links[0].context.trace, sends[0]->context.trace);
+  // Nothing was current: a root of a new trace, still linked to the producer's span.
+  EXPECT_FALSE(without->parent_span_id.valid());
+  EXPECT_NE(without->context.trace, sends[0]->context.trace);
+  ASSERT_EQ(without->links.size(), 1u);
+  EXPECT_EQ(without->links[0].context.trace, sends[0]->context.trace);
+  bool linked_to_a_send = false;
+  for (const sdk::span_data* s : sends)
+    linked_to_a_send = linked_to_a_send || s->context.span == without->links[0].context.span;
+  EXPECT_TRUE(linked_to_a_send);
+}
+
+// R9.9: when the creation context is made the parent while another span is current, that
+// ambient span is linked.
+TEST(InProcessQueue, WithParentFromMessageTheAmbientSpanIsLinked) {
+  testing::span_recorder recorder;
+  w3c_propagator_scope w3c;
+  messaging::in_process_queue queue;
+  producer p(queue, "jobs");
+  {
+    auto origin = trace::get_tracer("test").start_as_current_span("origin");
+    ASSERT_TRUE(p.send("x"));
+  }
+  consumer c(queue, "jobs", continuing_the_producers_trace());
+  {
+    auto worker = trace::get_tracer("test").start_as_current_span("worker loop");
+    ASSERT_EQ(c.poll([](const message&) {}), 1u);
+  }
+  ASSERT_TRUE(recorder.wait_for(4));
+  const auto tree = recorder.tree();
+  EXPECT_TRACE(tree.child_of("process jobs", "send jobs"));
+  EXPECT_TRACE(tree.has_link("process jobs", "send jobs"));
+  EXPECT_TRACE(tree.has_link("process jobs", "worker loop"));
 }
 
 /// Sends one message from each of `n` separate traces and consumes them as one batch.
@@ -193,7 +285,7 @@ class RedisStreams : public ::testing::Test {
   std::unique_ptr<test::redis_server> server_;
 };
 
-TEST_F(RedisStreams, ProcessSpanContinuesTheProducersTraceAcrossThreads) {  // R9.8, R9.9
+TEST_F(RedisStreams, ProcessSpanContinuesTheProducersTraceAcrossThreadsWhenAsked) {  // R9.8, R9.9
   messaging::redis_streams redis(options());
   check_producer_consumer_trace(redis, "redis");
 }
@@ -245,7 +337,10 @@ TEST_F(RedisStreams, OneTraceFromTheHttpRequestToTheProcessSpan) {  // R9.2, R9.
   producer orders(redis, "orders");
   net::io_context io;
   http::server_options so;
-  so.route = [](std::string_view, std::string_view path) { return std::string(path); };
+  // A route table of one entry (R9.3: the route comes from the application, not the path).
+  so.route = [](std::string_view, std::string_view path) {
+    return path == "/orders" ? std::string("/orders") : std::string();
+  };
   http::http_server server(
       io.get_executor(),
       [&orders](http::request req) -> net::awaitable<http::response> {
@@ -263,7 +358,7 @@ TEST_F(RedisStreams, OneTraceFromTheHttpRequestToTheProcessSpan) {  // R9.2, R9.
   });
   std::atomic<bool> processed{false};
   exec::jthread worker([&] {
-    consumer c(redis, "orders");
+    consumer c(redis, "orders", continuing_the_producers_trace());
     for (int i = 0; i < 50 && !processed.load(); ++i)
       c.poll([&](const message& m) { processed.store(m.body == "order 9"); });
   });

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // redis_server: starts a real `redis-server` on a free 127.0.0.1 port for one test (no
-// persistence) and stops it when destroyed. Tests skip when the binary is not installed.
+// persistence) and stops it when destroyed, or, should the test process die first, when the
+// process dies. Tests skip when the binary is not installed.
 #pragma once
 
 #include <sys/types.h>
@@ -12,8 +13,11 @@ namespace ctxflow::test {
 
 class redis_server {
  public:
-  /// Starts redis-server and waits until it answers PING (up to 5 s).
+  /// Starts redis-server and waits until it answers PING (up to 5 s per attempt, 3 attempts
+  /// on fresh ports). The server is tied to the calling thread: the kernel sends it SIGTERM
+  /// when that thread ends, so create it on the thread running the test (as fixtures do).
   redis_server();
+  /// Stops the server (SIGTERM, then waits for it to exit).
   ~redis_server();
   redis_server(const redis_server&) = delete;
   redis_server& operator=(const redis_server&) = delete;
@@ -28,6 +32,8 @@ class redis_server {
   static std::string find_binary();
 
  private:
+  void stop() noexcept;
+
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   bool ready_ = false;

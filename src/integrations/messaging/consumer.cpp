@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// consumer: per-message CONSUMER spans continuing the producer's trace, and batch spans with
-// one link per message (R9.6, R9.7, R9.9, R9.10).
+// consumer: per-message CONSUMER spans linked to the producer's span (its child on request),
+// and batch spans with one link per message (R9.6, R9.7, R9.9, R9.10).
 #include "ctxflow/integrations/messaging/consumer.hpp"
 
 #include <exception>
@@ -50,9 +50,11 @@ trace::span start_message_span(const consumer_options& options, const transport&
   std::vector<trace::link_view> links;
   trace::start_options so;
   so.kind = trace::span_kind::consumer;
+  // The creation context is always linked (R9.9). By default the parent is the ambient context
+  // (start_span's default: the current one), a root when no span is current (R9.9 [D]).
   if (created.valid()) links.push_back({created, {}});
   if (options.parent_from_message && created.valid()) {
-    // The creation context is the parent; the ambient span, if any, is linked instead.
+    // Opted in: the creation context is the parent; the ambient span, if any, is linked.
     so.parent = trace::context_with_remote_parent(ctxflow::context(), created);
     if (ambient.valid()) links.push_back({ambient, {}});
   }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // consumer: fetches messages from one destination of a transport and runs a handler for each
-// inside a CONSUMER span `process {destination}` that continues the producer's trace, or for a
-// whole batch inside one span linking every message's creation context (R9.6, R9.7, R9.9,
-// R9.10).
+// inside a CONSUMER span `process {destination}` linked to the message's creation context (by
+// default a child of the ambient context; optionally a child of the creation context, continuing
+// the producer's trace), or for a whole batch inside one span linking every message's creation
+// context (R9.6, R9.7, R9.9, R9.10).
 #pragma once
 
 #include <chrono>
@@ -28,11 +29,18 @@ struct consumer_options {
   std::size_t max_messages = 16;
   /// How long a poll waits for the first message.
   std::chrono::milliseconds wait{1000};
-  /// True: a per-message process span is a child of the message's creation context (the
-  /// producer's span) and links to the ambient span, if any. False: it is a child of the
-  /// ambient context and links to the creation context (R9.9). Batch spans always use the
-  /// ambient context as parent.
-  bool parent_from_message = true;
+  /// Where a per-message process span gets its parent (R9.9).
+  ///
+  /// False (the default, R9.9 [D]): the span is a child of the ambient context, the span current
+  /// when poll() is called, or a root when there is none; the message's creation context (the
+  /// producer's span) is a link. The conventions advise against the creation context as parent
+  /// while another span is current; taking the ambient context in every case keeps a span's
+  /// parent from depending on whether some span happens to be current.
+  /// True: the creation context is the parent, so the span continues the producer's trace, and
+  /// the ambient span, if any, is linked (as R9.9 asks when this is done). A message without a
+  /// creation context falls back to the default.
+  /// Batch spans always use the ambient context as parent and link every message.
+  bool parent_from_message = false;
 };
 
 /// Receives messages from one destination.
