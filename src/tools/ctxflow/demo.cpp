@@ -511,7 +511,8 @@ int run_demo(int argc, char** argv) {
   }
   hops->subscribe();
   bool notified = false;
-  std::thread notifier([&] { notified = notify_until_one(*hops, std::chrono::seconds(10)); });
+  // Started from main() with no span current; joined (also on an early exit) before `hops` goes.
+  ctxflow::jthread notifier([&] { notified = notify_until_one(*hops, std::chrono::seconds(10)); });
 #else
   std::printf("ctxflow %s demo: an order pipeline across tasks, threads and a process\n\n",
               CTXFLOW_VERSION_STRING);
