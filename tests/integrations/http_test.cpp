@@ -29,11 +29,10 @@
 
 #include "ctxflow/integrations/asio/co_spawn.hpp"
 #include "ctxflow/integrations/http/http_server.hpp"
-#include "ctxflow/propagation/global.hpp"
-#include "ctxflow/propagation/w3c_trace_context.hpp"
 #include "ctxflow/testing/gtest.hpp"
 #include "ctxflow/testing/span_recorder.hpp"
 #include "ctxflow/trace/span.hpp"
+#include "integrations/w3c_propagator_scope.hpp"
 
 namespace ctxflow {
 namespace {
@@ -41,16 +40,7 @@ namespace {
 namespace net = boost::asio;
 using net::awaitable;
 
-/// Installs the W3C trace-context propagator as the global one for a test.
-struct w3c_propagator_scope {
-  std::shared_ptr<const propagation::text_map_propagator> previous =
-      propagation::global_propagator();
-  w3c_propagator_scope() {
-    propagation::set_global_propagator(
-        std::make_shared<propagation::w3c_trace_context_propagator>());
-  }
-  ~w3c_propagator_scope() { propagation::set_global_propagator(previous); }
-};
+using test::w3c_propagator_scope;
 
 const sdk::attribute* find_attribute(const sdk::span_data& s, std::string_view key) {
   for (const auto& a : s.attributes)

@@ -24,12 +24,11 @@
 #include "ctxflow/integrations/messaging/in_process_queue.hpp"
 #include "ctxflow/integrations/messaging/producer.hpp"
 #include "ctxflow/integrations/messaging/redis_streams.hpp"
-#include "ctxflow/propagation/global.hpp"
-#include "ctxflow/propagation/w3c_trace_context.hpp"
 #include "ctxflow/testing/gtest.hpp"
 #include "ctxflow/testing/span_recorder.hpp"
 #include "ctxflow/trace/span.hpp"
 #include "integrations/redis_server.hpp"
+#include "integrations/w3c_propagator_scope.hpp"
 
 namespace ctxflow {
 namespace {
@@ -39,15 +38,7 @@ using messaging::consumer;
 using messaging::message;
 using messaging::producer;
 
-struct w3c_propagator_scope {
-  std::shared_ptr<const propagation::text_map_propagator> previous =
-      propagation::global_propagator();
-  w3c_propagator_scope() {
-    propagation::set_global_propagator(
-        std::make_shared<propagation::w3c_trace_context_propagator>());
-  }
-  ~w3c_propagator_scope() { propagation::set_global_propagator(previous); }
-};
+using test::w3c_propagator_scope;
 
 std::string string_attribute(const sdk::span_data& s, std::string_view key) {
   std::string present;
