@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -152,6 +153,39 @@ void BM_span_batch_2threads(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_span_batch_2threads)->Threads(1)->Threads(2)->UseRealTime();
+
+// The same two threads with a processor that does nothing: how far span creation itself scales
+// on this machine, the ceiling for BM_span_batch_2threads.
+struct discard_processor final : sdk::span_processor {
+  void on_end(sdk::recording_span&) noexcept override {}
+  bool force_flush(std::chrono::milliseconds) noexcept override { return true; }
+  bool shutdown(std::chrono::milliseconds) noexcept override { return true; }
+};
+struct discard_setup {
+  std::shared_ptr<sdk::tracer_provider> provider;
+  trace::tracer tracer;
+  discard_setup() {
+    sdk::tracer_provider_options opts;
+    opts.processors.push_back(std::make_unique<discard_processor>());
+    provider = std::make_shared<sdk::tracer_provider>(std::move(opts));
+    tracer = provider->get_tracer("bench");
+  }
+};
+discard_setup* shared_discard = nullptr;
+
+void BM_span_2threads_no_processor(benchmark::State& state) {
+  if (state.thread_index() == 0) shared_discard = new discard_setup();
+  for (auto _ : state) {
+    trace::span sp = shared_discard->tracer.start_span("operation");
+    sp.end();
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    delete shared_discard;
+    shared_discard = nullptr;
+  }
+}
+BENCHMARK(BM_span_2threads_no_processor)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_noop_span(benchmark::State& state) {
   const trace::tracer tracer;  // no SDK: the no-op tracer

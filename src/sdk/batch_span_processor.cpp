@@ -1,19 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 // The batch span processor (R7.20-R7.22, R7.26).
 //
-// Queue: a bounded ring with one sequence number per slot (the classic bounded MPMC design,
-// used here with one consumer). A producer claims a position with one CAS on `tail`, writes the
-// span pointer and publishes it by storing the slot's sequence number; the consumer reads slots
-// in order. Producers never wait for the consumer: a full ring drops the span and counts it.
-// Every `max_export_batch_size`-th enqueue wakes the export thread (the only lock on that path,
-// taken once per batch); otherwise the export thread wakes on its timer, a flush or shutdown.
+// Queue: one single-producer ring ("shard") per thread that ends spans on this processor, all
+// read by the one export thread. A producer writes the span pointer into its own ring and
+// publishes it with a release store of its tail; no cache line is written by two producers.
+// The export thread takes spans from the shards, exports them, and then publishes per shard how
+// far the export got (`done`). It never writes to a span: the producer that queued a span gets
+// it back from its own ring and releases it itself, on its next on_end, so the span object
+// returns to the thread's free list (span_pool.hpp) without any cross-thread write to it.
+// A shard whose thread has exited (or stopped using this processor) is drained and released by
+// the export thread, as are shards idle for a whole schedule period.
+//
+// Capacity (R7.20): a shared signed counter of queued spans. A producer adds its pushes to it in
+// runs (`chunk`, at most 64) while the queue is under half full, and one at a time above that;
+// between additions it compares against the value it saw last, so the common path reads no
+// shared cache line.
+// The counter never exceeds the true number of queued spans, so a span is dropped only when the
+// queue really holds max_queue_size spans; the queue may exceed max_queue_size by the spans a
+// producer accepted in a run before the counter passed half full (fewer than `chunk` per thread).
+// When the counter passes a multiple of max_export_batch_size the export thread is woken (the only
+// lock on that path, once per batch); otherwise it wakes on its timer, a flush or shutdown.
 #include "ctxflow/sdk/batch_span_processor.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "sdk/env.hpp"
@@ -42,95 +61,321 @@ batch_options batch_options::from_environment() {
   return o;
 }
 
-struct batch_span_processor::state {
-  struct slot {
-    // States: == pos: free for the producer of position pos; == pos + 1: holds the span of
-    // position pos; == pos + capacity: consumed, free for position pos + capacity.
-    std::atomic<std::uint64_t> seq;
-    recording_span* span;  // owned reference while the slot is full
-  };
+namespace {
 
-  state(std::unique_ptr<span_exporter> e, batch_options o)
-      : opts(o), exporter(std::move(e)), capacity(o.max_queue_size), batch(o.max_export_batch_size),
-        slots(new slot[o.max_queue_size]) {
-    cap_pow2 = (capacity & (capacity - 1)) == 0;
-    batch_pow2 = (batch & (batch - 1)) == 0;
-    for (std::uint64_t i = 0; i < capacity; ++i) {
-      slots[i].seq.store(i, std::memory_order_relaxed);
-      slots[i].span = nullptr;
+std::atomic<std::uint64_t> next_processor_uid{1};
+
+std::uint64_t round_up_pow2(std::uint64_t v) noexcept {
+  std::uint64_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+// One producing thread's queue on one processor. Positions only grow:
+//   reclaimed <= done <= taken <= tail
+// [reclaimed, done): exported, waiting to be released; [done, taken): being exported;
+// [taken, tail): queued.
+struct shard {
+  shard(std::atomic<recording_span*>* r, std::uint64_t size) noexcept : ring(r), mask(size - 1) {}
+  ~shard() { delete[] ring; }
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
+
+  // Written by the producing thread.
+  alignas(64) std::atomic<std::uint64_t> tail{0};  // release: the slots below are written
+  std::uint64_t unpublished = 0;  // producer only: accepted spans not yet added to state::queued
+  std::int64_t seen_queued = 0;   // producer only: state::queued after its last addition
+  // Advanced by whoever releases exported spans (see reclaim): the producer, or the export
+  // thread for an abandoned or idle shard, or shutdown.
+  std::atomic<std::uint64_t> reclaimed{0};
+  // Written by the export thread.
+  alignas(64) std::atomic<std::uint64_t> taken{0};
+  std::atomic<std::uint64_t> done{0};  // release: the export of the spans below has returned
+  std::uint64_t idle_mark = 0;         // export thread only: `reclaimed` at the last timer tick
+  // Set once by the producing thread when it stops using the shard (thread exit or eviction
+  // from its cache); from then on only the export thread and shutdown touch the slots.
+  alignas(64) std::atomic<bool> abandoned{false};
+  // The thread's cache and the processor; the last to let go deletes the shard.
+  std::atomic<int> owners{2};
+  std::atomic<recording_span*>* ring;  // freed early by a destroyed processor (no pushes then)
+  const std::uint64_t mask;
+};
+
+// Releases the spans at positions [reclaimed, upto). Any thread may call it, also concurrently:
+// each round copies up to 64 slot values, then claims them with a CAS on `reclaimed`. A slot is
+// rewritten only once `reclaimed` passed its position, so a successful CAS proves the copies
+// were the spans of those positions.
+void reclaim(shard& sh, std::uint64_t upto) noexcept {
+  constexpr std::uint64_t round = 64;
+  recording_span* buf[round];
+  // acquire: the slots below `reclaimed` were read by whoever advanced it.
+  std::uint64_t r = sh.reclaimed.load(std::memory_order_acquire);
+  while (r < upto) {
+    const std::uint64_t n = std::min(upto - r, round);
+    for (std::uint64_t i = 0; i < n; ++i)
+      buf[i] = sh.ring[(r + i) & sh.mask].load(std::memory_order_relaxed);
+    if (!sh.reclaimed.compare_exchange_strong(r, r + n, std::memory_order_acq_rel,
+                                              std::memory_order_acquire))
+      continue;  // somebody else released them; r is reloaded
+    for (std::uint64_t i = 0; i < n; ++i) buf[i]->release();
+    r += n;
+  }
+}
+
+// The producing thread is done with the shard.
+void abandon(shard* sh) noexcept {
+  // release: every push happens-before the export thread's acquire of `abandoned`.
+  sh->abandoned.store(true, std::memory_order_release);
+  // acq_rel: the last owner sees the other's last accesses.
+  if (sh->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete sh;
+}
+
+// The calling thread's shards, keyed by processor uid (never reused, so an entry of a destroyed
+// processor simply never matches again). Trivially destructible: a lookup is a TLS load.
+struct shard_ref {
+  std::uint64_t uid = 0;
+  shard* sh = nullptr;
+};
+constexpr std::size_t cache_ways = 4;
+thread_local constinit shard_ref tls_shards[cache_ways] = {};
+
+// True once the thread's cache was torn down at thread exit; spans a later thread-exit hook
+// ends go through one-slot shards abandoned at once.
+thread_local constinit bool tls_shards_closed = false;
+
+struct shard_cache_guard {
+  bool armed = false;
+  ~shard_cache_guard() {
+    tls_shards_closed = true;
+    for (shard_ref& e : tls_shards) {
+      if (e.sh != nullptr) abandon(e.sh);
+      e = shard_ref{};
     }
   }
-  ~state() {
-    // Spans left behind by an abandoned export thread.
-    while (recording_span* s = pop()) s->release();
-  }
+};
+thread_local shard_cache_guard tls_shard_guard;
 
-  std::uint64_t index(std::uint64_t pos) const noexcept {
-    return cap_pow2 ? (pos & (capacity - 1)) : (pos % capacity);
-  }
+// The export thread's pacing. While spans arrive fast (full batches in quick succession), waking
+// the export thread for every batch costs the producing thread a system call (and, on a virtual
+// machine, an inter-processor interrupt) per batch. Instead the export thread then sleeps for a
+// short period sized from the measured arrival rate, so that at most a quarter of the queue's
+// headroom (and at most four batches) arrives while it sleeps, and producers do not wake it. Its
+// timer slack is 1 µs (Linux), so a nap is not stretched by the default 50 µs. It goes back to
+// being woken as soon as a period brings less than half a batch, and never paces when a quarter
+// of the headroom is less than half a batch (small queues).
+struct pacer {
+  pacer(std::uint64_t queue_capacity, std::uint64_t batch_size,
+        std::chrono::milliseconds delay) noexcept
+      : batch(batch_size),
+        nap_spans(std::min(4 * batch_size, (queue_capacity - batch_size) / 4)),
+        longest(std::min<steady::duration>(delay, std::chrono::milliseconds(20))) {}
 
-  bool push(recording_span* s, std::uint64_t& claimed) noexcept {
-    std::uint64_t pos = tail.load(std::memory_order_relaxed);
-    for (;;) {
-      slot& sl = slots[index(pos)];
-      // acquire: the consumer's read of the previous span in this slot is done.
-      const std::uint64_t seq = sl.seq.load(std::memory_order_acquire);
-      const auto diff = static_cast<std::int64_t>(seq - pos);
-      if (diff == 0) {
-        if (tail.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          sl.span = s;
-          // release: the span pointer and everything written to the span before end()
-          // happen-before the consumer's acquire load of seq.
-          sl.seq.store(pos + 1, std::memory_order_release);
-          claimed = pos;
-          return true;
-        }
-      } else if (diff < 0) {
-        return false;  // the slot still holds the span from one lap ago: full
-      } else {
-        pos = tail.load(std::memory_order_relaxed);
+  // After a round that took `taken` spans; true: sleep until `until` without being woken.
+  bool next(steady::time_point now, bool woken, std::uint64_t taken) noexcept {
+    if (active) {
+      const auto slept = now - since;
+      if (taken < batch / 2 || taken == 0) {
+        active = false;
+        last_wake = now;
+        return false;
       }
+      return plan(now, slept, taken);
     }
+    if (!woken || taken < batch || nap_spans < batch / 2) return false;
+    const auto since_last = now - last_wake;
+    last_wake = now;
+    if (since_last >= longest) return false;  // slow enough: being woken is cheap
+    return plan(now, since_last, taken);
   }
 
-  // Consumer only.
-  recording_span* pop() noexcept {
-    slot& sl = slots[index(head)];
-    // acquire: pairs with the producer's release store.
-    if (sl.seq.load(std::memory_order_acquire) != head + 1) return nullptr;
-    recording_span* s = sl.span;
-    sl.span = nullptr;
-    // release: our read of the slot happens-before the next producer's write.
-    sl.seq.store(head + capacity, std::memory_order_release);
-    ++head;
-    head_published.store(head, std::memory_order_relaxed);
-    return s;
+  bool plan(steady::time_point now, steady::duration took, std::uint64_t taken) noexcept {
+    // took / taken per span, times the spans we want per nap.
+    const auto per_span = took / static_cast<std::int64_t>(taken > 0 ? taken : 1);
+    steady::duration nap = per_span * static_cast<std::int64_t>(nap_spans);
+    nap = std::clamp<steady::duration>(nap, std::chrono::microseconds(20), longest);
+    active = true;
+    since = now;
+    until = now + nap;
+    return true;
+  }
+
+  const std::uint64_t batch;
+  const std::uint64_t nap_spans;  // spans that may arrive in one nap: a quarter of the headroom
+  const steady::duration longest;
+  bool active = false;
+  steady::time_point since{};
+  steady::time_point until{};
+  steady::time_point last_wake{};
+};
+
+}  // namespace
+
+struct batch_span_processor::state {
+  state(std::unique_ptr<span_exporter> e, batch_options o)
+      : opts(o), exporter(std::move(e)), uid(next_processor_uid.fetch_add(1)),
+        capacity(o.max_queue_size), batch(o.max_export_batch_size),
+        chunk(std::max<std::uint64_t>(1, std::min<std::uint64_t>({64, batch, capacity / 32}))),
+        half(static_cast<std::int64_t>(capacity / 2)),
+        ring_size(round_up_pow2(capacity + batch + chunk)) {}
+
+  ~state() {
+    // Spans left behind by an abandoned export thread, and the exported ones nobody released.
+    detail::span_pool::begin_returns();
+    for (shard* sh : shards) {
+      reclaim(*sh, sh->tail.load(std::memory_order_acquire));
+      // The thread may still hold its cache entry, but never pushes again (the uid is dead).
+      delete[] sh->ring;
+      sh->ring = nullptr;
+      if (sh->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete sh;
+    }
+    detail::span_pool::end_returns();
+  }
+
+  // ---- producer side ----
+
+  // The calling thread's shard; null when the thread is exiting or out of memory.
+  shard* local_shard() noexcept {
+    for (shard_ref& e : tls_shards)
+      if (e.uid == uid) return e.sh;
+    if (tls_shards_closed) return nullptr;
+    shard* sh = make_shard(ring_size);
+    if (sh == nullptr) return nullptr;
+    tls_shard_guard.armed = true;  // first use registers the thread-exit hook
+    // The least recently added entry makes room.
+    if (tls_shards[cache_ways - 1].sh != nullptr) abandon(tls_shards[cache_ways - 1].sh);
+    for (std::size_t i = cache_ways - 1; i > 0; --i) tls_shards[i] = tls_shards[i - 1];
+    tls_shards[0] = shard_ref{uid, sh};
+    return sh;
+  }
+
+  // A new shard of `size` slots (a power of two), registered with the export thread.
+  shard* make_shard(std::uint64_t size) noexcept {
+    auto* ring = new (std::nothrow) std::atomic<recording_span*>[size];
+    if (ring == nullptr) return nullptr;
+    auto* sh = new (std::nothrow) shard(ring, size);
+    if (sh == nullptr) {
+      delete[] ring;
+      return nullptr;
+    }
+    for (std::uint64_t i = 0; i < size; ++i) ring[i].store(nullptr, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(shards_mu);
+#if CTXFLOW_HAS_EXCEPTIONS
+      try {
+        shards.push_back(sh);
+      } catch (...) {
+        delete sh;
+        return nullptr;
+      }
+#else
+      shards.push_back(sh);
+#endif
+      shards_version.fetch_add(1, std::memory_order_release);
+    }
+    return sh;
+  }
+
+  enum class admission { full, queued, queued_wake };
+
+  // Admits one more span from `sh` (see the capacity note at the top). queued_wake: the queue
+  // reached a multiple of the batch size; wake the export thread once the span is published.
+  admission admit(shard& sh) noexcept {
+    const std::uint64_t u = sh.unpublished;
+    // The fast path reads nothing shared: the counter as of this thread's last addition.
+    if (u + 1 < chunk && sh.seen_queued + static_cast<std::int64_t>(u) < half) {
+      sh.unpublished = u + 1;
+      return admission::queued;
+    }
+    const auto add = static_cast<std::int64_t>(u + 1);
+    // seq_cst: pairs with the export thread leaving its paced mode (see wake()).
+    const std::int64_t before = queued.fetch_add(add, std::memory_order_seq_cst);
+    sh.unpublished = 0;
+    sh.seen_queued = before + add;
+    // `before` counts only spans really queued, so `before + u` is a lower bound of the queue
+    // without this span: when it has reached capacity, the queue is full.
+    if (before + static_cast<std::int64_t>(u) >= static_cast<std::int64_t>(capacity)) {
+      queued.fetch_sub(1, std::memory_order_relaxed);
+      return admission::full;
+    }
+    const std::int64_t after = before + add;
+    const auto b = static_cast<std::int64_t>(batch);
+    return after >= b && (before < 0 || before / b != after / b) ? admission::queued_wake
+                                                                   : admission::queued;
   }
 
   void wake() noexcept {
+    // A pacing export thread comes back on its own, soon enough that the queue cannot fill.
+    // seq_cst: either it sees our addition to `queued` after leaving that mode, or we see it
+    // has left it.
+    if (pacing.load(std::memory_order_seq_cst)) return;
     if (!wake_pending.exchange(true, std::memory_order_acq_rel)) {
-      std::lock_guard lock(mu);
+      // Passing through mu orders the flag with the export thread's check of it (it checks
+      // under mu, then blocks atomically); notifying after unlocking spares the woken thread
+      // a second sleep on mu.
+      { std::lock_guard lock(mu); }
       cv.notify_one();
     }
   }
 
-  std::uint64_t queued() const noexcept {
-    const std::uint64_t t = tail.load(std::memory_order_relaxed);
-    const std::uint64_t h = head_published.load(std::memory_order_relaxed);
-    return t > h ? t - h : 0;
+  // ---- export thread ----
+
+  // Refreshes the export thread's copy of the shard list.
+  void refresh_shards() {
+    const std::uint64_t v = shards_version.load(std::memory_order_acquire);
+    if (v == seen_version) return;
+    std::lock_guard lock(shards_mu);
+    seen_version = shards_version.load(std::memory_order_relaxed);
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      local = shards;
+    } catch (...) {
+      seen_version = 0;  // try again next time
+    }
+#else
+    local = shards;
+#endif
+  }
+
+  // Spans queued in every shard (exact, as seen by the export thread).
+  std::uint64_t queued_exact() const noexcept {
+    std::uint64_t n = 0;
+    for (const shard* sh : local)
+      n += sh->tail.load(std::memory_order_acquire) - sh->taken.load(std::memory_order_relaxed);
+    return n;
+  }
+
+  // Takes up to `batch` spans, starting with the shard after the one served first last time.
+  void take(std::vector<recording_span*>& spans, std::vector<const span_data*>& ptrs,
+            std::vector<shard*>& touched) noexcept {
+    spans.clear();
+    ptrs.clear();
+    touched.clear();
+    const std::size_t n_shards = local.size();
+    if (n_shards == 0) return;
+    if (++rotation >= n_shards) rotation = 0;
+    for (std::size_t k = 0; k < n_shards && spans.size() < batch; ++k) {
+      shard& sh = *local[(rotation + k) % n_shards];
+      // acquire: the slots below tail (and the spans they point to) are complete.
+      const std::uint64_t t = sh.tail.load(std::memory_order_acquire);
+      std::uint64_t p = sh.taken.load(std::memory_order_relaxed);
+      if (p == t) continue;
+      while (p < t && spans.size() < batch) {
+        recording_span* s = sh.ring[p & sh.mask].load(std::memory_order_relaxed);
+        spans.push_back(s);
+        ptrs.push_back(detail::span_pool::data_of(s));
+        ++p;
+      }
+      sh.taken.store(p, std::memory_order_relaxed);
+      touched.push_back(&sh);
+    }
+    queued.fetch_sub(static_cast<std::int64_t>(spans.size()), std::memory_order_relaxed);
   }
 
   // Exports up to `batch` spans; returns how many were taken.
   std::size_t export_one_batch(std::vector<recording_span*>& spans,
-                               std::vector<const span_data*>& ptrs) noexcept {
-    spans.clear();
-    ptrs.clear();
-    while (spans.size() < batch) {
-      recording_span* s = pop();
-      if (!s) break;
-      spans.push_back(s);
-      ptrs.push_back(&s->data());
-    }
+                               std::vector<const span_data*>& ptrs,
+                               std::vector<shard*>& touched) noexcept {
+    take(spans, ptrs, touched);
     if (spans.empty()) return 0;
     const auto start = steady::now();
     export_result r = export_result::failure;
@@ -158,11 +403,50 @@ struct batch_span_processor::state {
       reportf(severity::warning, "sdk.export.failed", "the exporter failed to export %zu spans",
               spans.size());
     }
-    // The spans go back to the threads that started them, a run per thread (span_pool.hpp).
+    // The producers release their spans themselves (on_end); abandoned shards are served here.
     detail::span_pool::begin_returns();
-    for (recording_span* s : spans) s->release();
+    for (shard* sh : touched) {
+      const std::uint64_t t = sh->taken.load(std::memory_order_relaxed);
+      // release: our reads of the spans happen-before their release and reuse.
+      sh->done.store(t, std::memory_order_release);
+      if (sh->abandoned.load(std::memory_order_acquire)) reclaim(*sh, t);
+    }
     detail::span_pool::end_returns();
     return spans.size();
+  }
+
+  // On each timer tick: releases the exported spans of shards whose thread has not come back to
+  // release them since the previous tick, and retires abandoned shards that are empty.
+  void tend_shards() noexcept {
+    detail::span_pool::begin_returns();
+    bool removed = false;
+    for (shard*& sh : local) {
+      const std::uint64_t d = sh->done.load(std::memory_order_relaxed);
+      const std::uint64_t r = sh->reclaimed.load(std::memory_order_relaxed);
+      if (r < d && (r == sh->idle_mark || sh->abandoned.load(std::memory_order_acquire))) reclaim(*sh, d);
+      sh->idle_mark = sh->reclaimed.load(std::memory_order_relaxed);
+      if (sh->abandoned.load(std::memory_order_acquire) &&
+          sh->tail.load(std::memory_order_acquire) == sh->reclaimed.load(std::memory_order_acquire)) {
+        retire(sh);
+        sh = nullptr;
+        removed = true;
+      }
+    }
+    detail::span_pool::end_returns();
+    if (removed) std::erase(local, nullptr);
+  }
+
+  // Removes an empty abandoned shard from the list (export thread only).
+  void retire(shard* sh) noexcept {
+    // The thread's last run, never added (acquire of `abandoned` made it visible): without it
+    // the counter would stay low for good.
+    queued.fetch_add(static_cast<std::int64_t>(sh->unpublished), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(shards_mu);
+      std::erase(shards, sh);
+      retired_accepted += sh->tail.load(std::memory_order_relaxed);
+    }
+    if (sh->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete sh;
   }
 
   // At most one report per schedule period (at least one second), and one at flush/shutdown.
@@ -184,8 +468,12 @@ struct batch_span_processor::state {
   }
 
   void run() noexcept {
+#if defined(__linux__)
+    ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);  // 1 µs: naps end on time (see pacer)
+#endif
     std::vector<recording_span*> spans;
     std::vector<const span_data*> ptrs;
+    std::vector<shard*> touched;
 #if CTXFLOW_HAS_EXCEPTIONS
     try {
 #endif
@@ -196,28 +484,48 @@ struct batch_span_processor::state {
     }
 #endif
     auto deadline = steady::now() + opts.schedule_delay;
+    pacer pace(capacity, batch, opts.schedule_delay);
+    bool skip_wait = false;
     for (;;) {
       std::uint64_t flush_target = 0;
       bool stop = false;
+      bool woken = false;
       {
         std::unique_lock lock(mu);
-        cv.wait_until(lock, deadline, [&] {
-          return wake_pending.load(std::memory_order_relaxed) || flush_requested > flush_done ||
-                 stopping.load(std::memory_order_relaxed);
-        });
+        if (!skip_wait) {
+          cv.wait_until(lock, pace.active ? std::min(deadline, pace.until) : deadline, [&] {
+            return wake_pending.load(std::memory_order_relaxed) || flush_requested > flush_done ||
+                   stopping.load(std::memory_order_relaxed);
+          });
+        }
+        woken = wake_pending.load(std::memory_order_relaxed);
         wake_pending.store(false, std::memory_order_relaxed);
         flush_target = flush_requested;
         stop = stopping.load(std::memory_order_relaxed);
       }
+      skip_wait = false;
+      refresh_shards();
       const bool flushing = flush_target > flush_done_local;
-      const bool timer = steady::now() >= deadline;
+      const auto now = steady::now();
+      const bool timer = now >= deadline;
       const bool drain_all = flushing || stop || timer;
       batch_failed = false;
       bool exported_any = false;
-      while (drain_all || queued() >= batch) {
-        if (export_one_batch(spans, ptrs) == 0) break;
+      std::uint64_t taken_now = 0;
+      while (drain_all || queued_exact() >= batch) {
+        const std::size_t n = export_one_batch(spans, ptrs, touched);
+        if (n == 0) break;
         exported_any = true;
+        taken_now += n;
       }
+      if (pace.next(now, woken, taken_now)) {
+        pacing.store(true, std::memory_order_seq_cst);
+      } else if (pacing.load(std::memory_order_relaxed)) {
+        pacing.store(false, std::memory_order_seq_cst);
+        // A producer that saw `pacing` skipped its wake-up: look at the queue once more.
+        skip_wait = queued.load(std::memory_order_seq_cst) >= static_cast<std::int64_t>(batch);
+      }
+      if (timer || stop) tend_shards();
       if (exported_any || timer) deadline = steady::now() + opts.schedule_delay;
       report_drops(flushing || stop);
       if (flushing || stop) {
@@ -231,6 +539,9 @@ struct batch_span_processor::state {
 #else
         ok = exporter->force_flush(opts.export_timeout) && ok;
 #endif
+        // Producers ignore this processor from now on and will not release their exported
+        // spans: release them here (shutdown repeats this for late arrivals once we are gone).
+        if (stop) release_all();
         std::lock_guard lock(mu);
         flush_done = flush_target;
         flush_done_local = flush_target;
@@ -242,21 +553,49 @@ struct batch_span_processor::state {
     }
   }
 
+  // After the export thread is gone: takes what a producer queued after its last pass (counted
+  // as after-shutdown drops) and releases every span still held.
+  void release_all() noexcept {
+    std::uint64_t late = 0;
+    detail::span_pool::begin_returns();
+    std::lock_guard lock(shards_mu);
+    for (shard* sh : shards) {
+      const std::uint64_t t = sh->tail.load(std::memory_order_acquire);
+      late += t - sh->taken.load(std::memory_order_relaxed);
+      sh->taken.store(t, std::memory_order_relaxed);
+      sh->done.store(t, std::memory_order_release);
+      reclaim(*sh, t);
+    }
+    detail::span_pool::end_returns();
+    if (late != 0) after_shutdown.fetch_add(late, std::memory_order_relaxed);
+  }
+
   const batch_options opts;
   std::unique_ptr<span_exporter> exporter;
+  const std::uint64_t uid;       // keys the per-thread shard cache
   const std::uint64_t capacity;
   const std::uint64_t batch;
-  bool cap_pow2 = false;
-  bool batch_pow2 = false;
-  std::unique_ptr<slot[]> slots;
+  const std::uint64_t chunk;     // pushes a producer may accept before adding them to `queued`
+  const std::int64_t half;       // above this, every push updates `queued`
+  const std::uint64_t ring_size;
 
-  alignas(64) std::atomic<std::uint64_t> tail{0};  // next position to claim (producers)
-  alignas(64) std::uint64_t head = 0;              // next position to read (consumer only)
-  std::atomic<std::uint64_t> head_published{0};    // copy of head for stats()
-  std::uint64_t flush_done_local = 0;              // consumer only
-  std::uint64_t dropped_reported = 0;              // consumer only
-  steady::time_point last_drop_report{};           // consumer only
-  bool batch_failed = false;                       // consumer only
+  // Queued spans: producers add (in runs), the export thread subtracts what it takes. Never
+  // above the true count; may go below zero while runs are unpublished.
+  alignas(64) std::atomic<std::int64_t> queued{0};
+
+  alignas(64) std::mutex shards_mu;
+  std::vector<shard*> shards;              // guarded by shards_mu
+  std::uint64_t retired_accepted = 0;      // guarded by shards_mu: accepted by removed shards
+  std::atomic<std::uint64_t> shards_version{0};
+
+  // Export thread only.
+  std::vector<shard*> local;
+  std::uint64_t seen_version = 0;
+  std::size_t rotation = 0;
+  std::uint64_t flush_done_local = 0;
+  std::uint64_t dropped_reported = 0;
+  steady::time_point last_drop_report{};
+  bool batch_failed = false;
 
   alignas(64) std::atomic<std::uint64_t> dropped_full{0};
   std::atomic<std::uint64_t> after_shutdown{0};
@@ -264,6 +603,9 @@ struct batch_span_processor::state {
   std::atomic<std::uint64_t> failed{0};
   // false until a producer asks the consumer to wake; reset by the consumer under mu.
   std::atomic<bool> wake_pending{false};
+  // true while the export thread paces itself (wakes on a short timer, see pacer): producers
+  // then skip the wake-up.
+  std::atomic<bool> pacing{false};
   // false until shutdown(); then on_end drops spans and the consumer drains and exits.
   std::atomic<bool> stopping{false};
 
@@ -319,15 +661,37 @@ void batch_span_processor::on_end(recording_span& span) noexcept {
     st.after_shutdown.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  span.add_ref();
-  std::uint64_t pos = 0;
-  if (!st.push(&span, pos)) [[unlikely]] {
-    span.release();
-    st.dropped_full.fetch_add(1, std::memory_order_relaxed);
-    return;
+  shard* sh = st.local_shard();
+  bool one_shot = false;
+  if (sh == nullptr) [[unlikely]] {
+    // A thread-exit hook ending a span after the thread's shards were let go (or no memory for
+    // a full ring): a one-slot shard, handed to the export thread at once.
+    sh = st.make_shard(1);
+    if (sh == nullptr) {
+      st.dropped_full.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    one_shot = true;
   }
-  const std::uint64_t n = pos + 1;
-  if ((st.batch_pow2 ? (n & (st.batch - 1)) : (n % st.batch)) == 0) st.wake();
+  // Spans of this thread whose export has returned go back to its span pool first.
+  // acquire: the export thread's reads of them happen-before their reuse.
+  const std::uint64_t done = sh->done.load(std::memory_order_acquire);
+  if (sh->reclaimed.load(std::memory_order_relaxed) != done) reclaim(*sh, done);
+  const std::uint64_t t = sh->tail.load(std::memory_order_relaxed);
+  const auto a = t - sh->reclaimed.load(std::memory_order_relaxed) > sh->mask
+                     ? state::admission::full
+                     : st.admit(*sh);
+  if (a == state::admission::full) [[unlikely]] {
+    st.dropped_full.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    span.add_ref();
+    sh->ring[t & sh->mask].store(&span, std::memory_order_relaxed);
+    // release: the slot, and everything written to the span before end(), happen-before the
+    // export thread's acquire load of tail.
+    sh->tail.store(t + 1, std::memory_order_release);
+    if (a == state::admission::queued_wake) st.wake();  // after the store: it sees this span
+  }
+  if (one_shot) abandon(sh);  // the calling thread's share of it; the export thread has the rest
 }
 
 bool batch_span_processor::force_flush(std::chrono::milliseconds timeout) noexcept {
@@ -370,14 +734,10 @@ bool batch_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept 
       } else {
         st.worker.join();
         // A producer that passed the stopping check just before shutdown may have queued a
-        // span after the export thread's last pass. Release it here: a span left in the queue
-        // would keep the provider (and so this processor and its queue) alive for good.
-        std::uint64_t late = 0;
-        while (recording_span* s = st.pop()) {
-          s->release();
-          ++late;
-        }
-        if (late != 0) st.after_shutdown.fetch_add(late, std::memory_order_relaxed);
+        // span after the export thread's last pass, and exported spans wait for producers
+        // that will not come back (on_end ignores them now). Release them all here: a span
+        // left in a shard keeps the provider (and so this processor) alive for good.
+        st.release_all();
       }
     }
     std::lock_guard lock(st.mu);
@@ -395,14 +755,22 @@ bool batch_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept 
 }
 
 processor_stats batch_span_processor::stats() const noexcept {
-  const state& st = *state_;
+  state& st = *state_;
   processor_stats s;
-  s.accepted = st.tail.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(st.shards_mu);
+    s.accepted = st.retired_accepted;
+    for (const shard* sh : st.shards) {
+      const std::uint64_t t = sh->tail.load(std::memory_order_acquire);
+      const std::uint64_t k = sh->taken.load(std::memory_order_relaxed);
+      s.accepted += t;
+      s.queue_size += t > k ? t - k : 0;
+    }
+  }
   s.exported = st.exported.load(std::memory_order_relaxed);
   s.export_failed = st.failed.load(std::memory_order_relaxed);
   s.dropped_queue_full = st.dropped_full.load(std::memory_order_relaxed);
   s.dropped_after_shutdown = st.after_shutdown.load(std::memory_order_relaxed);
-  s.queue_size = st.queued();
   s.queue_capacity = st.capacity;
   return s;
 }

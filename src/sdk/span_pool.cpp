@@ -247,6 +247,10 @@ void span_pool::free_block(recording_span* s) noexcept {
 
 void span_pool::destroy_in_place(recording_span* s) noexcept { s->~recording_span(); }
 
+const span_data* span_pool::data_of(const recording_span* s) noexcept {
+  return reinterpret_cast<const span_data*>(reinterpret_cast<const char*>(s) + data_offset);
+}
+
 recording_span*& span_pool::link(recording_span* s) noexcept { return s->next_returned_; }
 
 std::size_t span_pool::free_blocks() noexcept {

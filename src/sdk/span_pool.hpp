@@ -25,6 +25,7 @@
 
 namespace ctxflow::sdk {
 class recording_span;
+struct span_data;
 }
 
 namespace ctxflow::sdk::detail {
@@ -48,6 +49,9 @@ struct span_pool {
   static void free_block(recording_span* s) noexcept;
   /// Runs the span object's destructor only (the block stays allocated).
   static void destroy_in_place(recording_span* s) noexcept;
+  /// The span_data of a span made by make(), found without reading the span object (so a thread
+  /// that only exports a span leaves the span's own cache lines alone).
+  static const span_data* data_of(const recording_span* s) noexcept;
   /// The span's link in its home's return stack.
   static recording_span*& link(recording_span* s) noexcept;
   /// Retired spans currently on the calling thread's free list (tests).

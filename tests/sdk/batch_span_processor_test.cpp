@@ -7,7 +7,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "sdk/test_exporter.hpp"
@@ -158,6 +162,61 @@ TEST(BatchProcessor, AFullQueueDropsCountsAndReportsEverySpan) {  // R7.20, R7.2
   EXPECT_EQ(st.accepted, 8u);
   EXPECT_EQ(rec->size(), 8u);
   EXPECT_GE(cap.count("sdk.batch.dropped"), 1u);
+}
+
+TEST(BatchProcessor, OneProducerFillsTheQueueToExactlyItsCapacity) {  // R7.20, R7.26
+  testing::diagnostics_capture cap;
+  auto rec = std::make_shared<test::recorded>();
+  auto gate = std::make_unique<gated_exporter>(rec);
+  gated_exporter* g = gate.get();
+  batch_fixture f(slow_timer(1024, 1024), std::move(gate));
+  for (int i = 0; i < 1024; ++i) f.tracer.start_span("first").end();
+  g->wait_entered(1);  // the export thread holds the first 1024; the queue is empty
+  for (int i = 0; i < 1500; ++i) f.tracer.start_span("second").end();
+  processor_stats st = f.processor->stats();
+  EXPECT_EQ(st.queue_size, 1024u);
+  EXPECT_EQ(st.dropped_queue_full, 1500u - 1024u);
+  g->release();
+  EXPECT_TRUE(f.processor->force_flush(5000ms));
+  st = f.processor->stats();
+  EXPECT_EQ(st.exported, 2048u);
+  EXPECT_EQ(rec->size(), 2048u);
+}
+
+// Records where each exported span's data lives (and the span name), nothing else.
+class address_exporter final : public span_exporter {
+ public:
+  struct seen {
+    std::mutex mu;
+    std::vector<std::pair<std::string, const span_data*>> spans;
+  };
+  explicit address_exporter(std::shared_ptr<seen> s) : s_(std::move(s)) {}
+  export_result export_spans(std::span<const span_data* const> batch) noexcept override {
+    std::lock_guard lock(s_->mu);
+    for (const span_data* d : batch) s_->spans.emplace_back(d->name, d);
+    return export_result::success;
+  }
+
+ private:
+  std::shared_ptr<seen> s_;
+};
+
+TEST(BatchProcessor, AnExportedSpanIsReusedByTheThreadThatEndedIt) {  // design §5
+  auto seen = std::make_shared<address_exporter::seen>();
+  batch_fixture f(slow_timer(), std::make_unique<address_exporter>(seen));
+  f.tracer.start_span("a").end();
+  ASSERT_TRUE(f.processor->force_flush(5000ms));
+  // Ending the next span hands "a" back to this thread (its export has returned) ...
+  f.tracer.start_span("b").end();
+  // ... so the span after that is built in the same memory.
+  f.tracer.start_span("c").end();
+  ASSERT_TRUE(f.processor->force_flush(5000ms));
+  std::lock_guard lock(seen->mu);
+  ASSERT_EQ(seen->spans.size(), 3u);
+  EXPECT_EQ(seen->spans[0].first, "a");
+  EXPECT_EQ(seen->spans[2].first, "c");
+  EXPECT_EQ(seen->spans[2].second, seen->spans[0].second);
+  EXPECT_NE(seen->spans[1].second, seen->spans[0].second);
 }
 
 TEST(BatchProcessor, FailedExportsAreCountedAndReported) {  // R7.24, R7.26
