@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// batch_span_processor (R7.20-R7.22): ending a span puts it in a bounded lock-free queue (a ring
-// with a sequence number per slot, safe for many producers); one export thread sends batches.
-// The application thread never blocks and never takes a lock; a full queue drops the span and
-// counts it (R7.26), and drops are reported through diagnostics. See docs/usage/tracing.md.
+// batch_span_processor (R7.20-R7.22): ending a span puts it in the ending thread's own bounded
+// ring (one producer, read by the export thread); one export thread sends batches. The
+// application thread never blocks and never takes a lock; a full queue drops the span and counts
+// it (R7.26), and drops are reported through diagnostics. See docs/usage/tracing.md.
 #pragma once
 
 #include <chrono>
@@ -22,7 +22,10 @@ struct batch_options {
   /// How long one export may take before it is reported as late, and the default bound for
   /// flush/shutdown waits (OTEL_BSP_EXPORT_TIMEOUT; 0: no limit).
   std::chrono::milliseconds export_timeout{30000};
-  /// Queue capacity; spans beyond it are dropped and counted (OTEL_BSP_MAX_QUEUE_SIZE).
+  /// Queue capacity over all threads; spans beyond it are dropped and counted
+  /// (OTEL_BSP_MAX_QUEUE_SIZE). Producers update the shared count in runs of at most
+  /// min(64, max_queue_size / 32) spans below half full, so the queue may exceed this by less
+  /// than one run per producing thread; a span is never dropped below it.
   std::size_t max_queue_size = 2048;
   /// Spans per export; clamped to max_queue_size (OTEL_BSP_MAX_EXPORT_BATCH_SIZE).
   std::size_t max_export_batch_size = 512;
@@ -36,6 +39,10 @@ struct batch_options {
 ///
 /// Thread safety: on_end may be called from any number of threads at once; it is lock-free
 /// and never blocks. force_flush and shutdown may be called from any thread.
+/// Memory: each thread that ends spans here gets a ring of
+/// max_queue_size + max_export_batch_size slots (rounded up to a power of two, 8 bytes each),
+/// freed after the thread exits and its spans are exported. A thread keeps the rings of its
+/// last four processors; an older one is handed to its export thread to drain.
 /// Memory ordering: everything a thread wrote to a span before ending it is visible to the
 /// exporter (the queue slot's sequence number is published with release).
 /// Errors: a full queue drops the span (counted in stats().dropped_queue_full and reported as
