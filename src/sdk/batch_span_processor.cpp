@@ -19,7 +19,8 @@
 // queue really holds max_queue_size spans; the queue may exceed max_queue_size by the spans a
 // producer accepted in a run before the counter passed half full (fewer than `chunk` per thread).
 // When the counter passes a multiple of max_export_batch_size the export thread is woken (the only
-// lock on that path, once per batch); otherwise it wakes on its timer, a flush or shutdown.
+// lock on that path, once per batch) unless it paces itself (see pacer); otherwise it wakes on
+// its timer, a flush or shutdown. docs/design/sdk.md has the reasoning and the measurements.
 #include "ctxflow/sdk/batch_span_processor.hpp"
 
 #include <algorithm>
@@ -275,10 +276,12 @@ struct batch_span_processor::state {
     return sh;
   }
 
-  enum class admission { full, queued, queued_wake };
+  enum class admission { full, queued, queued_wake, queued_wake_now };
 
   // Admits one more span from `sh` (see the capacity note at the top). queued_wake: the queue
   // reached a multiple of the batch size; wake the export thread once the span is published.
+  // queued_wake_now: that, with the queue three quarters full: wake it even while it paces
+  // (arrivals sped up during its nap).
   admission admit(shard& sh) noexcept {
     const std::uint64_t u = sh.unpublished;
     // The fast path reads nothing shared: the counter as of this thread's last addition.
@@ -299,15 +302,16 @@ struct batch_span_processor::state {
     }
     const std::int64_t after = before + add;
     const auto b = static_cast<std::int64_t>(batch);
-    return after >= b && (before < 0 || before / b != after / b) ? admission::queued_wake
-                                                                   : admission::queued;
+    if (after < b || (before >= 0 && before / b == after / b)) return admission::queued;
+    return after >= static_cast<std::int64_t>(capacity - capacity / 4) ? admission::queued_wake_now
+                                                                         : admission::queued_wake;
   }
 
-  void wake() noexcept {
-    // A pacing export thread comes back on its own, soon enough that the queue cannot fill.
-    // seq_cst: either it sees our addition to `queued` after leaving that mode, or we see it
-    // has left it.
-    if (pacing.load(std::memory_order_seq_cst)) return;
+  void wake(bool even_if_pacing) noexcept {
+    // A pacing export thread comes back on its own, soon enough that the queue cannot fill at
+    // the rate it measured. seq_cst: either it sees our addition to `queued` after leaving that
+    // mode, or we see it has left it.
+    if (!even_if_pacing && pacing.load(std::memory_order_seq_cst)) return;
     if (!wake_pending.exchange(true, std::memory_order_acq_rel)) {
       // Passing through mu orders the flag with the export thread's check of it (it checks
       // under mu, then blocks atomically); notifying after unlocking spares the woken thread
@@ -415,8 +419,8 @@ struct batch_span_processor::state {
     return spans.size();
   }
 
-  // On each timer tick: releases the exported spans of shards whose thread has not come back to
-  // release them since the previous tick, and retires abandoned shards that are empty.
+  // At least once a second: releases the exported spans of shards whose thread has not come back
+  // to release them since the previous round, and retires abandoned shards that are empty.
   void tend_shards() noexcept {
     detail::span_pool::begin_returns();
     bool removed = false;
@@ -485,6 +489,9 @@ struct batch_span_processor::state {
 #endif
     auto deadline = steady::now() + opts.schedule_delay;
     pacer pace(capacity, batch, opts.schedule_delay);
+    const steady::duration tend_period =
+        std::min<steady::duration>(opts.schedule_delay, std::chrono::seconds(1));
+    auto next_tend = steady::now() + tend_period;
     bool skip_wait = false;
     for (;;) {
       std::uint64_t flush_target = 0;
@@ -525,7 +532,11 @@ struct batch_span_processor::state {
         // A producer that saw `pacing` skipped its wake-up: look at the queue once more.
         skip_wait = queued.load(std::memory_order_seq_cst) >= static_cast<std::int64_t>(batch);
       }
-      if (timer || stop) tend_shards();
+      // Also under steady load (when the timer never fires): retired shards must not pile up.
+      if (timer || stop || now >= next_tend) {
+        tend_shards();
+        next_tend = now + tend_period;
+      }
       if (exported_any || timer) deadline = steady::now() + opts.schedule_delay;
       report_drops(flushing || stop);
       if (flushing || stop) {
@@ -689,7 +700,8 @@ void batch_span_processor::on_end(recording_span& span) noexcept {
     // release: the slot, and everything written to the span before end(), happen-before the
     // export thread's acquire load of tail.
     sh->tail.store(t + 1, std::memory_order_release);
-    if (a == state::admission::queued_wake) st.wake();  // after the store: it sees this span
+    if (a >= state::admission::queued_wake)  // after the store: it sees this span
+      st.wake(a == state::admission::queued_wake_now);
   }
   if (one_shot) abandon(sh);  // the calling thread's share of it; the export thread has the rest
 }
