@@ -9,7 +9,7 @@
 namespace ctxflow::sdk {
 namespace {
 
-void report_processor_failure(const char* what, std::exception_ptr e) noexcept {
+[[maybe_unused]] void report_processor_failure(const char* what, std::exception_ptr e) noexcept {
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
     std::rethrow_exception(e);
