@@ -12,12 +12,12 @@
 // the export thread, as are shards idle for a whole schedule period.
 //
 // Capacity (R7.20): a shared signed counter of queued spans. A producer adds its pushes to it in
-// runs (`chunk`, at most 64) while the queue is under half full, and one at a time above that;
-// between additions it compares against the value it saw last, so the common path reads no
-// shared cache line.
+// runs while the queue is under half full, and one at a time above that; between additions it
+// compares against the value it saw last, so the common path reads no shared cache line. A
+// run is `chunk` (min(64, batch, capacity / 32)) divided among the producing threads.
 // The counter never exceeds the true number of queued spans, so a span is dropped only when the
-// queue really holds max_queue_size spans; the queue may exceed max_queue_size by the spans a
-// producer accepted in a run before the counter passed half full (fewer than `chunk` per thread).
+// queue really holds max_queue_size spans; the queue may exceed max_queue_size by the spans
+// producers accepted in runs before the counter passed half full: less than capacity / 32.
 // When the counter passes a multiple of max_export_batch_size the export thread is woken (the only
 // lock on that path, once per batch) unless it paces itself (see pacer); otherwise it wakes on
 // its timer, a flush or shutdown. docs/design/sdk.md has the reasoning and the measurements.
@@ -86,6 +86,7 @@ struct shard {
   alignas(64) std::atomic<std::uint64_t> tail{0};  // release: the slots below are written
   std::uint64_t unpublished = 0;  // producer only: accepted spans not yet added to state::queued
   std::int64_t seen_queued = 0;   // producer only: state::queued after its last addition
+  std::uint64_t run = 1;          // producer only: accepted spans it may leave unadded
   // Advanced by whoever releases exported spans (see reclaim): the producer, or the export
   // thread for an abandoned or idle shard, or shutdown.
   std::atomic<std::uint64_t> reclaimed{0};
@@ -273,6 +274,7 @@ struct batch_span_processor::state {
 #endif
       shards_version.fetch_add(1, std::memory_order_release);
     }
+    producers.fetch_add(1, std::memory_order_relaxed);
     return sh;
   }
 
@@ -285,7 +287,7 @@ struct batch_span_processor::state {
   admission admit(shard& sh) noexcept {
     const std::uint64_t u = sh.unpublished;
     // The fast path reads nothing shared: the counter as of this thread's last addition.
-    if (u + 1 < chunk && sh.seen_queued + static_cast<std::int64_t>(u) < half) {
+    if (u + 1 < sh.run && sh.seen_queued + static_cast<std::int64_t>(u) < half) {
       sh.unpublished = u + 1;
       return admission::queued;
     }
@@ -294,6 +296,9 @@ struct batch_span_processor::state {
     const std::int64_t before = queued.fetch_add(add, std::memory_order_seq_cst);
     sh.unpublished = 0;
     sh.seen_queued = before + add;
+    // The runs of all producers together stay under capacity / 32 (see the note at the top).
+    const std::uint64_t n = producers.load(std::memory_order_relaxed);
+    sh.run = std::max<std::uint64_t>(1, chunk / (n > 0 ? n : 1));
     // `before` counts only spans really queued, so `before + u` is a lower bound of the queue
     // without this span: when it has reached capacity, the queue is full.
     if (before + static_cast<std::int64_t>(u) >= static_cast<std::int64_t>(capacity)) {
@@ -363,6 +368,17 @@ struct batch_span_processor::state {
       const std::uint64_t t = sh.tail.load(std::memory_order_acquire);
       std::uint64_t p = sh.taken.load(std::memory_order_relaxed);
       if (p == t) continue;
+      if (touched.size() == touched.capacity()) {
+#if CTXFLOW_HAS_EXCEPTIONS
+        try {
+          touched.reserve(2 * touched.size() + 8);
+        } catch (...) {
+          break;  // no memory to note another shard: this batch ends here
+        }
+#else
+        touched.reserve(2 * touched.size() + 8);
+#endif
+      }
       while (p < t && spans.size() < batch) {
         recording_span* s = sh.ring[p & sh.mask].load(std::memory_order_relaxed);
         spans.push_back(s);
@@ -450,6 +466,7 @@ struct batch_span_processor::state {
       std::erase(shards, sh);
       retired_accepted += sh->tail.load(std::memory_order_relaxed);
     }
+    producers.fetch_sub(1, std::memory_order_relaxed);
     if (sh->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete sh;
   }
 
@@ -586,9 +603,11 @@ struct batch_span_processor::state {
   const std::uint64_t uid;       // keys the per-thread shard cache
   const std::uint64_t capacity;
   const std::uint64_t batch;
-  const std::uint64_t chunk;     // pushes a producer may accept before adding them to `queued`
+  const std::uint64_t chunk;     // the runs of all producers together (see admit)
   const std::int64_t half;       // above this, every push updates `queued`
   const std::uint64_t ring_size;
+  // Registered shards (read by producers once per run; written when a shard comes or goes).
+  std::atomic<std::uint64_t> producers{0};
 
   // Queued spans: producers add (in runs), the export thread subtracts what it takes. Never
   // above the true count; may go below zero while runs are unpublished.

@@ -83,7 +83,9 @@ TEST(OtlpBatchExport, ADeadCollectorKeepsTheQueueBoundedAndEverySpanIsCounted) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
 
   const auto st = p.processor->stats();
-  EXPECT_LE(max_queue, 128u);  // memory bounded by the queue capacity
+  // Memory bounded by the queue capacity, give or take the producers' unadded runs (R7.20;
+  // together less than capacity / 32, see batch_span_processor.hpp).
+  EXPECT_LE(max_queue, 128u + 128u / 32);
   EXPECT_EQ(st.accepted + st.dropped_queue_full, 5000u);  // every span ended is accounted for
   EXPECT_GT(st.dropped_queue_full, 0u);
   EXPECT_EQ(st.exported, 0u);

@@ -23,9 +23,9 @@ struct batch_options {
   /// flush/shutdown waits (OTEL_BSP_EXPORT_TIMEOUT; 0: no limit).
   std::chrono::milliseconds export_timeout{30000};
   /// Queue capacity over all threads; spans beyond it are dropped and counted
-  /// (OTEL_BSP_MAX_QUEUE_SIZE). Producers update the shared count in runs of at most
-  /// min(64, max_queue_size / 32) spans below half full, so the queue may exceed this by less
-  /// than one run per producing thread; a span is never dropped below it.
+  /// (OTEL_BSP_MAX_QUEUE_SIZE). Producers update the shared count in runs below half full
+  /// (all threads' runs together under max_queue_size / 32), so the queue may exceed this by
+  /// less than 1/32; a span is never dropped below it.
   std::size_t max_queue_size = 2048;
   /// Spans per export; clamped to max_queue_size (OTEL_BSP_MAX_EXPORT_BATCH_SIZE).
   std::size_t max_export_batch_size = 512;
