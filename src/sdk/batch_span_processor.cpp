@@ -354,15 +354,13 @@ struct batch_span_processor::state {
   }
 
   // Takes up to `batch` spans, starting with the shard after the one served first last time.
-  void take(std::vector<recording_span*>& spans, std::vector<const span_data*>& ptrs,
-            std::vector<shard*>& touched) noexcept {
-    spans.clear();
+  void take(std::vector<const span_data*>& ptrs, std::vector<shard*>& touched) noexcept {
     ptrs.clear();
     touched.clear();
     const std::size_t n_shards = local.size();
     if (n_shards == 0) return;
     if (++rotation >= n_shards) rotation = 0;
-    for (std::size_t k = 0; k < n_shards && spans.size() < batch; ++k) {
+    for (std::size_t k = 0; k < n_shards && ptrs.size() < batch; ++k) {
       shard& sh = *local[(rotation + k) % n_shards];
       // acquire: the slots below tail (and the spans they point to) are complete.
       const std::uint64_t t = sh.tail.load(std::memory_order_acquire);
@@ -379,24 +377,22 @@ struct batch_span_processor::state {
         touched.reserve(2 * touched.size() + 8);
 #endif
       }
-      while (p < t && spans.size() < batch) {
-        recording_span* s = sh.ring[p & sh.mask].load(std::memory_order_relaxed);
-        spans.push_back(s);
-        ptrs.push_back(detail::span_pool::data_of(s));
+      while (p < t && ptrs.size() < batch) {
+        const recording_span* s = sh.ring[p & sh.mask].load(std::memory_order_relaxed);
+        ptrs.push_back(detail::span_pool::data_of(s));  // no read of the span object itself
         ++p;
       }
       sh.taken.store(p, std::memory_order_relaxed);
       touched.push_back(&sh);
     }
-    queued.fetch_sub(static_cast<std::int64_t>(spans.size()), std::memory_order_relaxed);
+    queued.fetch_sub(static_cast<std::int64_t>(ptrs.size()), std::memory_order_relaxed);
   }
 
   // Exports up to `batch` spans; returns how many were taken.
-  std::size_t export_one_batch(std::vector<recording_span*>& spans,
-                               std::vector<const span_data*>& ptrs,
+  std::size_t export_one_batch(std::vector<const span_data*>& ptrs,
                                std::vector<shard*>& touched) noexcept {
-    take(spans, ptrs, touched);
-    if (spans.empty()) return 0;
+    take(ptrs, touched);
+    if (ptrs.empty()) return 0;
     const auto start = steady::now();
     export_result r = export_result::failure;
 #if CTXFLOW_HAS_EXCEPTIONS
@@ -411,17 +407,17 @@ struct batch_span_processor::state {
     const auto took = steady::now() - start;
     if (opts.export_timeout.count() > 0 && took > opts.export_timeout) {
       reportf(severity::warning, "sdk.export.timeout", "an export of %zu spans took %lld ms (limit %lld ms)",
-              spans.size(),
+              ptrs.size(),
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
               static_cast<long long>(opts.export_timeout.count()));
     }
     if (r == export_result::success) {
-      exported.fetch_add(spans.size(), std::memory_order_relaxed);
+      exported.fetch_add(ptrs.size(), std::memory_order_relaxed);
     } else {
-      failed.fetch_add(spans.size(), std::memory_order_relaxed);
+      failed.fetch_add(ptrs.size(), std::memory_order_relaxed);
       batch_failed = true;
       reportf(severity::warning, "sdk.export.failed", "the exporter failed to export %zu spans",
-              spans.size());
+              ptrs.size());
     }
     // The producers release their spans themselves (on_end); abandoned shards are served here.
     detail::span_pool::begin_returns();
@@ -432,7 +428,7 @@ struct batch_span_processor::state {
       if (sh->abandoned.load(std::memory_order_acquire)) reclaim(*sh, t);
     }
     detail::span_pool::end_returns();
-    return spans.size();
+    return ptrs.size();
   }
 
   // At least once a second: releases the exported spans of shards whose thread has not come back
@@ -492,13 +488,11 @@ struct batch_span_processor::state {
 #if defined(__linux__)
     ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);  // 1 µs: naps end on time (see pacer)
 #endif
-    std::vector<recording_span*> spans;
     std::vector<const span_data*> ptrs;
     std::vector<shard*> touched;
 #if CTXFLOW_HAS_EXCEPTIONS
     try {
 #endif
-      spans.reserve(batch);
       ptrs.reserve(batch);
 #if CTXFLOW_HAS_EXCEPTIONS
     } catch (...) {
@@ -537,7 +531,7 @@ struct batch_span_processor::state {
       bool exported_any = false;
       std::uint64_t taken_now = 0;
       while (drain_all || queued_exact() >= batch) {
-        const std::size_t n = export_one_batch(spans, ptrs, touched);
+        const std::size_t n = export_one_batch(ptrs, touched);
         if (n == 0) break;
         exported_any = true;
         taken_now += n;
