@@ -713,8 +713,16 @@ void batch_span_processor::on_end(recording_span& span) noexcept {
     // release: the slot, and everything written to the span before end(), happen-before the
     // export thread's acquire load of tail.
     sh->tail.store(t + 1, std::memory_order_release);
-    if (a >= state::admission::queued_wake)  // after the store: it sees this span
+    // After the store, so the woken thread sees this span. The shared count can lag behind
+    // by the producers' unadded runs, so a thread whose own ring now holds a multiple of a
+    // batch wakes the export thread too: a burst that ends inside a run is not left waiting
+    // for the schedule delay.
+    if (a >= state::admission::queued_wake) {
       st.wake(a == state::admission::queued_wake_now);
+    } else if (const std::uint64_t own = t + 1 - sh->taken.load(std::memory_order_relaxed);
+               own == st.batch || (own > st.batch && own % st.batch == 0)) {
+      st.wake(false);
+    }
   }
   if (one_shot) abandon(sh);  // the calling thread's share of it; the export thread has the rest
 }
