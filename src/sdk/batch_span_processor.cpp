@@ -222,15 +222,13 @@ struct batch_span_processor::state {
 
   ~state() {
     // Spans left behind by an abandoned export thread, and the exported ones nobody released.
-    detail::span_pool::begin_returns();
+    release_all();
     for (shard* sh : shards) {
-      reclaim(*sh, sh->tail.load(std::memory_order_acquire));
       // The thread may still hold its cache entry, but never pushes again (the uid is dead).
       delete[] sh->ring;
       sh->ring = nullptr;
       if (sh->owners.fetch_sub(1, std::memory_order_acq_rel) == 1) delete sh;
     }
-    detail::span_pool::end_returns();
   }
 
   // ---- producer side ----

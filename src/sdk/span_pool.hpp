@@ -3,14 +3,17 @@
 //
 // Each thread that starts spans owns a "home": a free list of retired spans that only it
 // touches, and a lock-free return stack any thread may push onto. A span released on its home
-// thread goes on the free list; a span released elsewhere (typically the batch processor's
-// export thread) is pushed onto its home's return stack with one CAS. The home thread takes the
+// thread goes on the free list (the batch processor arranges that for the spans it exported:
+// their own thread releases them); a span released elsewhere (a user's handle on another
+// thread, or the export thread releasing for a thread that exited or went idle) is pushed onto
+// its home's return stack with one CAS. The home thread takes the
 // whole stack with one exchange when its free list runs dry. A block holds the span object and,
 // as a separate object behind it, its span_data. A retired span stays constructed; reusing it
 // rebuilds only the span object (whose span context is immutable) and resets the span_data in
 // place, so string and vector buffers are reused and, for the same tracer, the shared_ptrs to
-// the provider are kept as they are (no reference-count traffic). So in steady state starting a span allocates nothing, and nothing a
-// span owns is freed or counted down on another thread: the export thread only pushes.
+// the provider are kept as they are (no reference-count traffic). So in steady state starting
+// a span allocates nothing, and nothing a span owns is freed or counted down on another thread:
+// a foreign releaser only pushes.
 // A retired span keeps its provider alive until it is reused or its thread exits, like the
 // per-thread provider lease (provider_state.hpp); at most max_free_blocks are kept per thread.
 //
@@ -42,7 +45,7 @@ struct span_pool {
   static void recycle(recording_span* s) noexcept;
   /// Between these two calls, spans this thread releases for other threads are collected and
   /// handed back a run at a time (one CAS per run of one home instead of one per span). Used
-  /// by the batch processor's export thread around the release of a batch.
+  /// by the batch processor when it releases spans on behalf of other threads.
   static void begin_returns() noexcept;
   static void end_returns() noexcept;
   /// Destroys the span object and its data and frees the block.

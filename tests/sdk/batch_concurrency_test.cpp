@@ -45,12 +45,9 @@ void produce(std::size_t threads, std::size_t per_thread, std::size_t queue,
   o.max_queue_size = queue;
   o.max_export_batch_size = queue < 128 ? queue : 128;
   o.schedule_delay = 5ms;
-  auto p = std::make_unique<batch_span_processor>(std::make_unique<counting_exporter>(n), o);
-  batch_span_processor* bp = p.get();
-  tracer_provider_options po;
-  po.processors.push_back(std::move(p));
-  tracer_provider provider(std::move(po));
-  const trace::tracer t = provider.get_tracer("load");
+  const test::batch_pipeline f(std::make_unique<counting_exporter>(n), o, "load");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < threads; ++i) {
     workers.emplace_back([&] {
@@ -122,12 +119,9 @@ TEST(BatchConcurrency, SpansRecycledAcrossThreadsKeepTheirDataUntilExported) {  
   o.max_queue_size = 1 << 16;  // more than the total: nothing may be dropped
   o.max_export_batch_size = 64;
   o.schedule_delay = 1ms;
-  auto p = std::make_unique<batch_span_processor>(std::make_unique<checking_exporter>(res), o);
-  batch_span_processor* bp = p.get();
-  tracer_provider_options po;
-  po.processors.push_back(std::move(p));
-  tracer_provider provider(std::move(po));
-  const trace::tracer t = provider.get_tracer("recycle");
+  const test::batch_pipeline f(std::make_unique<checking_exporter>(res), o, "recycle");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
   constexpr std::int64_t threads = 2;
   constexpr std::int64_t per_thread = 20000;
   std::vector<std::thread> workers;
@@ -183,12 +177,9 @@ TEST(BatchConcurrency, TwoProducersOnAFullQueueHaveEveryDropCountedExactly) {  /
   o.max_queue_size = 64;
   o.max_export_batch_size = 64;   // the 64th span wakes the export thread
   o.schedule_delay = 60000ms;     // no timer export during the test
-  auto p = std::make_unique<batch_span_processor>(std::make_unique<gated_exporter>(g), o);
-  batch_span_processor* bp = p.get();
-  tracer_provider_options po;
-  po.processors.push_back(std::move(p));
-  tracer_provider provider(std::move(po));
-  const trace::tracer t = provider.get_tracer("full");
+  const test::batch_pipeline f(std::make_unique<gated_exporter>(g), o, "full");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
 
   // Fill the queue once so the export thread takes one batch and blocks in the exporter.
   for (int k = 0; k < 64; ++k) t.start_span("first").end();
@@ -231,12 +222,9 @@ TEST(BatchConcurrency, SpansOutlivingTheThreadThatStartedThemAreExportedAndFreed
   o.max_queue_size = 4096;
   o.max_export_batch_size = 16;
   o.schedule_delay = 1ms;
-  auto p = std::make_unique<batch_span_processor>(std::make_unique<gated_exporter>(g), o);
-  batch_span_processor* bp = p.get();
-  tracer_provider_options po;
-  po.processors.push_back(std::move(p));
-  tracer_provider provider(std::move(po));
-  const trace::tracer t = provider.get_tracer("exit");
+  const test::batch_pipeline f(std::make_unique<gated_exporter>(g), o, "exit");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
   trace::span kept;
   // The thread ends while its spans wait in the queue (the exporter is closed) and while the
   // test still holds one: both are released after the thread's span pool closed.
@@ -270,12 +258,9 @@ TEST(BatchConcurrency, ASpanEndedByAThreadExitHookAfterTheThreadLetGoOfItsQueueI
   g->open = true;
   batch_options o;
   o.schedule_delay = 1ms;
-  auto p = std::make_unique<batch_span_processor>(std::make_unique<gated_exporter>(g), o);
-  batch_span_processor* bp = p.get();
-  tracer_provider_options po;
-  po.processors.push_back(std::move(p));
-  tracer_provider provider(std::move(po));
-  const trace::tracer t = provider.get_tracer("exit-hook");
+  const test::batch_pipeline f(std::make_unique<gated_exporter>(g), o, "exit-hook");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
   std::thread([&] {
     // The holder is constructed before the thread's first ended span sets up its queue, so it
     // is destroyed after that queue was handed back: its span takes the late path.

@@ -52,21 +52,17 @@ class gated_exporter final : public span_exporter {
   bool open_ = false;
 };
 
-struct batch_fixture {
-  std::shared_ptr<test::recorded> rec = std::make_shared<test::recorded>();
-  batch_span_processor* processor = nullptr;
-  std::shared_ptr<tracer_provider> provider;
-  trace::tracer tracer;
+// A batch pipeline recording into `rec` unless given another exporter.
+struct batch_fixture : test::batch_pipeline {
+  std::shared_ptr<test::recorded> rec;
 
-  batch_fixture(batch_options o, std::unique_ptr<span_exporter> e = nullptr) {
-    if (!e) e = std::make_unique<test::recording_exporter>(rec);
-    auto p = std::make_unique<batch_span_processor>(std::move(e), o);
-    processor = p.get();
-    tracer_provider_options po;
-    po.processors.push_back(std::move(p));
-    provider = std::make_shared<tracer_provider>(std::move(po));
-    tracer = provider->get_tracer("t");
-  }
+  explicit batch_fixture(batch_options o, std::unique_ptr<span_exporter> e = nullptr)
+      : batch_fixture(o, std::move(e), std::make_shared<test::recorded>()) {}
+
+ private:
+  batch_fixture(batch_options o, std::unique_ptr<span_exporter> e, std::shared_ptr<test::recorded> r)
+      : batch_pipeline(e ? std::move(e) : std::make_unique<test::recording_exporter>(r), o, "t"),
+        rec(std::move(r)) {}
 };
 
 batch_options slow_timer(std::size_t queue = 2048, std::size_t batch = 512) {
@@ -141,46 +137,39 @@ TEST(BatchProcessor, ShutdownExportsWhatIsLeftAndLaterSpansAreCounted) {  // R7.
   EXPECT_FALSE(f.processor->shutdown(100ms));
 }
 
-TEST(BatchProcessor, AFullQueueDropsCountsAndReportsEverySpan) {  // R7.20, R7.26
+// One full batch is held in a blocked export; then `extra` more spans end on this thread: the
+// first `queue` of them fill the queue to its capacity and every later one is dropped, counted
+// and reported. After the release, both batches' spans are exported.
+void fill_the_queue_behind_a_held_batch(std::size_t queue, std::size_t extra) {
+  SCOPED_TRACE("queue " + std::to_string(queue) + ", " + std::to_string(extra) + " more spans");
   testing::diagnostics_capture cap;
   auto rec = std::make_shared<test::recorded>();
   auto gate = std::make_unique<gated_exporter>(rec);
   gated_exporter* g = gate.get();
-  batch_fixture f(slow_timer(4, 4), std::move(gate));
-  for (int i = 0; i < 4; ++i) f.tracer.start_span("first").end();
-  g->wait_entered(1);  // the export thread holds the first four; the queue is empty
-  for (int i = 0; i < 4; ++i) f.tracer.start_span("second").end();  // fills the queue
-  for (int i = 0; i < 3; ++i) f.tracer.start_span("dropped").end();
+  batch_fixture f(slow_timer(queue, queue), std::move(gate));
+  for (std::size_t i = 0; i < queue; ++i) f.tracer.start_span("first").end();
+  g->wait_entered(1);  // the export thread holds the first batch; the queue is empty
+  for (std::size_t i = 0; i < extra; ++i) f.tracer.start_span("second").end();
   processor_stats st = f.processor->stats();
-  EXPECT_EQ(st.dropped_queue_full, 3u);
-  EXPECT_EQ(st.queue_size, 4u);
-  EXPECT_EQ(st.queue_capacity, 4u);
+  EXPECT_EQ(st.dropped_queue_full, extra - queue);
+  EXPECT_EQ(st.queue_size, queue);
+  EXPECT_EQ(st.queue_capacity, queue);
   g->release();
   EXPECT_TRUE(f.processor->force_flush(5000ms));
   st = f.processor->stats();
-  EXPECT_EQ(st.exported, 8u);
-  EXPECT_EQ(st.accepted, 8u);
-  EXPECT_EQ(rec->size(), 8u);
+  EXPECT_EQ(st.exported, 2 * queue);
+  EXPECT_EQ(st.accepted, 2 * queue);
+  EXPECT_EQ(rec->size(), 2 * queue);
   EXPECT_GE(cap.count("sdk.batch.dropped"), 1u);
 }
 
+TEST(BatchProcessor, AFullQueueDropsCountsAndReportsEverySpan) {  // R7.20, R7.26
+  fill_the_queue_behind_a_held_batch(4, 7);
+}
+
+// With one producer, adding to the shared count in runs still stops at exactly the capacity.
 TEST(BatchProcessor, OneProducerFillsTheQueueToExactlyItsCapacity) {  // R7.20, R7.26
-  testing::diagnostics_capture cap;
-  auto rec = std::make_shared<test::recorded>();
-  auto gate = std::make_unique<gated_exporter>(rec);
-  gated_exporter* g = gate.get();
-  batch_fixture f(slow_timer(1024, 1024), std::move(gate));
-  for (int i = 0; i < 1024; ++i) f.tracer.start_span("first").end();
-  g->wait_entered(1);  // the export thread holds the first 1024; the queue is empty
-  for (int i = 0; i < 1500; ++i) f.tracer.start_span("second").end();
-  processor_stats st = f.processor->stats();
-  EXPECT_EQ(st.queue_size, 1024u);
-  EXPECT_EQ(st.dropped_queue_full, 1500u - 1024u);
-  g->release();
-  EXPECT_TRUE(f.processor->force_flush(5000ms));
-  st = f.processor->stats();
-  EXPECT_EQ(st.exported, 2048u);
-  EXPECT_EQ(rec->size(), 2048u);
+  fill_the_queue_behind_a_held_batch(1024, 1500);
 }
 
 // Records where each exported span's data lives (and the span name), nothing else.

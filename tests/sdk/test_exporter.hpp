@@ -9,9 +9,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "ctxflow/sdk/batch_span_processor.hpp"
 #include "ctxflow/sdk/span_exporter.hpp"
 #include "ctxflow/sdk/tracer_provider.hpp"
 
@@ -73,6 +75,24 @@ struct simple_pipeline {
                                                   std::make_unique<recording_exporter>(rec)));
     provider = std::make_shared<tracer_provider>(std::move(o));
     tracer = provider->get_tracer("test", "1.0");
+  }
+};
+
+/// A provider with one batch processor around `exporter`; `processor` stays reachable for
+/// flushes and stats. Destroying the pipeline shuts the provider down.
+struct batch_pipeline {
+  batch_span_processor* processor = nullptr;
+  std::shared_ptr<tracer_provider> provider;
+  trace::tracer tracer;
+
+  batch_pipeline(std::unique_ptr<span_exporter> exporter, batch_options o,
+                 std::string_view tracer_name = "test") {
+    auto p = std::make_unique<batch_span_processor>(std::move(exporter), o);
+    processor = p.get();
+    tracer_provider_options po;
+    po.processors.push_back(std::move(p));
+    provider = std::make_shared<tracer_provider>(std::move(po));
+    tracer = provider->get_tracer(tracer_name);
   }
 };
 
