@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The full ctxflow check, as CI runs it. Stages, in order:
 #   includes  tools/check_includes.sh (header dependency direction) and its self-test
-#   release   Release build with -Werror (tests, examples, benchmarks), ctest: all tests
+#   release   Release build with -Werror (tests, examples, benchmarks), ctest: all tests but
+#             those labelled `faults`
+#   faults    the same build, ctest: tests labelled `faults` (slow, dead, frozen and malicious
+#             peers, killed processes, signals; each starts its own servers on 127.0.0.1)
 #   install   install into a temporary prefix; build and run tests/cmake/find_package (also via
 #             pkg-config) and tests/cmake/add_subdirectory; build the examples that call
 #             find_package(ctxflow) against the installed package
@@ -23,7 +26,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all_stages=(includes release install noexcept asan tsan fuzz)
+all_stages=(includes release faults install noexcept asan tsan fuzz)
 jobs="${CTXFLOW_JOBS:-2}"
 test_timeout="${CTXFLOW_TEST_TIMEOUT:-300}"
 run_setup=1
@@ -113,7 +116,12 @@ build_release() {
 
 stage_release() {
   build_release
-  run_ctest build/release
+  run_ctest build/release -LE faults
+}
+
+stage_faults() {
+  build_release
+  run_ctest build/release -L faults
 }
 
 stage_install() {
@@ -222,7 +230,8 @@ stage_fuzz() {
 describe() {
   case "$1" in
     includes) echo "header dependency direction (tools/check_includes.sh)" ;;
-    release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests" ;;
+    release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests but 'faults'" ;;
+    faults) echo "fault-injection tests (label 'faults') on the Release build" ;;
     install) echo "install to a temporary prefix; find_package, pkg-config and add_subdirectory consumers" ;;
     noexcept) echo "ctxflow::core + a context program built with -fno-exceptions" ;;
     asan) echo "AddressSanitizer + UndefinedBehaviorSanitizer build + all tests" ;;
