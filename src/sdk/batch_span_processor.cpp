@@ -21,6 +21,14 @@
 // When the counter passes a multiple of max_export_batch_size the export thread is woken (the only
 // lock on that path, once per batch) unless it paces itself (see pacer); otherwise it wakes on
 // its timer, a flush or shutdown. docs/design/sdk.md has the reasoning and the measurements.
+//
+// Flush and shutdown (docs/design/sdk.md, "Bounded flush and shutdown"): a shutdown, or a
+// force_flush with a timeout, computes one deadline. The export thread then drains the queue
+// with export_limits{deadline, single_attempt}: one attempt per batch, none started after the
+// deadline. An export already running when the drain starts gets its interrupt token
+// requested, which ends its retries. At shutdown the batches left when the deadline passes are
+// discarded; every span the drain did not deliver is counted (not_delivered_at_shutdown) and
+// reported once (`sdk.shutdown.undelivered`), not per batch.
 #include "ctxflow/sdk/batch_span_processor.hpp"
 
 #include <algorithm>
@@ -28,7 +36,9 @@
 #include <cstdint>
 #include <mutex>
 #include <new>
+#include <stop_token>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #if defined(__linux__)
@@ -386,22 +396,26 @@ struct batch_span_processor::state {
     queued.fetch_sub(static_cast<std::int64_t>(ptrs.size()), std::memory_order_relaxed);
   }
 
-  // Exports up to `batch` spans; returns how many were taken.
-  std::size_t export_one_batch(std::vector<const span_data*>& ptrs,
-                               std::vector<shard*>& touched) noexcept {
+  // Exports up to `batch` spans within `limits`; returns how many were taken. `drain`: a flush
+  // or shutdown is draining the queue, which reports its failures once at its end.
+  std::size_t export_one_batch(std::vector<const span_data*>& ptrs, std::vector<shard*>& touched,
+                               const export_limits& limits, bool drain) noexcept {
     take(ptrs, touched);
     if (ptrs.empty()) return 0;
     const auto start = steady::now();
     export_result r = export_result::failure;
+    const std::span<const span_data* const> spans(ptrs.data(), ptrs.size());
+    in_flight.store(ptrs.size(), std::memory_order_relaxed);
 #if CTXFLOW_HAS_EXCEPTIONS
     try {
-      r = exporter->export_spans(std::span<const span_data* const>(ptrs.data(), ptrs.size()));
+      r = exporter->export_spans_within(spans, limits);
     } catch (...) {
       r = export_result::failure;
     }
 #else
-    r = exporter->export_spans(std::span<const span_data* const>(ptrs.data(), ptrs.size()));
+    r = exporter->export_spans_within(spans, limits);
 #endif
+    in_flight.store(0, std::memory_order_relaxed);
     const auto took = steady::now() - start;
     if (opts.export_timeout.count() > 0 && took > opts.export_timeout) {
       reportf(severity::warning, "sdk.export.timeout", "an export of %zu spans took %lld ms (limit %lld ms)",
@@ -414,8 +428,13 @@ struct batch_span_processor::state {
     } else {
       failed.fetch_add(ptrs.size(), std::memory_order_relaxed);
       batch_failed = true;
-      reportf(severity::warning, "sdk.export.failed", "the exporter failed to export %zu spans",
-              ptrs.size());
+      // An export cut short by a starting drain belongs to that drain's report.
+      if (drain || limits.interrupt.stop_requested()) {
+        drain_failed += ptrs.size();
+      } else {
+        reportf(severity::warning, "sdk.export.failed", "the exporter failed to export %zu spans",
+                ptrs.size());
+      }
     }
     // The producers release their spans themselves (on_end); abandoned shards are served here.
     detail::span_pool::begin_returns();
@@ -427,6 +446,68 @@ struct batch_span_processor::state {
     }
     detail::span_pool::end_returns();
     return ptrs.size();
+  }
+
+  // Takes every queued span without exporting it (a shutdown whose deadline passed); returns
+  // how many. Their producers never come back for them: release_all() releases them.
+  std::uint64_t discard_queued() noexcept {
+    refresh_shards();
+    std::uint64_t n = 0;
+    for (shard* sh : local) {
+      const std::uint64_t t = sh->tail.load(std::memory_order_acquire);
+      const std::uint64_t p = sh->taken.load(std::memory_order_relaxed);
+      if (p == t) continue;
+      n += t - p;
+      sh->taken.store(t, std::memory_order_relaxed);
+      sh->done.store(t, std::memory_order_release);
+    }
+    queued.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    return n;
+  }
+
+  // The time left before `d` for a step that must not get "no limit" (0): at least 1 ms.
+  static std::chrono::milliseconds left_until(steady::time_point d,
+                                              std::chrono::milliseconds unbounded) noexcept {
+    if (d == steady::time_point::max()) return unbounded;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(d - steady::now());
+    return std::max(left, std::chrono::milliseconds(1));
+  }
+
+  // One report for a whole drain (export thread only).
+  void report_drain(bool stop, std::uint64_t not_attempted, std::uint64_t left_queued) noexcept {
+    const std::uint64_t failed_now = std::exchange(drain_failed, 0);
+    if (stop) {
+      const std::uint64_t n = failed_now + not_attempted;
+      not_delivered_at_shutdown.fetch_add(n, std::memory_order_relaxed);
+      // Claimed even when nothing is missing: a shutdown that timed out meanwhile stays silent.
+      if (!undelivered_reported.exchange(true, std::memory_order_acq_rel) && n != 0) {
+        reportf(severity::warning, "sdk.shutdown.undelivered",
+                "%llu spans were not delivered at shutdown (%llu in failed exports, %llu not "
+                "attempted before the deadline)",
+                static_cast<unsigned long long>(n), static_cast<unsigned long long>(failed_now),
+                static_cast<unsigned long long>(not_attempted));
+      }
+    } else if (failed_now != 0 || left_queued != 0) {
+      reportf(severity::warning, "sdk.flush.undelivered",
+              "force_flush: %llu spans in failed exports; %llu still queued when its deadline "
+              "passed",
+              static_cast<unsigned long long>(failed_now),
+              static_cast<unsigned long long>(left_queued));
+    }
+  }
+
+  // A fresh interrupt source once no bounded flush is pending (called under mu).
+  void renew_interrupt() noexcept {
+    if (!interrupt.stop_requested()) return;
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      interrupt = std::stop_source();
+    } catch (...) {
+      // No memory: keep the requested one; exports then make single attempts until it works.
+    }
+#else
+    interrupt = std::stop_source();
+#endif
   }
 
   // At least once a second: releases the exported spans of shards whose thread has not come back
@@ -506,6 +587,8 @@ struct batch_span_processor::state {
       std::uint64_t flush_target = 0;
       bool stop = false;
       bool woken = false;
+      steady::time_point drain_deadline = steady::time_point::max();
+      std::stop_token interrupt_token;
       {
         std::unique_lock lock(mu);
         if (!skip_wait) {
@@ -518,21 +601,56 @@ struct batch_span_processor::state {
         wake_pending.store(false, std::memory_order_relaxed);
         flush_target = flush_requested;
         stop = stopping.load(std::memory_order_relaxed);
+        if (stop) {
+          drain_deadline = stop_deadline;
+        } else if (flush_target > flush_done_local) {
+          // The latest deadline of the flushes served now (max(): one of them has no limit).
+          drain_deadline = flush_deadline_pending;
+          flush_deadline_pending = steady::time_point::min();
+        }
+        interrupt_token = interrupt.get_token();
       }
       skip_wait = false;
       refresh_shards();
       const bool flushing = flush_target > flush_done_local;
       const auto now = steady::now();
       const bool timer = now >= deadline;
-      const bool drain_all = flushing || stop || timer;
       batch_failed = false;
       bool exported_any = false;
       std::uint64_t taken_now = 0;
-      while (drain_all || queued_exact() >= batch) {
-        const std::size_t n = export_one_batch(ptrs, touched);
-        if (n == 0) break;
-        exported_any = true;
-        taken_now += n;
+      std::uint64_t not_attempted = 0;
+      std::uint64_t left_queued = 0;
+      if (flushing || stop) {
+        // A drain: one attempt per batch (unless a flush without a limit), none after the
+        // deadline.
+        export_limits lim;
+        lim.deadline = drain_deadline;
+        lim.single_attempt = stop || drain_deadline != steady::time_point::max();
+        if (!lim.single_attempt) lim.interrupt = interrupt_token;
+        for (;;) {
+          if (drain_deadline != steady::time_point::max() && steady::now() >= drain_deadline) {
+            if (stop)
+              not_attempted = discard_queued();
+            else
+              left_queued = queued_exact();
+            break;
+          }
+          const std::size_t n = export_one_batch(ptrs, touched, lim, true);
+          if (n == 0) break;
+          exported_any = true;
+          taken_now += n;
+        }
+      } else {
+        export_limits lim;
+        lim.interrupt = interrupt_token;
+        while (timer || queued_exact() >= batch) {
+          // A bounded flush or shutdown has started: the next round drains under its limits.
+          if (interrupt_token.stop_requested()) break;
+          const std::size_t n = export_one_batch(ptrs, touched, lim, false);
+          if (n == 0) break;
+          exported_any = true;
+          taken_now += n;
+        }
       }
       if (pace.next(now, woken, taken_now)) {
         pacing.store(true, std::memory_order_seq_cst);
@@ -549,15 +667,17 @@ struct batch_span_processor::state {
       if (exported_any || timer) deadline = steady::now() + opts.schedule_delay;
       report_drops(flushing || stop);
       if (flushing || stop) {
-        bool ok = !batch_failed;
+        report_drain(stop, not_attempted, left_queued);
+        bool ok = !batch_failed && not_attempted == 0 && left_queued == 0;
+        const std::chrono::milliseconds flush_left = left_until(drain_deadline, opts.export_timeout);
 #if CTXFLOW_HAS_EXCEPTIONS
         try {
-          ok = exporter->force_flush(opts.export_timeout) && ok;
+          ok = exporter->force_flush(flush_left) && ok;
         } catch (...) {
           ok = false;
         }
 #else
-        ok = exporter->force_flush(opts.export_timeout) && ok;
+        ok = exporter->force_flush(flush_left) && ok;
 #endif
         // Producers ignore this processor from now on and will not release their exported
         // spans: release them here (shutdown repeats this for late arrivals once we are gone).
@@ -566,6 +686,7 @@ struct batch_span_processor::state {
         flush_done = flush_target;
         flush_done_local = flush_target;
         last_flush_ok = ok;
+        if (!stop && flush_requested == flush_target) renew_interrupt();
         if (stop) exited = true;
         done_cv.notify_all();
         if (stop) return;
@@ -618,11 +739,18 @@ struct batch_span_processor::state {
   std::uint64_t dropped_reported = 0;
   steady::time_point last_drop_report{};
   bool batch_failed = false;
+  std::uint64_t drain_failed = 0;  // spans of failed exports the next drain report covers
 
   alignas(64) std::atomic<std::uint64_t> dropped_full{0};
   std::atomic<std::uint64_t> after_shutdown{0};
   std::atomic<std::uint64_t> exported{0};
   std::atomic<std::uint64_t> failed{0};
+  // Spans the shutdown did not deliver (failed final exports, or not attempted in time).
+  std::atomic<std::uint64_t> not_delivered_at_shutdown{0};
+  // Spans in the export call running now (read by a shutdown that timed out).
+  std::atomic<std::uint64_t> in_flight{0};
+  // Set by whoever reports the shutdown's undelivered spans (once).
+  std::atomic<bool> undelivered_reported{false};
   // false until a producer asks the consumer to wake; reset by the consumer under mu.
   std::atomic<bool> wake_pending{false};
   // true while the export thread paces itself (wakes on a short timer, see pacer): producers
@@ -638,6 +766,12 @@ struct batch_span_processor::state {
   std::uint64_t flush_done = 0;       // guarded by mu
   bool last_flush_ok = true;          // guarded by mu
   bool exited = false;                // guarded by mu
+  // Latest deadline of the flush requests not yet picked up (min(): none; max(): no limit).
+  steady::time_point flush_deadline_pending = steady::time_point::min();  // guarded by mu
+  steady::time_point stop_deadline = steady::time_point::max();           // guarded by mu
+  // Requested when a bounded flush or a shutdown starts: ends the running export's retries.
+  // Replaced by a fresh one once the flushes are served. Guarded by mu.
+  std::stop_source interrupt;
   std::thread worker;
   std::atomic<bool> shutdown_called{false};
 };
@@ -727,14 +861,25 @@ void batch_span_processor::on_end(recording_span& span) noexcept {
 
 bool batch_span_processor::force_flush(std::chrono::milliseconds timeout) noexcept {
   state& st = *state_;
+  const bool bounded = timeout.count() > 0;
+  const steady::time_point deadline = bounded ? steady::now() + timeout : steady::time_point::max();
+  std::stop_source running_export{std::nostopstate};
+  std::uint64_t target = 0;
+  {
+    std::lock_guard lock(st.mu);
+    if (st.exited || st.stopping.load()) return false;
+    target = ++st.flush_requested;
+    st.flush_deadline_pending = std::max(st.flush_deadline_pending, deadline);
+    if (bounded) running_export = st.interrupt;
+    st.cv.notify_one();
+  }
+  // Outside mu: the exporter's callback takes its own lock.
+  if (bounded) running_export.request_stop();
   std::unique_lock lock(st.mu);
-  if (st.exited || st.stopping.load()) return false;
-  const std::uint64_t target = ++st.flush_requested;
-  st.cv.notify_one();
   auto done = [&] { return st.flush_done >= target || st.exited; };
-  if (timeout.count() <= 0) {
+  if (!bounded) {
     st.done_cv.wait(lock, done);
-  } else if (!st.done_cv.wait_for(lock, timeout, done)) {
+  } else if (!st.done_cv.wait_until(lock, deadline, done)) {
     report(severity::warning, "sdk.flush.timeout", "batch_span_processor force_flush timed out");
     return false;
   }
@@ -744,17 +889,28 @@ bool batch_span_processor::force_flush(std::chrono::milliseconds timeout) noexce
 bool batch_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept {
   state& st = *state_;
   if (st.shutdown_called.exchange(true, std::memory_order_acq_rel)) return false;
+  // One deadline for the drain and the exporter's shutdown together.
+  const bool bounded = timeout.count() > 0;
+  const steady::time_point deadline = bounded ? steady::now() + timeout : steady::time_point::max();
   bool finished = false;
+  std::stop_source running_export{std::nostopstate};
+  {
+    std::lock_guard lock(st.mu);
+    st.stopping.store(true, std::memory_order_relaxed);
+    st.stop_deadline = deadline;
+    running_export = st.interrupt;
+    st.cv.notify_one();
+  }
+  // Outside mu: the exporter's callback takes its own lock.
+  running_export.request_stop();
   {
     std::unique_lock lock(st.mu);
-    st.stopping.store(true, std::memory_order_relaxed);
-    st.cv.notify_one();
     auto done = [&] { return st.exited; };
-    if (timeout.count() <= 0) {
+    if (!bounded) {
       st.done_cv.wait(lock, done);
       finished = true;
     } else {
-      finished = st.done_cv.wait_for(lock, timeout, done);
+      finished = st.done_cv.wait_until(lock, deadline, done);
     }
   }
   bool ok = finished;
@@ -776,11 +932,24 @@ bool batch_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept 
   } else {
     report(severity::warning, "sdk.shutdown.timeout",
            "batch_span_processor shutdown timed out; the export thread finishes on its own");
+    if (!st.undelivered_reported.exchange(true, std::memory_order_acq_rel)) {
+      // The export thread is still at work: what it has not delivered yet is lost to us.
+      const processor_stats now = stats();
+      const std::uint64_t n = now.not_delivered_at_shutdown + now.queue_size +
+                              st.in_flight.load(std::memory_order_relaxed);
+      if (n != 0)
+        reportf(severity::warning, "sdk.shutdown.undelivered",
+                "at least %llu spans were not delivered at shutdown (the export did not finish "
+                "before the deadline)",
+                static_cast<unsigned long long>(n));
+    }
     if (st.worker.joinable()) st.worker.detach();
   }
   if (st.exporter) {
-    // Safe while an abandoned export is still running (span_exporter's contract).
-    ok = st.exporter->shutdown(finished ? timeout : std::chrono::milliseconds(1)) && ok;
+    // Safe while an abandoned export is still running (span_exporter's contract). The time
+    // left of the one deadline; none when the drain already used it up.
+    const auto left = finished ? state::left_until(deadline, timeout) : std::chrono::milliseconds(1);
+    ok = st.exporter->shutdown(left) && ok;
   }
   return ok;
 }
@@ -802,6 +971,7 @@ processor_stats batch_span_processor::stats() const noexcept {
   s.export_failed = st.failed.load(std::memory_order_relaxed);
   s.dropped_queue_full = st.dropped_full.load(std::memory_order_relaxed);
   s.dropped_after_shutdown = st.after_shutdown.load(std::memory_order_relaxed);
+  s.not_delivered_at_shutdown = st.not_delivered_at_shutdown.load(std::memory_order_relaxed);
   s.queue_capacity = st.capacity;
   return s;
 }

@@ -114,8 +114,11 @@ bool init_guard::shutdown() noexcept {
     // Put the no-op provider back only if ours is still the installed one.
     std::shared_ptr<trace::tracer_provider> current = trace::get_tracer_provider();
     if (current.get() == provider_.get()) (void)trace::set_tracer_provider(nullptr);
-    ok = provider_->force_flush(timeout_);
-    ok = provider_->shutdown(timeout_) && ok;
+    // One limit for flush and shutdown together: a processor's shutdown exports what it still
+    // holds first (span_processor::shutdown), and the processors split the one deadline among
+    // their steps (draining, the exporter's shutdown, the next processor). Flushing separately
+    // first would give the same work two limits and report its losses twice.
+    ok = provider_->shutdown(timeout_);
   }
   if (token_.valid()) (void)detach(std::move(token_));
   parent_ = ctxflow::context();

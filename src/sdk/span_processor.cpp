@@ -2,6 +2,8 @@
 // The simple processor (R7.19) and the fan-out processor with per-child guards (style.md §5).
 #include "ctxflow/sdk/span_processor.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include "ctxflow/context/diagnostics.hpp"
@@ -25,6 +27,22 @@ namespace {
   (void)what;
 #endif
 }
+
+// The time left before `deadline` (none: `timeout` 0, no limit), at least 1 ms so that a step
+// never receives "no limit" by running late.
+struct shared_deadline {
+  explicit shared_deadline(std::chrono::milliseconds timeout) noexcept
+      : bounded(timeout.count() > 0),
+        at(bounded ? std::chrono::steady_clock::now() + timeout
+                   : std::chrono::steady_clock::time_point::max()) {}
+  std::chrono::milliseconds left() const noexcept {
+    if (!bounded) return std::chrono::milliseconds(0);
+    const auto l = std::chrono::ceil<std::chrono::milliseconds>(at - std::chrono::steady_clock::now());
+    return std::max(l, std::chrono::milliseconds(1));
+  }
+  bool bounded;
+  std::chrono::steady_clock::time_point at;
+};
 
 }  // namespace
 
@@ -71,8 +89,9 @@ bool simple_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept
     e = std::move(exporter_);
   }
   if (!e) return false;
-  const bool flushed = e->force_flush(timeout);
-  return e->shutdown(timeout) && flushed;
+  const shared_deadline d(timeout);  // flush and shutdown together
+  const bool flushed = e->force_flush(d.left());
+  return e->shutdown(d.left()) && flushed;
 }
 
 processor_stats simple_span_processor::stats() const noexcept {
@@ -134,8 +153,10 @@ void multi_span_processor::on_end(recording_span& span) noexcept {
 }
 
 bool multi_span_processor::force_flush(std::chrono::milliseconds timeout) noexcept {
+  const shared_deadline d(timeout);
   bool ok = true;
   for (const auto& e : entries_) {
+    timeout = d.left();
 #if CTXFLOW_HAS_EXCEPTIONS
     try {
       ok = e->processor->force_flush(timeout) && ok;
@@ -151,8 +172,10 @@ bool multi_span_processor::force_flush(std::chrono::milliseconds timeout) noexce
 }
 
 bool multi_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept {
+  const shared_deadline d(timeout);
   bool ok = true;
   for (const auto& e : entries_) {
+    timeout = d.left();
 #if CTXFLOW_HAS_EXCEPTIONS
     try {
       ok = e->processor->shutdown(timeout) && ok;

@@ -2,7 +2,8 @@
 // sdk::init: one call at start-up that installs the tracer provider (resource, sampler, span
 // processors and exporters), the global propagator, and, in a child process, the parent's trace
 // context from TRACEPARENT/TRACESTATE/BAGGAGE. It reads the OTEL_* environment variables (R10);
-// explicit options win over them. The returned guard flushes and shuts down when destroyed.
+// explicit options win over them. The returned guard flushes and shuts down when destroyed,
+// within one limit (shutdown_timeout). ctxflow/sdk/signals.hpp does the same on SIGTERM/SIGINT.
 // See docs/usage/tracing.md.
 #pragma once
 
@@ -56,11 +57,18 @@ struct init_options {
   std::optional<std::string> propagators;
   /// Continue the trace of the parent process from TRACEPARENT/TRACESTATE/BAGGAGE (C10).
   bool continue_environment_trace = true;
-  /// How long the guard's destructor waits for flush and shutdown.
+  /// How long the guard's destructor (or shutdown()) may take for flush and shutdown together
+  /// (0: no limit). It is one deadline: the provider's shutdown drains each processor and shuts
+  /// its exporter down within the time left. With a batch processor, each queued batch then
+  /// gets one export attempt (no retries); batches left when the deadline passes are not sent,
+  /// and every span not delivered is counted
+  /// (batch_span_processor::stats().not_delivered_at_shutdown) and reported once
+  /// (`sdk.shutdown.undelivered`).
   std::chrono::milliseconds shutdown_timeout{30000};
 };
 
-/// Keeps the SDK installed; destroying it flushes, shuts down and restores the no-op provider.
+/// Keeps the SDK installed; destroying it flushes, shuts down and restores the no-op provider,
+/// all within init_options::shutdown_timeout.
 ///
 /// Context: when init() continued a parent process's trace, the extracted context is attached
 /// on the thread that called init() for the guard's lifetime, so spans started there (and work
@@ -79,9 +87,11 @@ class CTXFLOW_API init_guard {
   const std::shared_ptr<tracer_provider>& provider() const noexcept { return provider_; }
   /// The parent process's context that init() attached (empty when none).
   const ctxflow::context& parent_context() const noexcept { return parent_; }
-  /// Flushes every processor.
+  /// Flushes every processor within `timeout` (0: no limit); a batch processor makes one
+  /// export attempt per queued batch.
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000)) noexcept;
-  /// Flushes, shuts down, detaches the parent context and restores the no-op provider now.
+  /// Restores the no-op provider, then flushes and shuts down the provider (within
+  /// init_options::shutdown_timeout in all) and detaches the parent context, now.
   bool shutdown() noexcept;
 
  private:

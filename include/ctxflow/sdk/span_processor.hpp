@@ -43,6 +43,8 @@ class span_processor {
     return true;
   }
   /// Flushes and releases the exporter; later calls are ignored (R7.22). Called once.
+  /// `timeout` (0: no limit) bounds the flush and the release together: the built-in
+  /// processors compute one deadline and pass the time left to each step.
   virtual bool shutdown(std::chrono::milliseconds timeout) {
     (void)timeout;
     return true;
@@ -60,6 +62,11 @@ struct processor_stats {
   std::uint64_t dropped_queue_full = 0;
   /// Spans that ended after shutdown (`error.type=already_shutdown`).
   std::uint64_t dropped_after_shutdown = 0;
+  /// Spans the shutdown did not deliver (batch processor): those in its final export attempts
+  /// that failed (also counted in export_failed), an export it cut short, and those still
+  /// queued when its deadline passed (never attempted). Reported once as
+  /// `sdk.shutdown.undelivered`.
+  std::uint64_t not_delivered_at_shutdown = 0;
   /// Current queue size and capacity (0 for the simple processor).
   std::uint64_t queue_size = 0;
   std::uint64_t queue_capacity = 0;
@@ -89,6 +96,8 @@ class CTXFLOW_API simple_span_processor final : public span_processor {
 
 /// Calls several processors in registration order (R7.17). Each child runs inside a guard: one
 /// that throws is reported (`sdk.processor.failed`) and switched off; the others keep going.
+/// force_flush and shutdown share one deadline among the children: each gets the time left
+/// (at least 1 ms), so the call as a whole stays within its timeout when they do.
 ///
 /// Thread safety: all methods may be called concurrently; add() only before use.
 class CTXFLOW_API multi_span_processor final : public span_processor {

@@ -53,7 +53,9 @@ class CTXFLOW_API tracer_provider final : public trace::tracer_provider {
 
   /// force_flush on every processor (R7.23). True when all succeeded within `timeout`.
   bool force_flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000)) noexcept;
-  /// Shuts every processor down, once (R7.23); later calls return false.
+  /// Shuts every processor down, once (R7.23); later calls return false. Each processor
+  /// exports what it still holds first (span_processor::shutdown). `timeout` (0: no limit)
+  /// bounds the whole call: the processors share one deadline.
   bool shutdown(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000)) noexcept;
   bool is_shut_down() const noexcept;
 

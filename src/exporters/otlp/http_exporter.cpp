@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OTLP/HTTP exporter on one reused libcurl easy handle (keep-alive, R8.7): encode, check the
 // size limit (R8.8), gzip, then POST with retries for connection failures and 429/502/503/504,
-// honouring Retry-After, inside one deadline (R8.10-R8.12). See docs/design/otlp.md.
+// honouring Retry-After, inside one deadline (R8.10-R8.12). During a flush or shutdown the
+// processor's export_limits cut that deadline and the retries (one attempt per batch). See
+// docs/design/otlp.md.
 #include "ctxflow/exporters/otlp/http_exporter.hpp"
 
 #include <curl/curl.h>
@@ -13,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <stop_token>
 #include <string>
 
 #include "ctxflow/context/diagnostics.hpp"
@@ -174,16 +177,21 @@ struct http_exporter::impl {
     return static_cast<impl*>(self_ptr)->abort.load(std::memory_order_relaxed) ? 1 : 0;
   }
 
-  /// Waits `d` unless shutdown starts first. False when interrupted.
-  bool backoff_wait(milliseconds d) {
+  /// Waits `d` unless shutdown starts or `interrupt` is requested first. False when cut short.
+  bool backoff_wait(milliseconds d, const std::stop_token& interrupt) {
     std::unique_lock lock(mu);
-    return !cv.wait_for(lock, d, [&] { return shut_down.load(std::memory_order_acquire); });
+    return !cv.wait_for(lock, d, [&] {
+      return shut_down.load(std::memory_order_acquire) || interrupt.stop_requested();
+    });
   }
 
-  void fail(std::uint64_t n, const char* why) {
+  /// Counts and reports a lost batch. In a drain (`quiet`) the processor reports the
+  /// undelivered spans once for the whole drain, so the batch is reported at debug level.
+  void fail(std::uint64_t n, const char* why, bool quiet = false) {
     failed.fetch_add(n, std::memory_order_relaxed);
-    reportf(severity::error, "otlp.export.failed", "%llu spans to %s lost: %s",
-            static_cast<unsigned long long>(n), endpoint_for_reports.c_str(), why);
+    reportf(quiet ? severity::debug : severity::error, "otlp.export.failed",
+            "%llu spans to %s lost: %s", static_cast<unsigned long long>(n),
+            endpoint_for_reports.c_str(), why);
   }
 
   /// One HTTP attempt. `retry_delay` is set from Retry-After when present.
@@ -287,12 +295,18 @@ struct http_exporter::impl {
     }
   }
 
-  sdk::export_result export_batch(std::span<const sdk::span_data* const> batch) {
+  sdk::export_result export_batch(std::span<const sdk::span_data* const> batch,
+                                  const sdk::export_limits& limits) {
     std::uint64_t n = 0;
     for (const auto* s : batch) n += s != nullptr ? 1 : 0;
     if (n == 0) return sdk::export_result::success;  // R8.3: no empty envelopes
     if (shut_down.load(std::memory_order_acquire)) {
       failed.fetch_add(n, std::memory_order_relaxed);
+      return sdk::export_result::failure;
+    }
+    const bool bounded = limits.deadline != steady::time_point::max();
+    if (bounded && steady::now() >= limits.deadline) {
+      fail(n, "the flush or shutdown deadline passed before the export started", true);
       return sdk::export_result::failure;
     }
     {
@@ -314,9 +328,17 @@ struct http_exporter::impl {
         self.cv.notify_all();
       }
     } reset{*this};
+    // One deadline for the call: the export timeout, cut to the caller's deadline.
     const auto start = steady::now();
-    const bool unlimited = opts.timeout.count() == 0;
-    const auto deadline = unlimited ? steady::time_point::max() : start + opts.timeout;
+    auto deadline = opts.timeout.count() == 0 ? steady::time_point::max() : start + opts.timeout;
+    if (bounded) deadline = std::min(deadline, limits.deadline);
+    const bool unlimited = deadline == steady::time_point::max();
+    const std::uint32_t max_attempts = limits.single_attempt ? 1 : opts.retry.max_attempts;
+    // A flush or shutdown that starts during a backoff wait ends it (see export_limits).
+    const std::stop_callback wake_on_interrupt(limits.interrupt, [this] {
+      { std::lock_guard lock(mu); }
+      cv.notify_all();
+    });
 
     if (opts.protocol == http_protocol::http_json) {
       encode_json(batch, body);
@@ -345,11 +367,22 @@ struct http_exporter::impl {
       std::optional<milliseconds> retry_delay;
       const attempt_outcome outcome = attempt(*payload, deadline, unlimited, n, retry_delay, why);
       if (outcome == attempt_outcome::success) return sdk::export_result::success;
+      const bool quiet = limits.single_attempt || limits.interrupt.stop_requested();
       if (outcome == attempt_outcome::fail) {
-        fail(n, why.c_str());
+        fail(n, why.c_str(), quiet);
         return sdk::export_result::failure;
       }
-      if (attempt_no >= opts.retry.max_attempts) {
+      if (limits.single_attempt) {
+        why += "; one attempt only (flush or shutdown)";
+        fail(n, why.c_str(), true);
+        return sdk::export_result::failure;
+      }
+      if (limits.interrupt.stop_requested()) {
+        why += "; a flush or shutdown started, no more retries";
+        fail(n, why.c_str(), true);
+        return sdk::export_result::failure;
+      }
+      if (attempt_no >= max_attempts) {
         why += "; gave up after " + std::to_string(attempt_no) + " attempts";
         fail(n, why.c_str());
         return sdk::export_result::failure;
@@ -374,12 +407,13 @@ struct http_exporter::impl {
       }
       reportf(severity::debug, "otlp.export.retry", "%s; retrying in %lld ms (attempt %u)",
               why.c_str(), static_cast<long long>(delay.count()), attempt_no + 1);
-      if (delay.count() > 0 && !backoff_wait(delay)) {
-        fail(n, "shutdown during retry backoff");
-        return sdk::export_result::failure;
-      }
-      if (shut_down.load(std::memory_order_acquire)) {
-        fail(n, "shutdown during retry backoff");
+      if ((delay.count() > 0 && !backoff_wait(delay, limits.interrupt)) ||
+          shut_down.load(std::memory_order_acquire) || limits.interrupt.stop_requested()) {
+        const bool by_shutdown = shut_down.load(std::memory_order_acquire);
+        fail(n,
+             by_shutdown ? "shutdown during retry backoff"
+                         : "a flush or shutdown started during retry backoff; no more retries",
+             !by_shutdown);
         return sdk::export_result::failure;
       }
       retries.fetch_add(1, std::memory_order_relaxed);
@@ -401,10 +435,15 @@ http_exporter::~http_exporter() {
 
 sdk::export_result http_exporter::export_spans(
     std::span<const sdk::span_data* const> batch) noexcept {
+  return export_spans_within(batch, sdk::export_limits{});
+}
+
+sdk::export_result http_exporter::export_spans_within(std::span<const sdk::span_data* const> batch,
+                                                      const sdk::export_limits& limits) noexcept {
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
 #endif
-    return impl_->export_batch(batch);
+    return impl_->export_batch(batch, limits);
 #if CTXFLOW_HAS_EXCEPTIONS
   } catch (...) {
     report(severity::error, "otlp.export.failed", "exception during export; batch lost");

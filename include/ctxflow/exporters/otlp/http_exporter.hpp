@@ -52,6 +52,12 @@ struct http_exporter_stats {
 /// `otlp.export.failed` (the batch is lost, with the reason), `otlp.export.rejected` (a 4xx/5xx
 /// that is not retried, with the receiver's message), `otlp.export.partial_success`,
 /// `otlp.export.too_large`; each retry is reported at debug level as `otlp.export.retry`.
+/// Flush and shutdown (export_spans_within): while a processor drains its queue for a
+/// force_flush with a timeout or a shutdown, each batch gets one attempt (no retry, no backoff
+/// wait) whose timeout is min(`options.timeout`, time left before the processor's deadline); no
+/// attempt starts after that deadline. A drain that starts during a backoff wait ends the wait
+/// and the export. Failures in a drain are reported at debug level; the processor reports the
+/// undelivered spans once (`sdk.shutdown.undelivered`, `sdk.flush.undelivered`).
 /// Lifetime: shutdown (or the destructor) stops any backoff wait at once; an HTTP request in
 /// flight is aborted if it has not finished within the shutdown timeout.
 class http_exporter final : public sdk::span_exporter {
@@ -66,6 +72,11 @@ class http_exporter final : public sdk::span_exporter {
   /// Encodes and sends `batch`, retrying as described above. An empty batch sends nothing.
   CTXFLOW_API sdk::export_result export_spans(
       std::span<const sdk::span_data* const> batch) noexcept override;
+  /// export_spans within the processor's bounds: `limits.deadline` cuts the export timeout,
+  /// `limits.single_attempt` allows one attempt, `limits.interrupt` ends a backoff wait.
+  CTXFLOW_API sdk::export_result export_spans_within(
+      std::span<const sdk::span_data* const> batch,
+      const sdk::export_limits& limits) noexcept override;
   /// Nothing is buffered: returns true at once.
   CTXFLOW_API bool force_flush(std::chrono::milliseconds timeout) noexcept override;
   /// Makes later exports fail fast, interrupts backoff waits, waits up to `timeout` for a
