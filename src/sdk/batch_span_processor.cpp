@@ -465,6 +465,15 @@ struct batch_span_processor::state {
     return n;
   }
 
+  // The drain's deadline: the caller's, less a reserve (a tenth of the timeout, at most 100 ms)
+  // for the steps after it (the exporter's flush and shutdown, the join), so that a drain that
+  // uses all its time still ends before the caller stops waiting.
+  static steady::time_point drain_deadline_for(steady::time_point deadline,
+                                               std::chrono::milliseconds timeout) noexcept {
+    if (deadline == steady::time_point::max()) return deadline;
+    return deadline - std::min<std::chrono::milliseconds>(timeout / 10, std::chrono::milliseconds(100));
+  }
+
   // The time left before `d` for a step that must not get "no limit" (0): at least 1 ms.
   static std::chrono::milliseconds left_until(steady::time_point d,
                                               std::chrono::milliseconds unbounded) noexcept {
@@ -869,7 +878,8 @@ bool batch_span_processor::force_flush(std::chrono::milliseconds timeout) noexce
     std::lock_guard lock(st.mu);
     if (st.exited || st.stopping.load()) return false;
     target = ++st.flush_requested;
-    st.flush_deadline_pending = std::max(st.flush_deadline_pending, deadline);
+    st.flush_deadline_pending =
+        std::max(st.flush_deadline_pending, state::drain_deadline_for(deadline, timeout));
     if (bounded) running_export = st.interrupt;
     st.cv.notify_one();
   }
@@ -897,7 +907,7 @@ bool batch_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept 
   {
     std::lock_guard lock(st.mu);
     st.stopping.store(true, std::memory_order_relaxed);
-    st.stop_deadline = deadline;
+    st.stop_deadline = state::drain_deadline_for(deadline, timeout);
     running_export = st.interrupt;
     st.cv.notify_one();
   }
