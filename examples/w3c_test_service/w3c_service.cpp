@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <nlohmann/json.hpp>
 
 namespace w3c_test_service {
@@ -44,13 +46,20 @@ boost::asio::awaitable<ctxflow::http::response> handle(
     } catch (const std::exception&) {
       // An unreachable or invalid URL fails that call only; the others still run.
     }
+    // Cancelled (the server's shutdown ran out of time): make no further calls.
+    const boost::asio::cancellation_state state =
+        co_await boost::asio::this_coro::cancellation_state;
+    if (state.cancelled() != boost::asio::cancellation_type::none)
+      co_return ctxflow::http::response{503, {}, "shutting down"};
   }
   co_return ctxflow::http::response{200, {}, ""};
 }
 
-ctxflow::http::server_options options_for(std::uint16_t port) {
+ctxflow::http::server_options options_for(std::uint16_t port,
+                                          std::chrono::milliseconds drain_timeout) {
   ctxflow::http::server_options o;
   o.port = port;
+  o.drain_timeout = drain_timeout;
   // No route: the service answers on any path, so it has no low-cardinality route to give and
   // the SERVER span is named `POST` (R9.1, R9.3: never derived from the path).
   return o;
@@ -58,12 +67,13 @@ ctxflow::http::server_options options_for(std::uint16_t port) {
 
 }  // namespace
 
-service::service(boost::asio::any_io_executor ex, std::uint16_t port)
+service::service(boost::asio::any_io_executor ex, std::uint16_t port,
+                 std::chrono::milliseconds drain_timeout)
     : client_(std::make_shared<ctxflow::http::http_client>(ex)),
       server_(ex,
               [client = client_](ctxflow::http::request req) {
                 return handle(client, std::move(req));
               },
-              options_for(port)) {}
+              options_for(port, drain_timeout)) {}
 
 }  // namespace w3c_test_service

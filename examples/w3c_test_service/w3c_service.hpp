@@ -5,6 +5,7 @@
 // request (ctxflow::http::http_client / http_server do the extract, spans and inject).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -23,11 +24,19 @@ namespace w3c_test_service {
 /// id per call and the incoming flags (sampled and random, R2.14), or a new trace when the
 /// incoming traceparent was missing or invalid; its tracestate is the incoming one, dropped
 /// whole when invalid (R3.5).
+/// Shutdown: shutdown() lets requests in flight finish for `drain_timeout`, then cancels them:
+/// the call in progress is abandoned and the remaining calls are not made
+/// (ctxflow::http::http_server::shutdown()).
 class service {
  public:
-  service(boost::asio::any_io_executor ex, std::uint16_t port);
+  service(boost::asio::any_io_executor ex, std::uint16_t port,
+          std::chrono::milliseconds drain_timeout = std::chrono::seconds(5));
   void start() { server_.start(); }
   void stop() { server_.stop(); }
+  void shutdown() { server_.shutdown(); }
+  bool wait_for_shutdown(std::chrono::milliseconds limit) {
+    return server_.wait_for_shutdown(limit);
+  }
   std::uint16_t port() const noexcept { return server_.port(); }
 
  private:
