@@ -78,6 +78,10 @@ inline boost::asio::any_io_executor unwrap_executor(const boost::asio::any_io_ex
 /// coroutines (C6); each thread that runs a piece of `a` gets its previous context back after it
 /// (C7). The completion handler runs with the coroutine's context unless `token` has an
 /// associated executor of its own.
+/// Cancellation: `token` reaches boost::asio::co_spawn unchanged, so its associated
+/// cancellation slot (`boost::asio::bind_cancellation_slot`) becomes the coroutine's: emitting
+/// the signal cancels the operation `a` awaits, in nested awaitables too (terminal cancellation
+/// passes the default filter). http_server relies on this for its shutdown.
 /// Resumes on: `ex` (through the wrapper).
 /// Errors: as boost::asio::co_spawn: an exception escaping `a` goes to the completion handler.
 /// Thread safety: may be called from any thread.
