@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ctxflow/context/context.hpp"
+#include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/coro/to_thread.hpp"
 #include "ctxflow/propagation/global.hpp"
 #include "ctxflow/trace/span.hpp"
@@ -63,12 +64,22 @@ trace::span start_message_span(const consumer_options& options, const transport&
   return options.tracer.start_span(name, so);
 }
 
-void record_failure(const trace::span& s, const std::exception_ptr& e) {
+/// Marks the span of a handler that threw and reports that `m` was not acknowledged (it stays
+/// pending where the transport keeps unacknowledged messages, and may be delivered again).
+void record_failure(const trace::span& s, const std::exception_ptr& e, const transport& t,
+                    const std::string& destination, std::string_view what) {
   s.record_exception(e);
   const std::string kind = detail::exception_kind(e);
   s.set_attribute(detail::attr::error_type, std::string_view(kind));
   s.set_status(trace::status_code::error);
+  reportf(severity::warning, "messaging.consumer.handler_failed",
+          "%.*s handler for %.*s of %s threw %s; not acknowledged (left pending for redelivery "
+          "where the transport keeps pending messages)",
+          static_cast<int>(t.system().size()), t.system().data(), static_cast<int>(what.size()),
+          what.data(), destination.c_str(), kind.c_str());
 }
+
+std::string message_label(const message& m) { return "message " + m.id; }
 
 }  // namespace
 
@@ -88,7 +99,8 @@ std::size_t consumer::poll(const std::function<void(const message&)>& handler) {
     try {
       handler(m);
     } catch (...) {
-      record_failure(scope.get(), std::current_exception());
+      record_failure(scope.get(), std::current_exception(), *transport_, destination_,
+                     message_label(m));
       throw;
     }
     transport_->acknowledge(m);
@@ -125,7 +137,8 @@ std::size_t consumer::poll_batch(const std::function<void(std::span<const messag
   try {
     handler(batch);
   } catch (...) {
-    record_failure(scope.get(), std::current_exception());
+    record_failure(scope.get(), std::current_exception(), *transport_, destination_,
+                   "a batch of " + std::to_string(batch.size()) + " messages");
     throw;
   }
   for (const message& m : batch) transport_->acknowledge(m);
@@ -158,7 +171,7 @@ coro::task<std::size_t> consumer::poll_in_task(
       failure = std::current_exception();
     }
     if (failure) {
-      record_failure(scope.get(), failure);
+      record_failure(scope.get(), failure, *t, destination, message_label(m));
       std::rethrow_exception(failure);
     }
     t->acknowledge(m);

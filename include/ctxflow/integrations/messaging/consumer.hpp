@@ -55,9 +55,15 @@ struct consumer_options {
 /// message's `messaging.message.id` on the link).
 /// Context: the process span is current inside the handler; afterwards the caller's context is
 /// back.
+/// Delivery: a message is acknowledged only once its handler returned normally, so with a
+/// transport that keeps unacknowledged messages (redis_streams with a consumer group) delivery
+/// is at least once: a message whose handler threw, or whose process died inside the handler,
+/// is delivered again (`message::redelivered`, with its original headers, so the new process
+/// span links to or continues the producer's span). Handlers must be idempotent.
 /// Errors: an exception from the handler is recorded on the span (status `error`,
-/// `error.type` = the exception kind), the message is not acknowledged, and the exception passes
-/// through unchanged. A failed fetch is an empty poll.
+/// `error.type` = the exception kind) and reported (`messaging.consumer.handler_failed`); the
+/// message is not acknowledged, the rest of the fetched batch is not handled (nor
+/// acknowledged), and the exception passes through unchanged. A failed fetch is an empty poll.
 /// Thread safety: distinct objects: safe. Shared objects: safe if the transport is.
 /// Lifetime: the transport must outlive the consumer.
 class CTXFLOW_API consumer {

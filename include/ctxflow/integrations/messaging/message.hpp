@@ -26,6 +26,9 @@ struct message {
   std::string destination;
   header_list headers;
   std::string body;
+  /// True when the transport hands the message out again after an earlier delivery was not
+  /// acknowledged (Redis Streams: claimed from the pending entries). Handlers must be idempotent.
+  bool redelivered = false;
 };
 
 /// A queue backend: appends to and fetches from named destinations.
@@ -44,7 +47,8 @@ class transport {
   /// wait). Empty on timeout or failure.
   virtual std::vector<message> fetch(std::string_view destination, std::size_t max,
                                      std::chrono::milliseconds wait) noexcept = 0;
-  /// Marks a fetched message as processed (a no-op where the transport has no such notion).
+  /// Marks a fetched message as processed, after its handler returned (a no-op where the
+  /// transport has no such notion). A message never acknowledged may be delivered again.
   virtual void acknowledge(const message& m) noexcept { (void)m; }
   /// The `messaging.system` value (R9.10).
   virtual std::string_view system() const noexcept = 0;
