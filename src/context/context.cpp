@@ -127,7 +127,37 @@ std::uint64_t next_unit_generation() noexcept {
   return unit_generation_counter().fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
+void settle_deferred(exec_unit& u, int uncaught_now, const std::exception_ptr* error) noexcept {
+  // Oldest first: the list is newest first, so reverse it. Settling may end spans and run
+  // processors; records made meanwhile go to a fresh list.
+  deferred_end* oldest = nullptr;
+  for (deferred_end* r = std::exchange(u.deferred, nullptr); r != nullptr;) {
+    deferred_end* next = r->next;
+    r->next = oldest;
+    oldest = r;
+    r = next;
+  }
+  deferred_end* kept = nullptr;  // newest first
+  for (deferred_end* r = oldest; r != nullptr;) {
+    deferred_end* next = r->next;
+    if (r->uncaught > uncaught_now) {
+      const bool this_one = error != nullptr && r->uncaught == uncaught_now + 1;
+      r->settle(r, this_one ? error : nullptr);
+    } else {
+      r->next = kept;
+      kept = r;
+    }
+    r = next;
+  }
+  if (kept == nullptr) return;
+  // Kept records are older than any made while settling: they go after them.
+  deferred_end** tail = &u.deferred;
+  while (*tail != nullptr) tail = &(*tail)->next;
+  *tail = kept;
+}
+
 void finish(exec_unit& u) noexcept {
+  if (u.deferred) settle_deferred(u, -1, nullptr);
   if (!u.stack.empty()) {
     if (strict_mode()) {
       const attach_record* r = u.stack.data();

@@ -5,9 +5,11 @@
 
 #include <cxxabi.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <new>
 #include <string>
 #include <typeinfo>
@@ -182,7 +184,112 @@ ctxflow::context with_remote_parent(const ctxflow::context& ctx, span_context& s
       block, base, sizeof(remote_parent_span), &build_remote_parent, &args));
 }
 
+// What a scope left by an unknown exception records (a destructor cannot see the exception).
+constexpr std::string_view unknown_exception_type = "unknown";
+constexpr std::string_view unknown_exception_message =
+    "an exception left the span's scope; its type and message were not available";
+
+void record_unknown(span_object* s, exception_policy policy, timestamp at) noexcept {
+  if (policy.record_exception) {
+    const attribute_kv attrs[] = {{"exception.type", unknown_exception_type},
+                                  {"exception.message", unknown_exception_message}};
+    s->add_event("exception", attrs, at);
+  }
+  if (policy.set_status_on_exception) s->set_status(status_code::error, unknown_exception_message);
+}
+
+// A span whose scope was left by unwinding inside a task, waiting for the task to settle it.
+struct deferred_scope final : ctxflow::detail::deferred_end {
+  deferred_scope(span s_, timestamp at, exception_policy p) noexcept
+      : s(std::move(s_)), end_time(at), policy(p) {}
+  span s;
+  timestamp end_time;
+  exception_policy policy;
+};
+
+void settle_deferred_scope(ctxflow::detail::deferred_end* self,
+                           const std::exception_ptr* error) noexcept {
+  auto* d = static_cast<deferred_scope*>(self);
+  detail::record_escaped_exception(d->s.get(), error, d->policy, d->end_time);
+  d->s.end(d->end_time);
+  delete d;
+}
+
 }  // namespace
+
+namespace detail {
+
+void record_escaped_exception(span_object* s, const std::exception_ptr* error,
+                              exception_policy policy, timestamp at) noexcept {
+  if (s == nullptr || !(policy.record_exception || policy.set_status_on_exception) ||
+      !s->is_recording())
+    return;
+  if (error == nullptr || !*error) {
+    record_unknown(s, policy, at);
+    return;
+  }
+#if CTXFLOW_HAS_EXCEPTIONS
+  try {
+    std::string type;
+    std::string message;
+    try {
+      std::rethrow_exception(*error);
+    } catch (const std::exception& e) {
+      type = type_name(&typeid(e));
+      message = e.what();
+    } catch (...) {
+      type = type_name(abi::__cxa_current_exception_type());
+    }
+    if (policy.record_exception) {
+      attribute_kv attrs[2];
+      std::size_t n = 0;
+      attrs[n++] = {"exception.type", std::string_view(type)};
+      if (!message.empty()) attrs[n++] = {"exception.message", std::string_view(message)};
+      s->add_event("exception", std::span<const attribute_kv>(attrs, n), at);
+    }
+    if (policy.set_status_on_exception)
+      s->set_status(status_code::error, message.empty() ? type : message);
+  } catch (...) {
+    report(severity::warning, "trace.record_exception.failed",
+           "could not describe the exception (out of memory)");
+    record_unknown(s, policy, at);
+  }
+#else
+  record_unknown(s, policy, at);
+#endif
+}
+
+}  // namespace detail
+
+void scoped_span::record_failure(const std::exception_ptr& error) noexcept {
+  if (!error) return;
+  handled_ = true;
+  detail::record_escaped_exception(span_.get(), &error, policy_, timestamp{});
+}
+
+void scoped_span::end_unwinding() noexcept {
+  ctxflow::detail::exec_unit* u = std::exchange(unit_, nullptr);
+  if (handled_ || !(policy_.record_exception || policy_.set_status_on_exception) ||
+      !span_.is_recording()) {
+    span_.end();
+    return;
+  }
+  const timestamp at = std::chrono::system_clock::now();
+  if (u != nullptr) {
+    // Inside a task: its unhandled-exception path will know the exception; keep the span
+    // open until then (or until the task shows it caught the exception).
+    auto* d = new (std::nothrow) deferred_scope(std::move(span_), at, policy_);
+    if (d != nullptr) {
+      d->uncaught = std::uncaught_exceptions();
+      d->settle = &settle_deferred_scope;
+      d->next = u->deferred;
+      u->deferred = d;
+      return;
+    }
+  }
+  record_unknown(span_.get(), policy_, at);
+  span_.end(at);
+}
 
 void span_ref::record_exception(std::exception_ptr error,
                                 std::span<const attribute_kv> extra) const noexcept {

@@ -97,7 +97,7 @@ task<T> stop_loop_after(task<T> t, event_loop& loop) {
 template <class T>
 T run(task<T> main) {
   event_loop loop;
-  auto handle = spawn(loop, detail::stop_loop_after(std::move(main), loop));
+  auto handle = detail::spawn_root(loop, detail::stop_loop_after(std::move(main), loop), false);
   loop.run();
   return handle.get();
 }

@@ -112,18 +112,31 @@ class [[nodiscard]] join_handle {
   handle_type h_;
 };
 
+namespace detail {
+template <class Executor, class T>
+join_handle<T> spawn_root(Executor& ex, task<T> t, bool report_exception_to_span) {
+  auto h = t.release();
+  if (!h) return {};
+  if (h.promise().make_root(context::current()) && report_exception_to_span)
+    h.promise().report_exception_to_span();
+  resume_on(ex, h);
+  return join_handle<T>(h);
+}
+}  // namespace detail
+
 /// Starts `t` as a task of its own on `ex` and returns its join handle.
 ///
 /// Context: the spawner's current context is captured now, at submission (C4); the task
 /// starts from it and its own changes never reach the spawner or its siblings (C6).
 /// Resumes on: `ex` for the first step; later steps wherever the task's awaits resume it.
+/// Errors: when the task's body ends with an exception, the span current in the task at that
+/// moment (usually the spawner's span, from the snapshot) records it like a span scope left by
+/// it: an `exception` event with `exception.type` and `exception.message`, and status ERROR
+/// with the message, if the span is still recording. The exception is then rethrown to
+/// whoever awaits the join handle, as before.
 template <exec::executor Executor, class T>
 join_handle<T> spawn(Executor& ex, task<T> t) {
-  auto h = t.release();
-  if (!h) return {};
-  h.promise().make_root(context::current());
-  detail::resume_on(ex, h);
-  return join_handle<T>(h);
+  return detail::spawn_root(ex, std::move(t), true);
 }
 
 }  // namespace ctxflow::coro

@@ -14,11 +14,12 @@ namespace ctxflow::coro {
 ///
 /// Context: the task starts from a snapshot of the caller's context (like spawn); the caller's
 /// context is unchanged afterwards.
-/// Errors: the task's exception is rethrown here.
+/// Errors: the task's exception is rethrown here; unlike spawn(), the caller's span is not
+/// told about it (the caller's own span scope sees it escape).
 template <class T>
 T sync_wait(task<T> t) {
   exec::inline_executor here;
-  auto handle = spawn(here, std::move(t));
+  auto handle = detail::spawn_root(here, std::move(t), false);
   return handle.get();
 }
 

@@ -94,7 +94,13 @@ class promise_base {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<>) const noexcept {}
     void await_resume() const noexcept {
-      if (self->owned_unit_) ctxflow::detail::enter(*self->owned_unit_);
+      if (self->owned_unit_) {
+        ctxflow::detail::enter(*self->owned_unit_);
+      } else if (self->unit_ && self->unit_->deferred) [[unlikely]] {
+        // An inline child starts at its parent's co_await, so an exception that left a span
+        // scope of the parent earlier has been caught.
+        ctxflow::detail::settle_deferred(*self->unit_, -1, nullptr);
+      }
     }
   };
   initial_awaiter initial_suspend() noexcept { return {this}; }
@@ -121,7 +127,13 @@ class promise_base {
     }
     void await_resume() const noexcept {}
   };
-  final_awaiter final_suspend() noexcept { return {}; }
+  final_awaiter final_suspend() noexcept {
+    // Span scopes left by an exception that was caught (or already settled by
+    // unhandled_exception) end here at the latest.
+    if (unit_ && unit_->deferred) [[unlikely]]
+      ctxflow::detail::settle_deferred(*unit_, -1, nullptr);
+    return {};
+  }
 
   /// Every co_await inside a task goes through here. Tasks run inline as part of this task
   /// (C6); everything else is wrapped so the task's unit is parked while it waits.
@@ -146,6 +158,7 @@ class promise_base {
       return false;
     }
     owned_unit_->kind = "task";
+    owned_unit_->task = true;
     owned_unit_->parked = ctx.release();
     unit_ = owned_unit_;
     return true;
@@ -157,8 +170,18 @@ class promise_base {
   }
   bool is_root() const noexcept { return owned_unit_ != nullptr; }
   std::atomic<std::uintptr_t>& join_state() noexcept { return join_state_; }
+  /// A root whose body ends with an exception reports it to its current span (coro::spawn).
+  void report_exception_to_span() noexcept { report_to_span_ = owned_unit_ != nullptr; }
 
  protected:
+  /// The body ended with `error` (called from unhandled_exception, inside the handler): span
+  /// scopes of this task left by it get its type and message; a spawned root also reports it
+  /// to the span current in the task.
+  void on_unhandled_exception(const std::exception_ptr& error) noexcept {
+    if (unit_ && unit_->deferred)
+      ctxflow::detail::settle_deferred(*unit_, std::uncaught_exceptions(), &error);
+    if (report_to_span_ && error) ctxflow::detail::notify_span_of_task_exception(error);
+  }
   std::exception_ptr exception_;
 
  private:
@@ -166,6 +189,7 @@ class promise_base {
   ctxflow::detail::exec_unit* unit_ = nullptr;        // the unit this coroutine runs in
   ctxflow::detail::exec_unit* owned_unit_ = nullptr;  // set for roots (spawned, sync_wait, ...)
   std::atomic<std::uintptr_t> join_state_{state_running};  // roots only; see blocking_waiter
+  bool report_to_span_ = false;  // see report_exception_to_span()
 };
 
 template <class T>
@@ -177,7 +201,11 @@ class task_promise final : public promise_base {
   void return_value(V&& v) noexcept(std::is_nothrow_constructible_v<T, V&&>) {
     value_.template emplace<1>(std::forward<V>(v));
   }
-  void unhandled_exception() noexcept { value_.template emplace<2>(std::current_exception()); }
+  void unhandled_exception() noexcept {
+    std::exception_ptr error = std::current_exception();
+    on_unhandled_exception(error);
+    value_.template emplace<2>(std::move(error));
+  }
 
   T take_result() {
     if (value_.index() == 2) std::rethrow_exception(std::get<2>(value_));
@@ -193,7 +221,10 @@ class task_promise<void> final : public promise_base {
  public:
   task<void> get_return_object() noexcept;
   void return_void() noexcept {}
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    exception_ = std::current_exception();
+    on_unhandled_exception(exception_);
+  }
   void take_result() {
     if (exception_) std::rethrow_exception(exception_);
   }

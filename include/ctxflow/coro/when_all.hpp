@@ -36,13 +36,15 @@ task<T> await_capturing(join_handle<T>& h, std::exception_ptr& first_error) {
 /// Context: each child is a task of its own starting from a snapshot of the caller's context
 /// taken now; siblings never see each other's changes, nor does the caller (C4, C6).
 /// Resumes on: the thread that completes the last child.
-/// Errors: waits for all children, then rethrows the first exception (in argument order).
+/// Errors: waits for all children, then rethrows the first exception (in argument order). A
+/// failing child does not mark the caller's span (unlike spawn); the rethrown exception reaches
+/// the caller's own span scope.
 template <class T>
 task<std::vector<T>> when_all(std::vector<task<T>> tasks) {
   exec::inline_executor start_now;
   std::vector<join_handle<T>> handles;
   handles.reserve(tasks.size());
-  for (auto& t : tasks) handles.push_back(spawn(start_now, std::move(t)));
+  for (auto& t : tasks) handles.push_back(detail::spawn_root(start_now, std::move(t), false));
   std::exception_ptr first_error;
   std::vector<T> results;
   results.reserve(handles.size());
@@ -56,7 +58,7 @@ inline task<void> when_all(std::vector<task<void>> tasks) {
   exec::inline_executor start_now;
   std::vector<join_handle<void>> handles;
   handles.reserve(tasks.size());
-  for (auto& t : tasks) handles.push_back(spawn(start_now, std::move(t)));
+  for (auto& t : tasks) handles.push_back(detail::spawn_root(start_now, std::move(t), false));
   std::exception_ptr first_error;
   for (auto& h : handles) co_await detail::await_capturing(h, first_error);
   if (first_error) std::rethrow_exception(first_error);
@@ -67,7 +69,8 @@ template <class... Ts>
   requires(sizeof...(Ts) > 0 && (!std::is_void_v<Ts> && ...))
 task<std::tuple<Ts...>> when_all(task<Ts>... tasks) {
   exec::inline_executor start_now;
-  std::tuple<join_handle<Ts>...> handles{spawn(start_now, std::move(tasks))...};
+  std::tuple<join_handle<Ts>...> handles{
+      detail::spawn_root(start_now, std::move(tasks), false)...};
   std::exception_ptr first_error;
   auto results = co_await std::apply(
       [&](auto&... h) -> task<std::tuple<Ts...>> {

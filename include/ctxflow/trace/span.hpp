@@ -27,6 +27,26 @@ namespace ctxflow::trace {
 /// A point in time for span start, end and event times. The zero value (the epoch) means "now".
 using timestamp = std::chrono::system_clock::time_point;
 
+/// What a span scope does when an exception leaves it (Python's `record_exception` and
+/// `set_status_on_exception`; see start_options).
+struct exception_policy {
+  /// Add an `exception` event (`exception.type`, `exception.message`).
+  bool record_exception = true;
+  /// Set status ERROR with the exception's message as description.
+  bool set_status_on_exception = true;
+};
+
+class span_object;
+
+namespace detail {
+/// Records an exception that ended a scope on `s` if it is recording, as `policy` says: an
+/// `exception` event at `at` (zero: now) and status ERROR. `error` null: the exception is not
+/// known; the event then has `exception.type` "unknown" and a fixed `exception.message`, and
+/// the description is that message. Does not end the span.
+CTXFLOW_API void record_escaped_exception(span_object* s, const std::exception_ptr* error,
+                                          exception_policy policy, timestamp at) noexcept;
+}  // namespace detail
+
 /// The object behind a span handle and the thing stored in a context's span slot.
 ///
 /// The base class is a non-recording span (R7.6): it returns its span context and ignores every
@@ -34,7 +54,7 @@ using timestamp = std::chrono::system_clock::time_point;
 ///
 /// Thread safety: all members may be called concurrently (R7.8a); implementations synchronise.
 /// Lifetime: reference counted; handles and contexts share it.
-class span_object : public ctxflow::detail::ref_counted {
+class span_object : public ctxflow::detail::span_slot_object {
  public:
   explicit span_object(const span_context& sc) noexcept : context_(sc) {}
   /// Takes over `sc` (its trace_state without a reference-count round trip).
@@ -68,6 +88,12 @@ class span_object : public ctxflow::detail::ref_counted {
   }
   virtual void update_name(std::string_view name) noexcept { (void)name; }
   virtual void end(timestamp end_time) noexcept { (void)end_time; }
+
+  /// A spawned task running under this span ended with `error` (coro::spawn): recorded as an
+  /// escaping exception with the default exception_policy while the span is recording.
+  void on_task_exception(const std::exception_ptr& error) noexcept override {
+    if (is_recording()) detail::record_escaped_exception(this, &error, exception_policy{}, {});
+  }
 
  private:
   const span_context context_;
@@ -266,6 +292,23 @@ CTXFLOW_API ctxflow::context context_with_remote_parent(const ctxflow::context& 
 /// attached; on destruction the span is ended, then the previous context is restored, so the
 /// previously current span is current again.
 ///
+/// Exceptions (exception_policy, by default both on; see docs/usage/tracing.md, "Exceptions"):
+/// - record_failure(e), or tracer::with_span, which calls it from its handler: the span gets an
+///   `exception` event with `exception.type` (the demangled dynamic type) and
+///   `exception.message` (what() for a std::exception), and status ERROR with that message
+///   (the type name when there is no message). The end then adds nothing.
+/// - Destroyed by unwinding inside a coroutine task: the context is restored at once, but the
+///   span's end is deferred to the task, with the end time taken now. If the exception leaves
+///   the task's body, the task's unhandled-exception path records it exactly as above and ends
+///   the span. If the task catches it, the span is ended at the task's next suspension, inline
+///   child start, span scope, or end, with status ERROR and the generic event below.
+/// - Destroyed by unwinding elsewhere: a destructor cannot see the exception in flight, so the
+///   span gets the generic event (`exception.type` "unknown", a fixed `exception.message`)
+///   and status ERROR with that message, then ends.
+/// "Unwinding" means std::uncaught_exceptions() is above its value when the scope began (in a
+/// task: relative to the count on the thread when the task's current step began, so a task
+/// that changed threads compares counts of one thread).
+///
 /// Context: inside a coroutine task the attachment persists across suspensions and thread hops
 /// of that task (C5) and is undone when the scoped_span is destroyed.
 /// Thread safety: belongs to the execution unit that made it; destroy it there (R1.11).
@@ -274,22 +317,80 @@ class [[nodiscard]] scoped_span {
  public:
   explicit scoped_span(span s, const std::source_location& where =
                                    std::source_location::current()) noexcept
-      : span_(std::move(s)), token_(attach(context_with_span(context::current(), span_), where)) {}
+      : scoped_span(std::move(s), exception_policy{}, where) {}
+  scoped_span(span s, exception_policy policy,
+              const std::source_location& where = std::source_location::current()) noexcept
+      : span_(std::move(s)),
+        token_(attach(context_with_span(context::current(), span_), where)),
+        policy_(policy) {
+    watch_unwinding();
+  }
   scoped_span(const scoped_span&) = delete;
   scoped_span& operator=(const scoped_span&) = delete;
-  scoped_span(scoped_span&& o) noexcept = default;
+  scoped_span(scoped_span&& o) noexcept
+      : span_(std::move(o.span_)),
+        token_(std::move(o.token_)),
+        unit_(std::exchange(o.unit_, nullptr)),
+        uncaught_(o.uncaught_),
+        policy_(o.policy_),
+        handled_(o.handled_) {}
   scoped_span& operator=(scoped_span&&) = delete;
   ~scoped_span() {
-    span_.end();
+    if (left_by_unwinding()) [[unlikely]]
+      end_unwinding();
+    else
+      span_.end();
     if (token_.valid()) (void)detach(std::move(token_));
   }
 
   const span& get() const noexcept { return span_; }
   const span* operator->() const noexcept { return &span_; }
 
+  /// Records `error` on the span now, as an exception leaving the scope would be recorded when
+  /// it is known (per this scope's exception_policy), and makes the end record nothing more.
+  /// Call it from a handler with std::current_exception(). A null `error` is ignored.
+  CTXFLOW_API void record_failure(const std::exception_ptr& error) noexcept;
+
  private:
+  // Takes the uncaught-exception baseline; inside a task, registers with the task's unit.
+  void watch_unwinding() noexcept {
+    ctxflow::detail::exec_unit* u = ctxflow::detail::tls_unit;
+    const int now = std::uncaught_exceptions();
+    if (u != nullptr && u->task) {
+      if (u->unwind_watchers++ == 0) u->uncaught_base = now;
+      uncaught_ = now - u->uncaught_base;
+      unit_ = u;
+      if (u->deferred) [[unlikely]]
+        ctxflow::detail::settle_deferred(*u, now, nullptr);
+    } else {
+      uncaught_ = now;
+    }
+  }
+  // True when the scope ends because an exception is unwinding through it.
+  bool left_by_unwinding() noexcept {
+    const int now = std::uncaught_exceptions();
+    ctxflow::detail::exec_unit* u = unit_;
+    if (u == nullptr) return now > uncaught_;
+    if (u != ctxflow::detail::tls_unit) {
+      // Destroyed outside its task (a suspended frame being destroyed): a normal end.
+      unit_ = nullptr;
+      return false;
+    }
+    --u->unwind_watchers;
+    const bool unwinding = now - u->uncaught_base > uncaught_;
+    if (u->deferred) [[unlikely]]
+      ctxflow::detail::settle_deferred(*u, now, nullptr);
+    if (!unwinding) unit_ = nullptr;
+    return unwinding;
+  }
+  CTXFLOW_API void end_unwinding() noexcept;
+
   span span_;
   context_token token_;
+  ctxflow::detail::exec_unit* unit_ = nullptr;  // the task unit it registered with, or null
+  int uncaught_ = 0;  // baseline: absolute, or relative to unit_->uncaught_base in a task
+  exception_policy policy_;
+  bool handled_ = false;  // record_failure was called
 };
 
 }  // namespace ctxflow::trace

@@ -10,6 +10,7 @@
 #include <source_location>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "ctxflow/context/context.hpp"
@@ -39,7 +40,18 @@ struct start_options {
   std::span<const attribute_kv> attributes;
   /// Start time; zero means now. Only for a start that has already happened (R7.2).
   timestamp start_time{};
+  /// start_as_current_span / with_span: an exception leaving the span's scope adds an
+  /// `exception` event (Python's record_exception). See scoped_span for what is recorded.
+  bool record_exception = true;
+  /// start_as_current_span / with_span: an exception leaving the span's scope sets status
+  /// ERROR with its message (Python's set_status_on_exception).
+  bool set_status_on_exception = true;
 };
+
+/// The exception_policy that `options` asks for.
+inline exception_policy exception_policy_of(const start_options& options) noexcept {
+  return exception_policy{options.record_exception, options.set_status_on_exception};
+}
 
 /// What a tracer does; an SDK derives from it. The base class is the no-op tracer of R7.6.
 ///
@@ -95,11 +107,58 @@ class tracer {
 
   /// Starts a span and makes it current until the returned scoped_span is destroyed; then the
   /// span ends and the previous context (with its span) is current again.
+  /// Errors: an exception leaving the scope sets status ERROR and adds an `exception` event
+  /// (options.record_exception, options.set_status_on_exception). Inside a coroutine task the
+  /// exception's type and message are recorded when it leaves the task's body; elsewhere only
+  /// with_span() can see them. See scoped_span.
   /// Context: see scoped_span.
   scoped_span start_as_current_span(
       std::string_view name, const start_options& options = {},
       const std::source_location& where = std::source_location::current()) const noexcept {
-    return scoped_span(start_span(name, options), where);
+    return scoped_span(start_span(name, options), exception_policy_of(options), where);
+  }
+
+  /// Runs `fn` inside a new span that is current for the call and ended when it returns, and
+  /// returns what `fn` returns. `fn` is called with the span (`const span&`) when it accepts
+  /// one, else with no argument.
+  /// Errors: an exception thrown by `fn` is recorded on the span with its exact type and
+  /// message (`exception` event with `exception.type` and `exception.message`, status ERROR
+  /// with the message; options.record_exception and options.set_status_on_exception turn
+  /// either off), the span ends, and the exception is rethrown. Without exceptions
+  /// (CTXFLOW_HAS_EXCEPTIONS 0) it just calls `fn`.
+  /// Context: as start_as_current_span. For a coroutine body use start_as_current_span inside
+  /// the coroutine: a span around a call that only creates a lazy task ends before it runs.
+  ///
+  /// Example:
+  /// ```
+  /// int rows = tracer.with_span("load", [&](const ctxflow::trace::span& s) {
+  ///   s.set_attribute("table", "orders");
+  ///   return load_orders();        // throws: recorded on "load", then rethrown
+  /// });
+  /// ```
+  template <class Fn>
+  decltype(auto) with_span(std::string_view name, const start_options& options, Fn&& fn,
+                           const std::source_location& where =
+                               std::source_location::current()) const {
+    scoped_span s(start_span(name, options), exception_policy_of(options), where);
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
+      return call_in_span(s, std::forward<Fn>(fn));
+    } catch (...) {
+      s.record_failure(std::current_exception());
+      throw;
+    }
+#else
+    return call_in_span(s, std::forward<Fn>(fn));
+#endif
+  }
+  /// with_span with default start_options.
+  template <class Fn>
+    requires(!std::is_convertible_v<Fn &&, const start_options&>)
+  decltype(auto) with_span(std::string_view name, Fn&& fn,
+                           const std::source_location& where =
+                               std::source_location::current()) const {
+    return with_span(name, start_options{}, std::forward<Fn>(fn), where);
   }
 
   /// False when spans are not recorded at all (no SDK, or no processor; R7.25).
@@ -109,6 +168,14 @@ class tracer {
   const std::shared_ptr<tracer_object>& object() const noexcept { return impl_; }
 
  private:
+  template <class Fn>
+  static decltype(auto) call_in_span(const scoped_span& s, Fn&& fn) {
+    if constexpr (std::is_invocable_v<Fn&&, const span&>)
+      return std::forward<Fn>(fn)(s.get());
+    else
+      return std::forward<Fn>(fn)();
+  }
+
   CTXFLOW_API static tracer_object& noop() noexcept;
   std::shared_ptr<tracer_object> impl_;
 };

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <source_location>
 
 #include "ctxflow/context/detail/ref_counted.hpp"
@@ -85,6 +86,29 @@ class context_impl final : public ref_counted {
   bool in_span_block_ = false;  // the node lives in its span object's block (make_with_span)
 };
 
+/// The base of the object a context's span slot holds (trace::span_object). It lets the task
+/// machinery, which sits below the trace API, tell the active span that a spawned task ended
+/// with an exception.
+class span_slot_object : public ref_counted {
+ public:
+  /// A spawned task whose current span this is ended with `error` (coro::spawn). The trace API
+  /// records it on a span that is still recording; the default ignores it.
+  virtual void on_task_exception(const std::exception_ptr& error) noexcept { (void)error; }
+};
+
+/// Work a task's unit holds for its exception path: a span whose scope was left by unwinding,
+/// when the exception itself could not be obtained (trace::scoped_span). The task settles it
+/// once it knows more: in its unhandled-exception path, or as "caught" at its next suspension,
+/// start of an inline child, span scope or end. See docs/design/context.md, "Exceptions in tasks".
+struct deferred_end {
+  deferred_end* next = nullptr;
+  /// std::uncaught_exceptions() on the task's thread when the record was made.
+  int uncaught = 0;
+  /// Finishes the work and frees the record. `error`: the exception that left the scope, or
+  /// null when it is not known (it was caught inside the task).
+  void (*settle)(deferred_end* self, const std::exception_ptr* error) noexcept = nullptr;
+};
+
 /// One record of an attach stack: the token's serial and where it was attached.
 struct attach_record {
   std::uint64_t serial;
@@ -139,6 +163,11 @@ struct exec_unit {
   std::uint64_t next_serial = 0;
   attach_stack stack;
   const char* kind = "thread";            // for diagnostics: "thread", "task", "bound call"
+  // Exceptions in tasks (trace::scoped_span and the task promise; docs/design/context.md):
+  deferred_end* deferred = nullptr;       // owned, newest first: scopes left by unwinding
+  int uncaught_base = 0;                  // std::uncaught_exceptions() when this step began
+  std::uint32_t unwind_watchers = 0;      // live scopes that compare against uncaught_base
+  bool task = false;                      // a coroutine task's unit (may hop threads)
 };
 
 /// The current context of this thread: one trivially destructible pointer (C2). Owns one
@@ -177,8 +206,25 @@ inline void leave(exec_unit& u) noexcept {
 /// Gives a fresh unit its generation (used to tell tokens of a reused address apart).
 CTXFLOW_API std::uint64_t next_unit_generation() noexcept;
 
-/// Ends a parked unit: reports attachments it leaked (strict mode), then releases its context.
+/// Ends a parked unit: settles deferred records as caught, reports attachments it leaked
+/// (strict mode), then releases its context.
 CTXFLOW_API void finish(exec_unit& u) noexcept;
+
+/// Settles `u`'s deferred records made at a deeper unwinding level than `uncaught_now` (their
+/// exception has been caught since), oldest first; those made at level `uncaught_now + 1` get
+/// `error` when it is given (it is the exception being handled), the others are settled as
+/// caught. Records at or above `uncaught_now` stay. `uncaught_now` -1 settles every record.
+CTXFLOW_API void settle_deferred(exec_unit& u, int uncaught_now,
+                                 const std::exception_ptr* error) noexcept;
+
+/// Tells the span current on this thread that the spawned task running here ended with `error`.
+inline void notify_span_of_task_exception(const std::exception_ptr& error) noexcept {
+  const context_impl* c = tls_current;
+  const ref_counted* s = c ? c->span() : nullptr;
+  if (s == nullptr) return;
+  auto* object = const_cast<span_slot_object*>(static_cast<const span_slot_object*>(s));
+  object->on_task_exception(error);
+}
 
 /// A unit that lives for one scope, entered on construction with `ctx` (adopted) and finished on
 /// destruction. Used by bind_context, executor wrappers and worker threads (C4, C7).

@@ -47,6 +47,9 @@ class unit_awaiter {
     // Park the task before handing the handle over: once inner_.await_suspend runs, another
     // thread may resume the task at any moment.
     if (!unit_) return inner_.await_suspend(h);
+    // A span scope left by an exception the task has since caught: settle it before leaving.
+    if (unit_->deferred) [[unlikely]]
+      ctxflow::detail::settle_deferred(*unit_, -1, nullptr);
     suspended_ = true;
     ctxflow::detail::leave(*unit_);
 #if CTXFLOW_HAS_EXCEPTIONS
@@ -64,7 +67,13 @@ class unit_awaiter {
   }
 
   decltype(auto) await_resume() {
-    if (suspended_) ctxflow::detail::enter(*unit_);
+    if (suspended_) {
+      ctxflow::detail::enter(*unit_);
+      // Span scopes that live across this suspension compare the uncaught-exception count with
+      // the count on the thread that runs this step.
+      if (unit_->unwind_watchers) [[unlikely]]
+        unit_->uncaught_base = std::uncaught_exceptions();
+    }
     return inner_.await_resume();
   }
 
