@@ -6,6 +6,10 @@
 #   `ctxflow demo` when the ctxflow tool is part of the build, else the context_tour example.
 # Usage: scripts/demo.sh [arguments passed to the program]
 # Environment: CTXFLOW_JOBS (default 2), CTXFLOW_SKIP_SETUP=1 to skip the package check.
+# The demo itself reads OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_* (for example
+# `OTEL_TRACES_EXPORTER=otlp bash scripts/demo.sh` sends its spans to a collector on
+# localhost:4318 as well as writing them to the file). It replaces this script's process, so
+# Ctrl-C (SIGINT) and SIGTERM reach it directly and stop it gracefully.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
