@@ -39,7 +39,9 @@ struct redis_options {
   std::chrono::milliseconds reconnect_backoff_max{5000};
   /// With a group: a message delivered to some consumer of the group and not acknowledged for
   /// this long (its consumer died, or its handler threw) is claimed by the next fetch
-  /// (XAUTOCLAIM) and handed out again. Zero: pending messages are never claimed.
+  /// (XAUTOCLAIM) and handed out again. Keep it above the longest handler run: a message still
+  /// being handled after `claim_idle` is handed out a second time. Zero: pending messages are
+  /// never claimed.
   std::chrono::milliseconds claim_idle{30000};
 };
 
