@@ -674,7 +674,8 @@ TEST(HttpClientLimits, AMalformedResponseIsAClearError) {
 
   const outcome r = run_get(loop, client, server.url());
   EXPECT_FALSE(r.response.has_value());
-  EXPECT_EQ(r.code.category(), beast::http::make_error_code(beast::http::error::bad_status).category())
+  EXPECT_EQ(r.code.category(),
+            beast::http::make_error_code(beast::http::error::bad_status).category())
       << r.what;
   EXPECT_NE(r.what.find("reading the response head"), std::string::npos) << r.what;
   expect_failed_span(recorder, "invalid_response");

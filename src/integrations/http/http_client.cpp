@@ -266,10 +266,9 @@ struct http_client::impl {
         ctx->load_verify_file(options.ca_file, ec);
       if (ec) {
         tls_error = ec;
-        tls_error_what = options.ca_file.empty()
-                             ? std::string("ctxflow::http::http_client: cannot load the system CA store")
-                             : "ctxflow::http::http_client: cannot load the CA file '" +
-                                   options.ca_file + "'";
+        tls_error_what = "ctxflow::http::http_client: cannot load ";
+        tls_error_what += options.ca_file.empty() ? std::string("the system CA store")
+                                                  : "the CA file '" + options.ca_file + "'";
         reportf(severity::error, "http.client.tls_ca_failed", "%s: %s", tls_error_what.c_str(),
                 ec.message().c_str());
       }
