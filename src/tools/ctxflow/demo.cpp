@@ -316,7 +316,7 @@ int run_demo(int argc, char** argv) {
     }
 #if CTXFLOW_DEMO_WITH_ASIO
     signals.clear_callback();
-    drained = hops->stop(2s);  // graceful: open connections finish, then the spans are flushed
+    drained = hops->stop(3s);  // graceful: open connections finish, then the spans are flushed
 #endif
   }
   const int sig = signals.signal();
@@ -335,7 +335,7 @@ int run_demo(int argc, char** argv) {
     std::fprintf(stderr, "ctxflow demo: %s\n", problem.c_str());
   if (!drained)
     std::fprintf(stderr, "ctxflow demo: the payment service still had open connections after "
-                         "2 s; they were closed\n");
+                         "3 s; they were closed\n");
 
   if (sig != 0) {
     // The spans of a run cut short are kept, not judged: the order may be incomplete.

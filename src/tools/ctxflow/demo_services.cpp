@@ -25,6 +25,8 @@ namespace net = boost::asio;
 using namespace std::chrono_literals;
 
 constexpr std::string_view payments_queue = "shop.payments";
+/// How long requests in flight may take to finish once the service is told to stop.
+constexpr std::chrono::milliseconds drain_timeout{2000};
 
 }  // namespace
 
@@ -61,6 +63,7 @@ service_hops::service_hops(const queue_choice& q, sdk::tracer_provider_options p
   http::server_options options;
   options.route = [](std::string_view, std::string_view) { return std::string("/payments"); };
   options.tracer = payments_provider_.get_tracer("ctxflow.http");
+  options.drain_timeout = drain_timeout;
   server_.emplace(io_.get_executor(),
                   [this](http::request req) { return serve_payment(this, std::move(req)); },
                   std::move(options));
@@ -70,19 +73,22 @@ service_hops::service_hops(const queue_choice& q, sdk::tracer_provider_options p
   for (auto& t : io_threads_) t = std::thread([this] { io_.run(); });
 }
 
-service_hops::~service_hops() { (void)stop(std::chrono::milliseconds(1000)); }
+service_hops::~service_hops() { (void)stop(drain_timeout + 1s); }
 
-bool service_hops::stop(std::chrono::milliseconds drain) {
+bool service_hops::stop(std::chrono::milliseconds limit) {
   if (stopped_) return true;
   stopped_ = true;
   give_up = true;
-  server_->stop();
+  // Graceful: no new connections, idle keep-alive ones closed, requests in flight finish
+  // within the server's drain_timeout and are cancelled after it. The connection coroutines
+  // end on the I/O threads, which keep running while this thread waits for them.
+  server_->shutdown();
   client_->close_idle();
-  // The connection coroutines finish on the I/O threads; wait for them up to `drain`.
-  const auto deadline = std::chrono::steady_clock::now() + drain;
-  while (server_->active_connections() != 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(5ms);
-  const bool drained = server_->active_connections() == 0;
+  bool drained = server_->wait_for_shutdown(limit);
+  if (!drained) {
+    server_->stop();  // cuts what a handler that ignores cancellation still holds
+    (void)server_->wait_for_shutdown(1s);
+  }
   work_.reset();
   io_.stop();
   for (auto& t : io_threads_)

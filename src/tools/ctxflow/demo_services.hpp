@@ -55,11 +55,13 @@ class service_hops {
   /// the consumer group on the first read).
   void subscribe();
 
-  /// Stops the payment service gracefully: no new connections, open ones finish (waiting up to
-  /// `drain`), the I/O threads end and the service's provider flushes and shuts down. Returns
-  /// false when connections were still open after `drain`. Call from a thread that is not an
-  /// I/O thread; later calls do nothing and return true.
-  bool stop(std::chrono::milliseconds drain);
+  /// Stops the payment service gracefully (http_server::shutdown): no new connections, idle
+  /// ones closed, requests in flight finish within 2 s and are cancelled after that; waits up to
+  /// `limit` for every connection to end (http_server::wait_for_shutdown), then ends the I/O
+  /// threads and flushes and shuts down the service's provider. Returns false when connections
+  /// were still open after `limit` (they are then closed at once). Call from a thread that is
+  /// not an I/O thread; later calls do nothing and return true.
+  bool stop(std::chrono::milliseconds limit);
 
   const std::string& url() const { return url_; }
 
