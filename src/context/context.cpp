@@ -2,6 +2,10 @@
 // Context nodes, keys, attach/detach and the attach-stack bookkeeping behind token checks.
 #include "ctxflow/context/context.hpp"
 
+#if CTXFLOW_UNCAUGHT_FROM_EH_GLOBALS
+#include <cxxabi.h>
+#endif
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -125,6 +129,14 @@ void attach_stack::shrink_to_inline() noexcept {
 
 std::uint64_t next_unit_generation() noexcept {
   return unit_generation_counter().fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+const void* thread_eh_globals() noexcept {
+#if CTXFLOW_UNCAUGHT_FROM_EH_GLOBALS
+  return abi::__cxa_get_globals();
+#else
+  return nullptr;
+#endif
 }
 
 void settle_deferred(exec_unit& u, int uncaught_now, const std::exception_ptr* error) noexcept {

@@ -280,7 +280,7 @@ void scoped_span::end_unwinding() noexcept {
     // open until then (or until the task shows it caught the exception).
     auto* d = new (std::nothrow) deferred_scope(std::move(span_), at, policy_);
     if (d != nullptr) {
-      d->uncaught = std::uncaught_exceptions();
+      d->uncaught = ctxflow::detail::uncaught_exceptions(*u);
       d->settle = &settle_deferred_scope;
       d->next = u->deferred;
       u->deferred = d;

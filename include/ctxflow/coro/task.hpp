@@ -179,7 +179,8 @@ class promise_base {
   /// to the span current in the task.
   void on_unhandled_exception(const std::exception_ptr& error) noexcept {
     if (unit_ && unit_->deferred)
-      ctxflow::detail::settle_deferred(*unit_, std::uncaught_exceptions(), &error);
+      ctxflow::detail::settle_deferred(*unit_, ctxflow::detail::uncaught_exceptions(*unit_),
+                                       &error);
     if (report_to_span_ && error) ctxflow::detail::notify_span_of_task_exception(error);
   }
   std::exception_ptr exception_;

@@ -354,9 +354,9 @@ class [[nodiscard]] scoped_span {
  private:
   // Takes the uncaught-exception baseline; inside a task, registers with the task's unit.
   void watch_unwinding() noexcept {
-    ctxflow::detail::exec_unit* u = ctxflow::detail::tls_unit;
-    const int now = std::uncaught_exceptions();
-    if (u != nullptr && u->task) {
+    ctxflow::detail::exec_unit* u = ctxflow::detail::current_unit();
+    const int now = ctxflow::detail::uncaught_exceptions(*u);
+    if (u->task) {
       if (u->unwind_watchers++ == 0) u->uncaught_base = now;
       uncaught_ = now - u->uncaught_base;
       unit_ = u;
@@ -368,15 +368,16 @@ class [[nodiscard]] scoped_span {
   }
   // True when the scope ends because an exception is unwinding through it.
   bool left_by_unwinding() noexcept {
-    const int now = std::uncaught_exceptions();
     ctxflow::detail::exec_unit* u = unit_;
-    if (u == nullptr) return now > uncaught_;
+    if (u == nullptr)
+      return ctxflow::detail::uncaught_exceptions(*ctxflow::detail::current_unit()) > uncaught_;
     if (u != ctxflow::detail::tls_unit) {
       // Destroyed outside its task (a suspended frame being destroyed): a normal end.
       unit_ = nullptr;
       return false;
     }
     --u->unwind_watchers;
+    const int now = ctxflow::detail::uncaught_exceptions(*u);
     const bool unwinding = now - u->uncaught_base > uncaught_;
     if (u->deferred) [[unlikely]]
       ctxflow::detail::settle_deferred(*u, now, nullptr);

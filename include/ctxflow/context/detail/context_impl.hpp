@@ -163,7 +163,8 @@ struct exec_unit {
   std::uint64_t next_serial = 0;
   attach_stack stack;
   const char* kind = "thread";            // for diagnostics: "thread", "task", "bound call"
-  // Exceptions in tasks (trace::scoped_span and the task promise; docs/design/context.md):
+  // Exceptions in span scopes (trace::scoped_span, the task promise; docs/design/context.md):
+  const void* eh_globals = nullptr;       // the running thread's; see uncaught_exceptions()
   deferred_end* deferred = nullptr;       // owned, newest first: scopes left by unwinding
   int uncaught_base = 0;                  // std::uncaught_exceptions() when this step began
   std::uint32_t unwind_watchers = 0;      // live scopes that compare against uncaught_base
@@ -187,7 +188,11 @@ inline exec_unit* current_unit() noexcept {
 /// thread's previous unit and context are kept in `u` until leave(). A pointer swap, no
 /// reference counting.
 inline void enter(exec_unit& u) noexcept {
-  u.resumer_unit = tls_unit;
+  // The unit may have run on another thread last time: take this thread's cached pointer from
+  // the resumer, which runs here (or null, looked up on first use).
+  exec_unit* resumer = tls_unit;
+  u.eh_globals = (resumer ? resumer : &tls_thread_unit)->eh_globals;
+  u.resumer_unit = resumer;
   u.resumer_ctx = tls_current;
   tls_unit = &u;
   tls_current = u.parked;
@@ -209,6 +214,41 @@ CTXFLOW_API std::uint64_t next_unit_generation() noexcept;
 /// Ends a parked unit: settles deferred records as caught, reports attachments it leaked
 /// (strict mode), then releases its context.
 CTXFLOW_API void finish(exec_unit& u) noexcept;
+
+/// The running thread's exception-handling globals (Itanium C++ ABI `__cxa_eh_globals`), or
+/// null where that layout is not known to hold.
+CTXFLOW_API const void* thread_eh_globals() noexcept;
+
+#if defined(__GLIBCXX__)
+#define CTXFLOW_UNCAUGHT_FROM_EH_GLOBALS 1
+#else
+#define CTXFLOW_UNCAUGHT_FROM_EH_GLOBALS 0
+#endif
+
+/// std::uncaught_exceptions() of the running thread, where `u` is the running unit. The count
+/// is read through a pointer to the thread's exception-handling globals that the units cache
+/// (the thread's own unit keeps it; enter() hands it to a unit entered on this thread, since a
+/// task's unit moves between threads), which saves the C++ runtime's thread-local lookup on
+/// every span scope and task resume.
+inline int uncaught_exceptions(exec_unit& u) noexcept {
+#if CTXFLOW_UNCAUGHT_FROM_EH_GLOBALS
+  // Itanium C++ ABI: { __cxa_exception* caughtExceptions; unsigned int uncaughtExceptions; }
+  struct eh_globals_prefix {
+    void* caught_exceptions;
+    unsigned int uncaught_exceptions;
+  };
+  const void* g = u.eh_globals;
+  if (g == nullptr) [[unlikely]] {
+    g = thread_eh_globals();
+    u.eh_globals = g;
+    tls_thread_unit.eh_globals = g;
+  }
+  return static_cast<int>(static_cast<const eh_globals_prefix*>(g)->uncaught_exceptions);
+#else
+  (void)u;
+  return std::uncaught_exceptions();
+#endif
+}
 
 /// Settles `u`'s deferred records made at a deeper unwinding level than `uncaught_now` (their
 /// exception has been caught since), oldest first; those made at level `uncaught_now + 1` get

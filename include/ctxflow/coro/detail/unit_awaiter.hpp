@@ -72,7 +72,7 @@ class unit_awaiter {
       // Span scopes that live across this suspension compare the uncaught-exception count with
       // the count on the thread that runs this step.
       if (unit_->unwind_watchers) [[unlikely]]
-        unit_->uncaught_base = std::uncaught_exceptions();
+        unit_->uncaught_base = ctxflow::detail::uncaught_exceptions(*unit_);
     }
     return inner_.await_resume();
   }
