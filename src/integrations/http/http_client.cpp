@@ -19,6 +19,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -640,6 +641,43 @@ net::awaitable<response> send_attempts(std::shared_ptr<http_client::impl> self,
   }
 }
 
+/// The outcome of send_attempts() as a value. A failure crosses from the request's strand to the
+/// awaiting coroutine as an error code and a message, and is thrown again there: an exception
+/// object handed between threads through std::exception_ptr is ordered only by the C++ runtime's
+/// reference count, which ThreadSanitizer cannot see, so every such hand-off reads as a race.
+struct send_result {
+  std::optional<response> res;
+  error_code ec;
+  std::string what;
+};
+
+/// A failure thrown again on the awaiting coroutine's thread, with the original message.
+class send_failure : public boost::system::system_error {
+ public:
+  send_failure(error_code ec, std::string what)
+      : boost::system::system_error(ec), what_(std::move(what)) {}
+  const char* what() const noexcept override { return what_.c_str(); }
+
+ private:
+  std::string what_;
+};
+
+net::awaitable<send_result> send_attempts_as_value(std::shared_ptr<http_client::impl> self,
+                                                   std::shared_ptr<send_state> state,
+                                                   std::shared_ptr<control> ctl) {
+  send_result out;
+  try {
+    out.res = co_await send_attempts(std::move(self), std::move(state), std::move(ctl));
+  } catch (const boost::system::system_error& e) {
+    out.ec = e.code() ? e.code() : make_error_code(net::error::fault);
+    out.what = e.what();
+  } catch (const std::exception& e) {
+    out.ec = make_error_code(net::error::fault);
+    out.what = e.what();
+  }
+  co_return out;
+}
+
 net::awaitable<response> send_on_strand(std::shared_ptr<http_client::impl> self,
                                         std::shared_ptr<send_state> state) {
   const std::chrono::milliseconds timeout =
@@ -658,9 +696,11 @@ net::awaitable<response> send_on_strand(std::shared_ptr<http_client::impl> self,
   // The request runs as a coroutine of its own on the strand, with the current context. Its
   // completion does not carry the caller's slot (the forwarder above stands in for it); the
   // awaiting coroutine's slot is cleared when this co_await resumes.
-  co_return co_await asio_integration::co_spawn(
-      ctl->strand, send_attempts(std::move(self), std::move(state), ctl),
+  send_result result = co_await asio_integration::co_spawn(
+      ctl->strand, send_attempts_as_value(std::move(self), std::move(state), ctl),
       net::bind_cancellation_slot(net::cancellation_slot(), net::use_awaitable));
+  if (!result.res) throw send_failure(result.ec, std::move(result.what));
+  co_return std::move(*result.res);
 }
 
 }  // namespace
