@@ -647,6 +647,12 @@ std::uint16_t port_from(const std::optional<std::string>& line, std::string_view
 }
 
 TEST(HttpServerFaults, UnderDescriptorExhaustionTheServerBacksOffServesLaterAndReportsOnce) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UndefinedBehaviorSanitizer's type check probes whether memory is readable through a pipe of
+  // its own; with every descriptor taken, the probe fails and the check reports a valid object as
+  // having an invalid vptr. The test runs in the plain builds (the `faults` stage).
+  GTEST_SKIP() << "the sanitizer runtime itself needs free descriptors";
+#endif
   // A bound far above the descriptors: accept itself fails (EMFILE).
   child_process server({CTXFLOW_HTTP_SERVER_FAULT_SERVER, "100000", "60000"}, /*fd_limit=*/64);
   ASSERT_GT(server.pid(), 0);
