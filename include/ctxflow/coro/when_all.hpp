@@ -25,6 +25,7 @@ task<T> await_capturing(join_handle<T>& h, std::exception_ptr& first_error) {
     if (!first_error) first_error = std::current_exception();
   }
 #else
+  (void)first_error;  // without exceptions a child cannot fail
   co_return co_await h;
 #endif
   if constexpr (!std::is_void_v<T>) co_return T{};
