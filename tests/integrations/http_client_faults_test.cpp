@@ -400,6 +400,19 @@ struct outcome {
   milliseconds elapsed{0};
 };
 
+/// The error code of a failed coroutine (nullopt when it did not fail), read where it completed,
+/// so that no exception object crosses to the test's thread.
+std::optional<error_code> failure_code(const std::exception_ptr& e) {
+  if (!e) return std::nullopt;
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& error) {
+    return error.code();
+  } catch (...) {
+    return make_error_code(net::error::fault);
+  }
+}
+
 /// get(), with the error caught inside the coroutine: the outcome, not an exception, crosses to
 /// the test's thread (ThreadSanitizer cannot see how the C++ runtime orders an exception object
 /// handed between threads).
@@ -560,12 +573,12 @@ TEST(HttpClientCancellation, ACancellationSignalAbortsAnInFlightSendPromptly) {
   // The coroutine runs on a strand; the signal is emitted there too, as Asio requires.
   auto strand = net::make_strand(loop.io);
   net::cancellation_signal cancel;
-  std::promise<std::exception_ptr> finished;
+  std::promise<std::optional<error_code>> finished;
   asio_integration::co_spawn(
       strand, get(client, frozen.url(), http::send_options()),
       net::bind_cancellation_slot(cancel.slot(), [&finished](std::exception_ptr e,
                                                              http::response) {
-        finished.set_value(e);
+        finished.set_value(failure_code(e));
       }));
   ASSERT_TRUE(frozen.wait_for_requests(1));  // the request is out; the client waits for the answer
   const auto start = clock_type::now();
@@ -579,13 +592,9 @@ TEST(HttpClientCancellation, ACancellationSignalAbortsAnInFlightSendPromptly) {
               static_cast<long long>(latency.count()));
   EXPECT_LT(latency, std::chrono::seconds(2));
 
-  const std::exception_ptr e = done.get();
-  ASSERT_TRUE(e);
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& error) {
-    EXPECT_EQ(error.code(), net::error::operation_aborted) << error.what();
-  }
+  const std::optional<error_code> code = done.get();
+  ASSERT_TRUE(code.has_value()) << "send() did not fail";
+  EXPECT_EQ(*code, net::error::operation_aborted) << code->message();
   expect_failed_span(recorder, "cancelled");
   EXPECT_EQ(client.idle_connections(), 0u);
 
@@ -604,24 +613,20 @@ TEST(HttpClientCancellation, PartialCancellationAbortsASendWhenTheCoroutineLetsI
 
   auto strand = net::make_strand(loop.io);
   net::cancellation_signal cancel;
-  std::promise<std::exception_ptr> finished;
+  std::promise<std::optional<error_code>> finished;
   asio_integration::co_spawn(
       strand, get_accepting_partial(client, frozen.url()),
       net::bind_cancellation_slot(cancel.slot(), [&finished](std::exception_ptr e,
                                                              http::response) {
-        finished.set_value(e);
+        finished.set_value(failure_code(e));
       }));
   ASSERT_TRUE(frozen.wait_for_requests(1));
   net::post(strand, [&cancel] { cancel.emit(net::cancellation_type::partial); });
   auto done = finished.get_future();
   ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
-  const std::exception_ptr e = done.get();
-  ASSERT_TRUE(e);
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& error) {
-    EXPECT_EQ(error.code(), net::error::operation_aborted) << error.what();
-  }
+  const std::optional<error_code> code = done.get();
+  ASSERT_TRUE(code.has_value()) << "send() did not fail";
+  EXPECT_EQ(*code, net::error::operation_aborted) << code->message();
   expect_failed_span(recorder, "cancelled");
 }
 
