@@ -1,20 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// OTEL_* parsing helpers (spec-requirements.md §10 general rules).
-#include "sdk/env.hpp"
+// OTEL_* parsing helpers; the rules are in docs/requirements.md ("Environment variables").
+#include "internal/env.hpp"
 
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 
-#include "ctxflow/context/diagnostics.hpp"
+#include "internal/report.hpp"
 
-namespace ctxflow::sdk::detail {
-
-void report_invalid(const char* name, std::string_view value, std::string_view why) noexcept {
-  reportf(severity::warning, "sdk.env.invalid", "%s=\"%.*s\" is invalid (%.*s); using the default",
-          name, static_cast<int>(value.size() > 200 ? 200 : value.size()), value.data(),
-          static_cast<int>(why.size()), why.data());
-}
+namespace ctxflow::internal {
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
@@ -34,40 +28,42 @@ std::optional<std::string> env_string(const char* name) {
   return std::string(v);
 }
 
-std::optional<bool> env_bool(const char* name) {
+std::optional<bool> env_bool(const char* name, std::string_view code) {
   std::optional<std::string> v = env_string(name);
   if (!v) return std::nullopt;
   const std::string lower = to_lower(trim(*v));
   if (lower == "true") return true;
-  if (lower != "false") report_invalid(name, *v, "expected true or false; treated as false");
+  if (lower != "false")
+    report_invalid_setting(code, name, *v, "expected true or false; treated as false");
   return false;
 }
 
-std::optional<std::uint32_t> parse_uint(const char* name, std::string_view text) {
+std::optional<std::uint32_t> parse_uint(const char* name, std::string_view text,
+                                        std::string_view code) {
   const std::string_view t = trim(text);
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
   if (t.empty() || ec != std::errc() || p != t.data() + t.size()) {
-    report_invalid(name, text, "not an integer");
+    report_invalid_setting(code, name, text, "not an integer");
     return std::nullopt;
   }
   if (n < 0 || n > 2147483647) {
-    report_invalid(name, text, "out of range 0..2147483647");
+    report_invalid_setting(code, name, text, "out of range 0..2147483647");
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(n);
 }
 
-std::optional<std::uint32_t> env_uint(const char* name) {
+std::optional<std::uint32_t> env_uint(const char* name, std::string_view code) {
   std::optional<std::string> v = env_string(name);
   if (!v) return std::nullopt;
-  return parse_uint(name, *v);
+  return parse_uint(name, *v, code);
 }
 
-std::optional<std::chrono::milliseconds> env_millis(const char* name) {
-  std::optional<std::uint32_t> v = env_uint(name);
+std::optional<std::chrono::milliseconds> env_millis(const char* name, std::string_view code) {
+  std::optional<std::uint32_t> v = env_uint(name, code);
   if (!v) return std::nullopt;
   return std::chrono::milliseconds(*v);
 }
 
-}  // namespace ctxflow::sdk::detail
+}  // namespace ctxflow::internal
