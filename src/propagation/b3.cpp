@@ -7,7 +7,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/globals_access.hpp"
 #include "propagation/hex.hpp"
-#include "propagation/report.hpp"
+#include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
 
 namespace ctxflow::propagation {
@@ -140,7 +140,7 @@ context b3_propagator::extract(const context& ctx, const carrier_getter& getter)
     const std::string_view trimmed = detail::trim_ows(*single);
     const bool sampling_only = trimmed == "0" || trimmed == "1" || trimmed == "d";
     if (!parsed && !sampling_only)
-      detail::report_invalid("propagation.b3.invalid", "b3 header ignored", *single);
+      internal::report_invalid_input("propagation.b3.invalid", "b3 header ignored", *single);
     if (sampling_only) return ctx;  // a valid deny/accept-only header carries no parent
   }
   if (!parsed) {
@@ -148,7 +148,7 @@ context b3_propagator::extract(const context& ctx, const carrier_getter& getter)
     parsed = parse_multi(getter, multi_present);
     if (!parsed) {
       if (multi_present)
-        detail::report_invalid("propagation.b3.invalid", "X-B3 headers ignored", {});
+        internal::report_invalid_input("propagation.b3.invalid", "X-B3 headers ignored", {});
       return ctx;
     }
   }

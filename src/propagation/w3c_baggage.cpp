@@ -11,7 +11,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/baggage_impl.hpp"
 #include "propagation/hex.hpp"
-#include "propagation/report.hpp"
+#include "internal/report.hpp"
 
 namespace ctxflow::propagation {
 namespace {
@@ -278,7 +278,7 @@ context w3c_baggage_propagator::extract(const context& ctx,
   baggage b = parse_fields(
       [&](auto&& visit) { getter.get_all(baggage_header, visit); }, limits_, saw_field,
       saw_invalid);
-  if (saw_invalid) detail::report_invalid("propagation.baggage.invalid",
+  if (saw_invalid) internal::report_invalid_input("propagation.baggage.invalid",
                                           "invalid baggage members dropped", {});
   if (b.empty()) return ctx;  // R4.5, R5.2
   return with_baggage(ctx, b);

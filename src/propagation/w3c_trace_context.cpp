@@ -10,7 +10,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/hex.hpp"
-#include "propagation/report.hpp"
+#include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
 
 namespace ctxflow::propagation {
@@ -96,13 +96,13 @@ context w3c_trace_context_propagator::extract(const context& ctx,
   getter.get_all(traceparent_header, first_two);
   if (seen == 0) return ctx;
   if (seen > 1) {  // R2.10
-    detail::report_invalid("propagation.traceparent.duplicate",
+    internal::report_invalid_input("propagation.traceparent.duplicate",
                            "two or more traceparent fields; starting a new trace", value);
     return ctx;
   }
   std::optional<trace::span_context> sc = parse_traceparent(value);
   if (!sc) {  // R2.11
-    detail::report_invalid("propagation.traceparent.invalid", "traceparent ignored", value);
+    internal::report_invalid_input("propagation.traceparent.invalid", "traceparent ignored", value);
     return ctx;
   }
   trace::trace_state::parser state;  // R3.1: only after a valid traceparent
@@ -117,7 +117,7 @@ context w3c_trace_context_propagator::extract(const context& ctx,
   getter.get_all(tracestate_header, feed);
   if (any_state) {
     if (!state.ok())  // R3.5: drop the whole tracestate, keep traceparent
-      detail::report_invalid("propagation.tracestate.invalid", "tracestate dropped", first_state);
+      internal::report_invalid_input("propagation.tracestate.invalid", "tracestate dropped", first_state);
     sc->state = state.finish();
   }
   return trace::context_with_remote_parent(ctx, std::move(*sc));

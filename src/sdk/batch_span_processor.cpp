@@ -46,7 +46,8 @@
 #endif
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "sdk/env.hpp"
+#include "internal/env.hpp"
+#include "internal/report.hpp"
 #include "sdk/span_pool.hpp"
 
 namespace ctxflow::sdk {
@@ -55,17 +56,17 @@ using steady = std::chrono::steady_clock;
 
 batch_options batch_options::from_environment() {
   batch_options o;
-  if (auto v = detail::env_millis("OTEL_BSP_SCHEDULE_DELAY")) o.schedule_delay = *v;
-  if (auto v = detail::env_millis("OTEL_BSP_EXPORT_TIMEOUT")) o.export_timeout = *v;
-  if (auto v = detail::env_uint("OTEL_BSP_MAX_QUEUE_SIZE")) {
+  if (auto v = internal::env_millis("OTEL_BSP_SCHEDULE_DELAY")) o.schedule_delay = *v;
+  if (auto v = internal::env_millis("OTEL_BSP_EXPORT_TIMEOUT")) o.export_timeout = *v;
+  if (auto v = internal::env_uint("OTEL_BSP_MAX_QUEUE_SIZE")) {
     if (*v == 0)
-      detail::report_invalid("OTEL_BSP_MAX_QUEUE_SIZE", "0", "must be greater than 0");
+      internal::report_invalid_setting(internal::env_invalid_code, "OTEL_BSP_MAX_QUEUE_SIZE", "0", "must be greater than 0");
     else
       o.max_queue_size = *v;
   }
-  if (auto v = detail::env_uint("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) {
+  if (auto v = internal::env_uint("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")) {
     if (*v == 0)
-      detail::report_invalid("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0", "must be greater than 0");
+      internal::report_invalid_setting(internal::env_invalid_code, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0", "must be greater than 0");
     else
       o.max_export_batch_size = *v;
   }

@@ -6,7 +6,8 @@
 #include <mutex>
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "sdk/env.hpp"
+#include "internal/env.hpp"
+#include "internal/report.hpp"
 
 // Defined by an exporter library that registers itself when linked (ctxflow::otlp_http defines
 // ctxflow_otlp_http_register_hook and forces its object file into the link). Weak, so the SDK
@@ -51,9 +52,9 @@ void register_exporter_factory(std::string name, exporter_factory factory) {
   registry& r = the_registry();
   std::lock_guard lock(r.mu);
   if (tls_registering_linked)
-    r.factories.emplace(detail::to_lower(name), std::move(factory));
+    r.factories.emplace(internal::to_lower(name), std::move(factory));
   else
-    r.factories[detail::to_lower(name)] = std::move(factory);
+    r.factories[internal::to_lower(name)] = std::move(factory);
 }
 
 std::unique_ptr<span_exporter> make_exporter(std::string_view name) {
@@ -62,7 +63,7 @@ std::unique_ptr<span_exporter> make_exporter(std::string_view name) {
   {
     registry& r = the_registry();
     std::lock_guard lock(r.mu);
-    auto it = r.factories.find(detail::to_lower(name));
+    auto it = r.factories.find(internal::to_lower(name));
     if (it == r.factories.end()) return nullptr;
     f = it->second;
   }
@@ -90,7 +91,7 @@ bool has_exporter_factory(std::string_view name) {
   register_linked_exporters();
   registry& r = the_registry();
   std::lock_guard lock(r.mu);
-  return r.factories.count(detail::to_lower(name)) != 0;
+  return r.factories.count(internal::to_lower(name)) != 0;
 }
 
 std::vector<std::string> registered_exporter_names() {

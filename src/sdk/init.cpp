@@ -10,7 +10,8 @@
 #include "ctxflow/propagation/global.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
 #include "ctxflow/sdk/resource.hpp"
-#include "sdk/env.hpp"
+#include "internal/env.hpp"
+#include "internal/report.hpp"
 
 namespace ctxflow::sdk {
 namespace {
@@ -41,7 +42,7 @@ void processors_from_names(std::string_view names, const char* source, bool simp
   std::string_view rest = names;
   while (true) {
     const std::size_t comma = rest.find(',');
-    const std::string name = detail::to_lower(detail::trim(rest.substr(0, comma)));
+    const std::string name = internal::to_lower(internal::trim(rest.substr(0, comma)));
     if (!name.empty() && name != "none") {
       bool dup = false;
       for (const std::string& s : seen) dup = dup || s == name;
@@ -131,7 +132,7 @@ init_guard init(init_options o) {
   try {
 #endif
     register_builtin_exporters();
-    if (env && detail::env_string("OTEL_CONFIG_FILE"))
+    if (env && internal::env_string("OTEL_CONFIG_FILE"))
       report(severity::warning, "sdk.env.unsupported",
              "OTEL_CONFIG_FILE is not supported; the other OTEL_* variables are used");
 
@@ -145,7 +146,7 @@ init_guard init(init_options o) {
     init_guard g;
     g.timeout_ = o.shutdown_timeout;
     const bool disabled =
-        o.disabled ? *o.disabled : (env ? detail::env_bool("OTEL_SDK_DISABLED").value_or(false) : false);
+        o.disabled ? *o.disabled : (env ? internal::env_bool("OTEL_SDK_DISABLED").value_or(false) : false);
     if (!disabled) {
       tracer_provider_options p;
       resource r = env ? resource_from_environment() : default_resource();
@@ -168,7 +169,7 @@ init_guard init(init_options o) {
                               p.processors);
       } else {
         const std::optional<std::string> names =
-            env ? detail::env_string("OTEL_TRACES_EXPORTER") : std::nullopt;
+            env ? internal::env_string("OTEL_TRACES_EXPORTER") : std::nullopt;
         processors_from_names(names ? *names : std::string(default_exporter), "OTEL_TRACES_EXPORTER",
                               o.simple, batch, p.processors);
       }

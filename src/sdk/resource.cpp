@@ -8,7 +8,8 @@
 #include <string>
 
 #include "ctxflow/config.hpp"
-#include "sdk/env.hpp"
+#include "internal/env.hpp"
+#include "internal/report.hpp"
 
 namespace ctxflow::sdk {
 namespace {
@@ -83,13 +84,13 @@ std::optional<std::vector<attribute>> parse_resource_attributes(std::string_view
   std::string key, value;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
-    const std::string_view item = detail::trim(text.substr(0, comma));
+    const std::string_view item = internal::trim(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (item.empty()) continue;
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) return std::nullopt;
-    if (!percent_decode(detail::trim(item.substr(0, eq)), key) || key.empty()) return std::nullopt;
-    if (!percent_decode(detail::trim(item.substr(eq + 1)), value)) return std::nullopt;
+    if (!percent_decode(internal::trim(item.substr(0, eq)), key) || key.empty()) return std::nullopt;
+    if (!percent_decode(internal::trim(item.substr(eq + 1)), value)) return std::nullopt;
     upsert(out, {key, value});
   }
   return out;
@@ -97,15 +98,15 @@ std::optional<std::vector<attribute>> parse_resource_attributes(std::string_view
 
 resource resource_from_environment() {
   resource r = default_resource();
-  if (std::optional<std::string> v = detail::env_string("OTEL_RESOURCE_ATTRIBUTES")) {
+  if (std::optional<std::string> v = internal::env_string("OTEL_RESOURCE_ATTRIBUTES")) {
     if (std::optional<std::vector<attribute>> attrs = parse_resource_attributes(*v)) {
       r = merge_resources(r, resource{std::move(*attrs), {}});
     } else {
-      detail::report_invalid("OTEL_RESOURCE_ATTRIBUTES", *v,
+      internal::report_invalid_setting(internal::env_invalid_code, "OTEL_RESOURCE_ATTRIBUTES", *v,
                              "expected k=v pairs with percent-encoding; the variable is ignored");
     }
   }
-  if (std::optional<std::string> name = detail::env_string("OTEL_SERVICE_NAME"))
+  if (std::optional<std::string> name = internal::env_string("OTEL_SERVICE_NAME"))
     r = merge_resources(r, resource{{{"service.name", *name}}, {}});
   return r;
 }

@@ -8,7 +8,8 @@
 #include <cstdlib>
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "sdk/env.hpp"
+#include "internal/env.hpp"
+#include "internal/report.hpp"
 
 namespace ctxflow::sdk {
 namespace {
@@ -115,12 +116,12 @@ class always_record final : public sampler {
 
 // The ratio in OTEL_TRACES_SAMPLER_ARG: a number in [0, 1]; 1.0 when unset or invalid.
 double parse_ratio(std::string_view arg) {
-  const std::string text(detail::trim(arg));
+  const std::string text(internal::trim(arg));
   if (text.empty()) return 1.0;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (end != text.c_str() + text.size() || !(v >= 0.0 && v <= 1.0)) {
-    detail::report_invalid("OTEL_TRACES_SAMPLER_ARG", arg, "expected a probability in [0, 1]");
+    internal::report_invalid_setting(internal::env_invalid_code, "OTEL_TRACES_SAMPLER_ARG", arg, "expected a probability in [0, 1]");
     return 1.0;
   }
   return v;
@@ -142,7 +143,7 @@ std::shared_ptr<sampler> make_always_record_sampler(std::shared_ptr<sampler> roo
 }
 
 std::shared_ptr<sampler> sampler_from_values(std::string_view name, std::string_view arg) {
-  const std::string n = detail::to_lower(detail::trim(name));
+  const std::string n = internal::to_lower(internal::trim(name));
   if (n.empty() || n == "parentbased_always_on")
     return make_parent_based_sampler(make_always_on_sampler());
   if (n == "always_on") return make_always_on_sampler();
@@ -151,15 +152,15 @@ std::shared_ptr<sampler> sampler_from_values(std::string_view name, std::string_
   if (n == "parentbased_always_off") return make_parent_based_sampler(make_always_off_sampler());
   if (n == "parentbased_traceidratio")
     return make_parent_based_sampler(make_trace_id_ratio_sampler(parse_ratio(arg)));
-  detail::report_invalid("OTEL_TRACES_SAMPLER", name,
+  internal::report_invalid_setting(internal::env_invalid_code, "OTEL_TRACES_SAMPLER", name,
                          "unknown or unsupported sampler; using parentbased_always_on");
   return make_parent_based_sampler(make_always_on_sampler());
 }
 
 std::shared_ptr<sampler> sampler_from_environment() {
-  const std::optional<std::string> name = detail::env_string("OTEL_TRACES_SAMPLER");
+  const std::optional<std::string> name = internal::env_string("OTEL_TRACES_SAMPLER");
   if (!name) return make_parent_based_sampler(make_always_on_sampler());
-  const std::optional<std::string> arg = detail::env_string("OTEL_TRACES_SAMPLER_ARG");
+  const std::optional<std::string> arg = internal::env_string("OTEL_TRACES_SAMPLER_ARG");
   return sampler_from_values(*name, arg ? std::string_view(*arg) : std::string_view());
 }
 
