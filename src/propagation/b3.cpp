@@ -6,7 +6,8 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/globals_access.hpp"
-#include "propagation/hex.hpp"
+#include "internal/env.hpp"
+#include "internal/hex.hpp"
 #include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
 
@@ -19,13 +20,13 @@ struct debug_marker final : ctxflow::detail::ref_counted {};
 // 32 or 16 lowercase hex; 16 is left-padded with zeros (R2.17).
 bool parse_trace_id(std::string_view s, trace::trace_id& out) noexcept {
   out = {};
-  if (s.size() == 32) return detail::decode_lower_hex(s.data(), 16, out.bytes.data());
-  if (s.size() == 16) return detail::decode_lower_hex(s.data(), 8, out.bytes.data() + 8);
+  if (s.size() == 32) return internal::decode_lower_hex(s.data(), 16, out.bytes.data());
+  if (s.size() == 16) return internal::decode_lower_hex(s.data(), 8, out.bytes.data() + 8);
   return false;
 }
 
 bool parse_span_id(std::string_view s, trace::span_id& out) noexcept {
-  return s.size() == 16 && detail::decode_lower_hex(s.data(), 8, out.bytes.data());
+  return s.size() == 16 && internal::decode_lower_hex(s.data(), 8, out.bytes.data());
 }
 
 bool valid_ids(const trace::span_context& sc) noexcept { return sc.trace.valid() && sc.span.valid(); }
@@ -42,19 +43,19 @@ std::optional<b3_parsed> parse_multi(const carrier_getter& g, bool& present) noe
   present = trace.has_value() || span.has_value();
   if (!trace || !span) return std::nullopt;
   b3_parsed out;
-  if (!parse_trace_id(detail::trim_ows(*trace), out.span_context.trace) ||
-      !parse_span_id(detail::trim_ows(*span), out.span_context.span) || !valid_ids(out.span_context))
+  if (!parse_trace_id(internal::trim(*trace), out.span_context.trace) ||
+      !parse_span_id(internal::trim(*span), out.span_context.span) || !valid_ids(out.span_context))
     return std::nullopt;
   if (const auto parent = get_header(g, b3_propagator::parent_span_id_header, "x-b3-parentspanid")) {
     trace::span_id ignored;
-    if (!parse_span_id(detail::trim_ows(*parent), ignored)) return std::nullopt;
+    if (!parse_span_id(internal::trim(*parent), ignored)) return std::nullopt;
   }
   if (const auto flags = get_header(g, b3_propagator::flags_header, "x-b3-flags")) {
-    if (detail::trim_ows(*flags) == "1") out.debug = true;
+    if (internal::trim(*flags) == "1") out.debug = true;
   }
   bool sampled = out.debug;  // debug implies sampled
   if (const auto s = get_header(g, b3_propagator::sampled_header, "x-b3-sampled")) {
-    const std::string_view v = detail::trim_ows(*s);
+    const std::string_view v = internal::trim(*s);
     if (v == "1" || v == "true") {
       sampled = true;
     } else if (v != "0" && v != "false") {
@@ -69,7 +70,7 @@ std::optional<b3_parsed> parse_multi(const carrier_getter& g, bool& present) noe
 }  // namespace
 
 std::optional<b3_parsed> parse_b3_single(std::string_view value) noexcept {
-  std::string_view v = detail::trim_ows(value);
+  std::string_view v = internal::trim(value);
   b3_parsed out;
   // {TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]]
   std::size_t dash = v.find('-');
@@ -112,8 +113,8 @@ void b3_propagator::inject(const context& ctx, carrier_setter& setter) const noe
   const bool debug = b3_debug(ctx);
   char trace_hex[32];
   char span_hex[16];
-  detail::encode_lower_hex(sc.trace.bytes.data(), 16, trace_hex);
-  detail::encode_lower_hex(sc.span.bytes.data(), 8, span_hex);
+  internal::encode_lower_hex(sc.trace.bytes.data(), 16, trace_hex);
+  internal::encode_lower_hex(sc.span.bytes.data(), 8, span_hex);
   if (encoding_ == b3_encoding::single_header) {
     char buf[32 + 1 + 16 + 2];
     std::memcpy(buf, trace_hex, 32);
@@ -137,7 +138,7 @@ context b3_propagator::extract(const context& ctx, const carrier_getter& getter)
   std::optional<b3_parsed> parsed;
   if (const auto single = getter.get(single_header)) {
     parsed = parse_b3_single(*single);
-    const std::string_view trimmed = detail::trim_ows(*single);
+    const std::string_view trimmed = internal::trim(*single);
     const bool sampling_only = trimmed == "0" || trimmed == "1" || trimmed == "d";
     if (!parsed && !sampling_only)
       internal::report_invalid_input("propagation.b3.invalid", "b3 header ignored", *single);

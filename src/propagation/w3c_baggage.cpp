@@ -10,7 +10,8 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/baggage_impl.hpp"
-#include "propagation/hex.hpp"
+#include "internal/env.hpp"
+#include "internal/hex.hpp"
 #include "internal/report.hpp"
 
 namespace ctxflow::propagation {
@@ -44,13 +45,6 @@ bool all_of(std::string_view s, const std::array<bool, 256>& table) noexcept {
   for (char c : s)
     if (!table[static_cast<unsigned char>(c)]) return false;
   return true;
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Percent-decodes `in` into `out` and replaces every maximal invalid UTF-8 subpart with
@@ -104,8 +98,9 @@ std::size_t decode_value(std::string_view in, char* out) noexcept {
     }
   };
   for (std::size_t i = 0; i < in.size();) {
-    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-      feed(static_cast<unsigned char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+    std::uint8_t byte = 0;
+    if (in[i] == '%' && i + 2 < in.size() && internal::decode_hex_byte(in.data() + i + 1, byte)) {
+      feed(byte);
       i += 3;
     } else {
       feed(static_cast<unsigned char>(in[i]));
@@ -126,15 +121,15 @@ bool split_member(std::string_view m, member_view& out) noexcept {
   const std::size_t semi = m.find(';');
   std::string_view kv = m.substr(0, semi);
   if (semi != std::string_view::npos) {
-    out.metadata = detail::trim_ows(m.substr(semi + 1));
+    out.metadata = internal::trim(m.substr(semi + 1));
     if (!all_of(out.metadata, metadata_char)) return false;
   } else {
     out.metadata = {};
   }
   const std::size_t eq = kv.find('=');
   if (eq == std::string_view::npos) return false;
-  out.key = detail::trim_ows(kv.substr(0, eq));
-  out.value = detail::trim_ows(kv.substr(eq + 1));
+  out.key = internal::trim(kv.substr(0, eq));
+  out.value = internal::trim(kv.substr(eq + 1));
   return is_baggage_key(out.key) && all_of(out.value, octet);
 }
 
@@ -164,7 +159,7 @@ baggage parse_fields(const ForEachField& for_each_field, const baggage_limits& l
   for_each_field([&](std::string_view field) noexcept {
     while (!full) {
       const std::size_t comma = field.find(',');
-      const std::string_view m = detail::trim_ows(field.substr(0, comma));
+      const std::string_view m = internal::trim(field.substr(0, comma));
       if (!m.empty()) {
         member_view mv;
         if (!split_member(m, mv)) {
@@ -199,15 +194,14 @@ baggage parse_fields(const ForEachField& for_each_field, const baggage_limits& l
 }
 
 void append_encoded(std::string& out, std::string_view value) {
-  constexpr char digits[] = "0123456789ABCDEF";
   for (char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
     if (octet[c] && c != '%') {
       out.push_back(ch);
     } else {
-      out.push_back('%');
-      out.push_back(digits[c >> 4]);
-      out.push_back(digits[c & 0x0F]);
+      char esc[3] = {'%'};
+      internal::encode_hex_byte(c, esc + 1, internal::upper_hex_digits);
+      out.append(esc, 3);
     }
   }
 }

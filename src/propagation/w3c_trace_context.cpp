@@ -9,18 +9,19 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "propagation/hex.hpp"
+#include "internal/env.hpp"
+#include "internal/hex.hpp"
 #include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
 
 namespace ctxflow::propagation {
 
 std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcept {
-  if (v.size() != traceparent_size) v = detail::trim_ows(v);  // R2.9
+  if (v.size() != traceparent_size) v = internal::trim(v);  // R2.9
   if (v.size() < traceparent_size) return std::nullopt;        // R2.8: shorter restarts
   const char* p = v.data();
   std::uint8_t version = 0;
-  if (p[2] != '-' || !detail::decode_lower_hex(p, 1, &version) || version == 0xFF) return std::nullopt;
+  if (p[2] != '-' || !internal::decode_lower_hex(p, 1, &version) || version == 0xFF) return std::nullopt;
   if (version == 0) {
     if (v.size() != traceparent_size) return std::nullopt;  // R2.7: no trailing data
   } else if (v.size() > traceparent_size && p[traceparent_size] != '-') {
@@ -34,10 +35,10 @@ std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcep
   std::uint8_t* s = sc.span.bytes.data();
   // Every block is decoded and one branch tests them all: cheaper than a branch per block on
   // the (common) valid path.
-  unsigned hex = detail::decode_lower_hex16(p + 3, t);
-  hex &= detail::decode_lower_hex16(p + 19, t + 8);
-  hex &= detail::decode_lower_hex16(p + 36, s);
-  hex &= detail::decode_lower_hex(p + 53, 1, &flags);
+  unsigned hex = internal::decode_lower_hex16(p + 3, t);
+  hex &= internal::decode_lower_hex16(p + 19, t + 8);
+  hex &= internal::decode_lower_hex16(p + 36, s);
+  hex &= internal::decode_lower_hex(p + 53, 1, &flags);
   if (hex == 0) return std::nullopt;
   std::uint64_t t0, t1, s0;
   std::memcpy(&t0, t, 8);
@@ -56,13 +57,13 @@ void format_traceparent(const trace::span_context& sc,
   p[0] = '0';
   p[1] = '0';
   p[2] = '-';
-  detail::encode_lower_hex16(sc.trace.bytes.data(), p + 3);
+  internal::encode_lower_hex16(sc.trace.bytes.data(), p + 3);
   p[35] = '-';
-  detail::encode_lower_hex8(sc.span.bytes.data(), p + 36);
+  internal::encode_lower_hex8(sc.span.bytes.data(), p + 36);
   p[52] = '-';
   const std::uint8_t flags =
       sc.flags.value & (trace::trace_flags::sampled_bit | trace::trace_flags::random_bit);
-  detail::encode_lower_hex(&flags, 1, p + 53);
+  internal::encode_lower_hex(&flags, 1, p + 53);
 }
 
 void w3c_trace_context_propagator::inject(const context& ctx,

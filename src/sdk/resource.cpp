@@ -9,6 +9,7 @@
 
 #include "ctxflow/config.hpp"
 #include "internal/env.hpp"
+#include "internal/hex.hpp"
 #include "internal/report.hpp"
 
 namespace ctxflow::sdk {
@@ -24,13 +25,6 @@ std::string executable_name() {
   return std::string(path);
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decodes `in`; false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
@@ -40,10 +34,9 @@ bool percent_decode(std::string_view in, std::string& out) {
       continue;
     }
     if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>((hi << 4) | lo));
+    std::uint8_t byte = 0;
+    if (!internal::decode_hex_byte(in.data() + i + 1, byte)) return false;
+    out.push_back(static_cast<char>(byte));
     i += 2;
   }
   return true;

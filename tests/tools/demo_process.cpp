@@ -15,8 +15,10 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <thread>
 
+#include "ctxflow/trace/span_context.hpp"
 #include "otlp_trace_service.pb.h"
 
 extern char** environ;
@@ -29,12 +31,9 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 std::string hex_of_bytes(const std::string& bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
+  std::string out(bytes.size() * 2, '\0');
+  trace::to_lower_hex(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+                      out.data());
   return out;
 }
 

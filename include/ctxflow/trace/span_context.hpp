@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The identity of a span as it crosses process boundaries: trace id, span id, trace flags
 // (sampled, random), trace state and whether it came from a remote peer (R7.x, R2.x).
-// A leaf value header: propagation/ and sdk/ use it; it depends on nothing but trace_state.
+// A leaf value header: propagation/ and sdk/ use it; it depends on nothing but trace_state. The
+// hex conversions are defined in src/trace/span_context.cpp, on the one internal hex helper.
 #pragma once
 
 #include <array>
@@ -9,35 +10,17 @@
 #include <span>
 #include <string_view>
 
+#include "ctxflow/export.hpp"
 #include "ctxflow/trace/trace_state.hpp"
 
 namespace ctxflow::trace {
 
 /// Formats bytes as lowercase hex into `out` (2 characters per byte, no terminator).
-constexpr void to_lower_hex(std::span<const std::uint8_t> bytes, char* out) noexcept {
-  constexpr char digits[] = "0123456789abcdef";
-  for (std::uint8_t b : bytes) {
-    *out++ = digits[b >> 4];
-    *out++ = digits[b & 0xF];
-  }
-}
+CTXFLOW_API void to_lower_hex(std::span<const std::uint8_t> bytes, char* out) noexcept;
 
-/// Parses exactly 2*N lowercase hex characters (R2.2 HEXDIGLC). False on any other character.
-constexpr bool from_lower_hex(std::string_view hex, std::span<std::uint8_t> out) noexcept {
-  if (hex.size() != out.size() * 2) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]);
-    const int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
-  }
-  return true;
-}
+/// Parses exactly 2*N lowercase hex characters (R2.2 HEXDIGLC). False on any other character
+/// or length; `out` then holds unspecified bytes.
+CTXFLOW_API bool from_lower_hex(std::string_view hex, std::span<std::uint8_t> out) noexcept;
 
 namespace detail {
 template <std::size_t N>
@@ -51,8 +34,8 @@ struct id_bytes {
     return false;
   }
   /// Lowercase hex, 2*N characters.
-  constexpr std::array<char, 2 * N> to_hex() const noexcept {
-    std::array<char, 2 * N> out{};
+  std::array<char, 2 * N> to_hex() const noexcept {
+    std::array<char, 2 * N> out;
     to_lower_hex(bytes, out.data());
     return out;
   }
@@ -63,7 +46,7 @@ struct id_bytes {
 /// 16-byte trace id. All zero is invalid.
 struct trace_id : detail::id_bytes<16> {
   /// Parses 32 lowercase hex characters; an invalid input gives the all-zero (invalid) id.
-  static constexpr trace_id from_hex(std::string_view hex) noexcept {
+  static trace_id from_hex(std::string_view hex) noexcept {
     trace_id id;
     if (!from_lower_hex(hex, id.bytes)) id.bytes = {};
     return id;
@@ -73,7 +56,7 @@ struct trace_id : detail::id_bytes<16> {
 
 /// 8-byte span id. All zero is invalid.
 struct span_id : detail::id_bytes<8> {
-  static constexpr span_id from_hex(std::string_view hex) noexcept {
+  static span_id from_hex(std::string_view hex) noexcept {
     span_id id;
     if (!from_lower_hex(hex, id.bytes)) id.bytes = {};
     return id;

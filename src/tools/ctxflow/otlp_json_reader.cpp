@@ -12,6 +12,8 @@
 #include <span>
 #include <utility>
 
+#include "internal/hex.hpp"
+
 namespace ctxflow::tools {
 namespace {
 
@@ -166,15 +168,8 @@ class json_parser {
 
   bool hex4(std::uint32_t& v) {
     if (pos_ + 4 > s_.size()) return fail("short \\u escape");
-    v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
-      else return fail("invalid \\u escape");
-    }
+    if (!internal::decode_hex_number(s_.data() + pos_, 4, v)) return fail("invalid \\u escape");
+    pos_ += 4;
     return true;
   }
 

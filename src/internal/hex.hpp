@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Private: table-driven lowercase-hex decoding and small ASCII helpers shared by the
-// traceparent and B3 parsers. Branch-light, no allocation.
+// Internal (target ctxflow_internal): the one hex encoder and decoder. Trace and span ids, the
+// traceparent and B3 headers, percent escapes, JSON \u escapes and every printed id go through
+// these functions. Branch-light, no allocation; the id-sized blocks have SWAR and SSE2 paths.
 #pragma once
 
 #include <array>
@@ -8,15 +9,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <string_view>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-namespace ctxflow::propagation::detail {
+namespace ctxflow::internal {
 
-/// 0-15 for '0'-'9' and 'a'-'f'; 0xFF for everything else (uppercase included, R2.2).
+inline constexpr char lower_hex_digits[] = "0123456789abcdef";
+inline constexpr char upper_hex_digits[] = "0123456789ABCDEF";
+
+/// 0-15 for '0'-'9' and 'a'-'f'; 0xFF for everything else (uppercase included: ids are
+/// lowercase on the wire, docs/requirements.md R2.2).
 inline constexpr std::array<std::uint8_t, 256> lower_hex_table = [] {
   std::array<std::uint8_t, 256> t{};
   for (auto& v : t) v = 0xFF;
@@ -25,6 +29,44 @@ inline constexpr std::array<std::uint8_t, 256> lower_hex_table = [] {
     t[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
   return t;
 }();
+
+/// The value of one hex digit in either case (percent escapes, JSON \u escapes); -1 otherwise.
+constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// Decodes two hex digits of either case at `in` (a percent escape's payload); false, leaving
+/// `out` alone, on any other character.
+constexpr bool decode_hex_byte(const char* in, std::uint8_t& out) noexcept {
+  const int hi = hex_digit_value(in[0]);
+  const int lo = hex_digit_value(in[1]);
+  if (hi < 0 || lo < 0) return false;
+  out = static_cast<std::uint8_t>((hi << 4) | lo);
+  return true;
+}
+
+/// Reads `n` (at most 8) hex digits of either case at `in` as one number; false on any other
+/// character. For JSON's \uXXXX.
+constexpr bool decode_hex_number(const char* in, std::size_t n, std::uint32_t& out) noexcept {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int d = hex_digit_value(in[i]);
+    if (d < 0) return false;
+    v = (v << 4) | static_cast<std::uint32_t>(d);
+  }
+  out = v;
+  return true;
+}
+
+/// Writes one byte as two hex characters from `digits` (lower_hex_digits or upper_hex_digits).
+constexpr void encode_hex_byte(std::uint8_t b, char* out,
+                               const char* digits = lower_hex_digits) noexcept {
+  out[0] = digits[b >> 4];
+  out[1] = digits[b & 0x0F];
+}
 
 /// Decodes `2 * n` lowercase hex characters at `in` into `out`; false on any other character.
 inline bool decode_lower_hex(const char* in, std::size_t n, std::uint8_t* out) noexcept {
@@ -98,11 +140,7 @@ inline bool decode_lower_hex16(const char* in, std::uint8_t* out) noexcept {
 
 /// Writes `n` bytes as `2 * n` lowercase hex characters.
 inline void encode_lower_hex(const std::uint8_t* in, std::size_t n, char* out) noexcept {
-  constexpr char digits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = digits[in[i] >> 4];
-    out[2 * i + 1] = digits[in[i] & 0x0F];
-  }
+  for (std::size_t i = 0; i < n; ++i) encode_hex_byte(in[i], out + 2 * i);
 }
 
 #if defined(__SSE2__)
@@ -140,12 +178,4 @@ inline void encode_lower_hex16(const std::uint8_t* in, char* out) noexcept {
 #endif
 }
 
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-inline std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace ctxflow::propagation::detail
+}  // namespace ctxflow::internal
