@@ -181,7 +181,7 @@ foreach(package IN LISTS ctxflow_all_packages)
     list(APPEND ctxflow_pc_requires ${ctxflow_pc_${package}})
   endif()
 endforeach()
-if(TARGET ctxflow_asio)
+if(TARGET ctxflow_integrations_redis)
   # hiredis is found by path, not as a CMake package, so it is named here (Debian ships hiredis.pc).
   list(APPEND ctxflow_pc_requires hiredis)
 endif()

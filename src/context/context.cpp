@@ -12,7 +12,7 @@
 #include <new>
 #include <utility>
 
-#include "core/globals.hpp"
+#include "context/state.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 
 namespace ctxflow {

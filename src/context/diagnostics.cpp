@@ -8,7 +8,7 @@
 #include <time.h>
 #include <utility>
 
-#include "core/globals.hpp"
+#include "context/state.hpp"
 
 namespace ctxflow {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Private: the propagation module's process-wide state, defined in src/core/globals.cpp (the
-// one place for process-wide state): the global propagator and the B3 debug context key.
+// Private: the propagation module's process-wide state, defined in global_state.cpp: the global
+// propagator and the B3 debug context key.
 #pragma once
 
 #include <memory>

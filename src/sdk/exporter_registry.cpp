@@ -9,10 +9,15 @@
 #include "internal/env.hpp"
 #include "internal/report.hpp"
 
-// Defined by an exporter library that registers itself when linked (ctxflow::otlp_http defines
-// ctxflow_otlp_http_register_hook and forces its object file into the link). Weak, so the SDK
-// links and works without that library.
-extern "C" __attribute__((weak, visibility("default"))) void ctxflow_otlp_http_register_hook() noexcept;
+// Defined by the exporter libraries that register themselves when linked: each defines its hook
+// and names it in its link interface with --undefined, which keeps the hook's object file in a
+// static link. Weak here, so the SDK links and works without any of them, and it depends on no
+// exporter.
+extern "C" {
+__attribute__((weak, visibility("default"))) void ctxflow_console_register_hook() noexcept;
+__attribute__((weak, visibility("default"))) void ctxflow_jsonl_register_hook() noexcept;
+__attribute__((weak, visibility("default"))) void ctxflow_otlp_http_register_hook() noexcept;
+}
 
 namespace ctxflow::sdk {
 namespace {
@@ -36,11 +41,12 @@ thread_local bool tls_registering_linked = false;
 // "otlp" resolves without an explicit registration call.
 void register_linked_exporters() noexcept {
   static const bool once = [] {
-    if (ctxflow_otlp_http_register_hook != nullptr) {
-      tls_registering_linked = true;
-      ctxflow_otlp_http_register_hook();
-      tls_registering_linked = false;
+    tls_registering_linked = true;
+    for (void (*hook)() noexcept : {ctxflow_console_register_hook, ctxflow_jsonl_register_hook,
+                                    ctxflow_otlp_http_register_hook}) {
+      if (hook != nullptr) hook();
     }
+    tls_registering_linked = false;
     return true;
   }();
   (void)once;

@@ -4,8 +4,6 @@
 #include "ctxflow/sdk/init.hpp"
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "ctxflow/exporters/console_exporter.hpp"
-#include "ctxflow/exporters/jsonl_exporter.hpp"
 #include "ctxflow/propagation/env_carrier.hpp"
 #include "ctxflow/propagation/global.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
@@ -17,15 +15,6 @@ namespace ctxflow::sdk {
 namespace {
 
 constexpr std::string_view default_exporter = "otlp";
-
-void register_builtin_exporters() {
-  static const bool once = [] {
-    exporters::register_console_exporter();
-    exporters::register_jsonl_exporter();
-    return true;
-  }();
-  (void)once;
-}
 
 std::unique_ptr<span_processor> wrap(std::unique_ptr<span_exporter> e, bool simple,
                                      const batch_options& batch) {
@@ -131,7 +120,6 @@ init_guard init(init_options o) {
 #if CTXFLOW_HAS_EXCEPTIONS
   try {
 #endif
-    register_builtin_exporters();
     if (env && internal::env_string("OTEL_CONFIG_FILE"))
       report(severity::warning, "sdk.env.unsupported",
              "OTEL_CONFIG_FILE is not supported; the other OTEL_* variables are used");

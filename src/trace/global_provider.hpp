@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Private: the global tracer provider slot. Defined in src/core/globals.cpp, the one translation
-// unit that owns process-wide state (style.md §6).
+// Private: the global tracer provider slot, the trace module's process-wide state. Defined in
+// global_provider.cpp.
 #pragma once
 
 #include <atomic>

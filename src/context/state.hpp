@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Private: the process-wide state of ctxflow::core. All of it is defined in globals.cpp, the one
-// translation unit that owns process-wide state (style.md §6).
+// Private: the process-wide state of the context module, defined in state.cpp. Each module owns
+// its own process-wide state; every piece is either constant-initialised or a function-local
+// static, so no order of initialisation between translation units matters.
 #pragma once
 
 #include <atomic>
