@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The full ctxflow check, as CI runs it. Stages, in order:
-#   includes  tools/check_includes.sh (header dependency direction) and its self-test
+#   includes  scripts/check_includes.sh (header dependency direction) and its self-test
 #   release   Release build with -Werror (tests, examples, benchmarks), ctest: all tests but
 #             those labelled `faults`
 #   faults    the same build, ctest: tests labelled `faults` (slow, dead, frozen and malicious
@@ -104,8 +104,8 @@ build_dir() { cmake --build "$1" -j "$jobs" "${@:2}"; }
 
 # ---------------------------------------------------------------------------------------------
 stage_includes() {
-  bash tools/check_includes.sh --self-test
-  bash tools/check_includes.sh
+  bash scripts/check_includes.sh --self-test
+  bash scripts/check_includes.sh
 }
 
 # Shared by `release` and `install`: configures and builds build/release (incremental).
@@ -229,7 +229,7 @@ stage_fuzz() {
 
 describe() {
   case "$1" in
-    includes) echo "header dependency direction (tools/check_includes.sh)" ;;
+    includes) echo "header dependency direction (scripts/check_includes.sh)" ;;
     release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests but 'faults'" ;;
     faults) echo "fault-injection tests (label 'faults') on the Release build" ;;
     install) echo "install to a temporary prefix; find_package, pkg-config and add_subdirectory consumers" ;;
