@@ -30,7 +30,9 @@ void event_loop::push(item it) noexcept {
   cv_.notify_one();
 }
 
-void event_loop::post_job(exec::unique_function job) noexcept { push({{}, std::move(job)}); }
+void event_loop::post(exec::as_is_t, exec::unique_function job) noexcept {
+  push({{}, std::move(job)});
+}
 
 void event_loop::post_handle(std::coroutine_handle<> h) noexcept { push({h, {}}); }
 

@@ -11,9 +11,9 @@ namespace ctxflow::exec::detail {
 /// Runs a job (exceptions reported as `exec.job.exception`, never propagated) or resumes a
 /// coroutine, then checks that the thread's context slot is empty again and repairs it if not,
 /// reporting `exec.worker.context_leak` (C7). Returns true when a repair was needed.
-bool run_item(std::coroutine_handle<> handle, unique_function& job) noexcept;
+CTXFLOW_API bool run_item(std::coroutine_handle<> handle, unique_function& job) noexcept;
 
 /// Runs a job with exceptions reported and swallowed.
-void run_guarded(unique_function& job) noexcept;
+CTXFLOW_API void run_guarded(unique_function& job) noexcept;
 
 }  // namespace ctxflow::exec::detail

@@ -8,53 +8,30 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/context/execution_unit.hpp"
 #include "ctxflow/exec/inline_executor.hpp"
+#include "ctxflow/macros.hpp"
 #include "exec/run_job.hpp"
 
 namespace ctxflow::exec {
 namespace detail {
 
 void run_guarded(unique_function& job) noexcept {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-    job();
-  } catch (const std::exception& e) {
-    reportf(severity::error, "exec.job.exception", "a job threw and was dropped: %s", e.what());
-  } catch (...) {
-    report(severity::error, "exec.job.exception", "a job threw a non-standard exception");
+  CTXFLOW_TRY { job(); }
+  CTXFLOW_CATCH_ALL {
+    reportf(severity::error, "exec.job.exception", "a job threw and was dropped: %s",
+            current_exception_message());
   }
-#else
-  job();
-#endif
 }
 
 bool run_item(std::coroutine_handle<> handle, unique_function& job) noexcept {
-  namespace cd = ctxflow::detail;
-  // What the runner had before the item. An extra reference keeps the runner's context alive
-  // even if the item drops a token it attached over it (only taken when there is one: pool
-  // workers run with the empty context and pay nothing).
-  cd::context_impl* const before = cd::tls_current;
-  if (before) before->add_ref();
-  cd::exec_unit* const before_unit = cd::tls_unit;
-  const std::uint32_t before_depth = cd::tls_thread_unit.stack.size();
-
+  // What the runner had before the item; C7: put back whatever the item left behind.
+  context_checkpoint before;
   if (handle)
     handle.resume();
   else
     run_guarded(job);
-
-  const bool leaked = cd::tls_unit != before_unit ||
-                      cd::tls_thread_unit.stack.size() != before_depth ||
-                      cd::tls_current != before;
-  if (!leaked) {
-    if (before) before->release();
-    return false;
-  }
-  // C7: put the runner's context back, whatever the item left behind.
-  cd::tls_unit = before_unit;
-  if (cd::tls_thread_unit.stack.size() > before_depth) cd::tls_thread_unit.stack.truncate(before_depth);
-  cd::context_impl* stale = std::exchange(cd::tls_current, before);
-  if (stale) stale->release();
+  if (!before.restore()) return false;
   report(severity::warning, "exec.worker.context_leak",
          "work run by an executor left a context attached; the runner's context was restored");
   return true;
@@ -83,7 +60,7 @@ void thread_pool::push(item it) noexcept {
   cv_.notify_one();
 }
 
-void thread_pool::post_job(unique_function job) noexcept { push({{}, std::move(job)}); }
+void thread_pool::post(as_is_t, unique_function job) noexcept { push({{}, std::move(job)}); }
 
 void thread_pool::post_handle(std::coroutine_handle<> h) noexcept { push({h, {}}); }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Rules C1-C3 and R1.1-R1.7: the context value, the current context, attach/detach and tokens.
 #include "ctxflow/context/context.hpp"
+#include "ctxflow/context/execution_unit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -173,7 +174,7 @@ TEST(Tokens, DetachOnAnotherThreadIsUnknownAndLeavesBothThreadsUnchanged) {  // 
   context c = context{}.with_value(key_a, one.get());
   {
     // A unit of its own, so the attachment left behind ends with it.
-    detail::unit_scope unit(nullptr);
+    execution_unit_scope unit{context()};
     auto token = attach(c);
     std::thread([&] {
       EXPECT_EQ(detach(std::move(token)), detach_result::unknown_token);
@@ -191,7 +192,7 @@ TEST(Tokens, StrictModeReportsScopesLeakedWhenAUnitEnds) {  // C3 strict mode
   testing::diagnostics_capture capture;
   set_strict_mode(true);
   {
-    detail::unit_scope unit(nullptr);
+    execution_unit_scope unit{context()};
     auto leaked = attach(context{});
     (void)leaked.valid();
   }
@@ -206,7 +207,7 @@ TEST(Tokens, StrictModeReportsScopesLeakedWhenAUnitEnds) {  // C3 strict mode
 TEST(Tokens, WithoutStrictModeALeakedScopeIsCleanedUpSilently) {
   testing::diagnostics_capture capture;
   {
-    detail::unit_scope unit(nullptr);
+    execution_unit_scope unit{context()};
     auto leaked = attach(context{});
   }
   EXPECT_EQ(capture.size(), 0u);

@@ -2,7 +2,7 @@
 // Small helpers shared by the context tests.
 #pragma once
 
-#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 
 namespace ctxflow::test {
 

@@ -43,7 +43,8 @@ TEST(ThreadPool, WorkerSlotIsEmptyBetweenJobs) {  // C7
   pool.post([] { EXPECT_EQ(value.get(), 8); });
   (void)value.reset(std::move(token));
   std::promise<bool> empty;
-  pool.post_job([&] { empty.set_value(context::current().empty() && attach_depth() == 0); });
+  pool.post(exec::as_is,
+            [&] { empty.set_value(context::current().empty() && attach_depth() == 0); });
   EXPECT_TRUE(empty.get_future().get());
 }
 
@@ -54,7 +55,7 @@ TEST(ThreadPool, ThrowingJobIsReportedAndTheWorkerKeepsAnEmptySlot) {  // C7
   pool.post([] { throw std::runtime_error("job failed"); });
   (void)value.reset(std::move(token));
   std::promise<int> seen;
-  pool.post_job([&] { seen.set_value(value.get()); });
+  pool.post(exec::as_is, [&] { seen.set_value(value.get()); });
   EXPECT_EQ(seen.get_future().get(), 0);
   pool.join();
   EXPECT_EQ(capture.count("exec.job.exception"), 1u);
@@ -63,11 +64,11 @@ TEST(ThreadPool, ThrowingJobIsReportedAndTheWorkerKeepsAnEmptySlot) {  // C7
 TEST(ThreadPool, RawJobThatLeaksAnAttachIsRepairedAndReported) {  // C7
   testing::diagnostics_capture capture;
   exec::thread_pool pool(1);
-  pool.post_job([] {
+  pool.post(exec::as_is, [] {
     auto leaked = value.set(13);  // a raw job on the worker's own unit, never reset
   });
   std::promise<int> seen;
-  pool.post_job([&] { seen.set_value(value.get()); });
+  pool.post(exec::as_is, [&] { seen.set_value(value.get()); });
   EXPECT_EQ(seen.get_future().get(), 0);
   pool.join();
   EXPECT_EQ(pool.leaks_repaired(), 1u);

@@ -189,13 +189,13 @@ class [[nodiscard]] context_token {
   std::source_location where_{};  // the attach site, for diagnostics
 };
 
+/// Slow path of attach(): first attach of a unit, stack growth. Not for direct use.
+CTXFLOW_API context_token attach_slow(context& ctx, const std::source_location& where) noexcept;
+
 /// Makes `ctx` the current context of the running execution unit and returns the token that
 /// restores the previous one (R1.5).
 /// Errors: when the attach stack cannot grow (allocation failure) reports
 /// `context.alloc_failed`, leaves the current context unchanged and returns an invalid token.
-/// Slow path of attach(): first attach of a unit, stack growth. Not for direct use.
-CTXFLOW_API context_token attach_slow(context& ctx, const std::source_location& where) noexcept;
-
 inline context_token attach(context ctx,
                             const std::source_location& where =
                                 std::source_location::current()) noexcept {
@@ -234,5 +234,12 @@ inline detach_result detach(context_token&& token) noexcept {
 
 /// How many attachments the running execution unit currently holds (0 when balanced).
 inline std::uint32_t attach_depth() noexcept { return detail::current_unit()->stack.size(); }
+
+/// Where the attachment at `index` (0 = the oldest still open, below attach_depth()) of the
+/// running execution unit was made; a default source_location when `index` is out of range.
+inline std::source_location attach_site(std::uint32_t index) noexcept {
+  const detail::exec_unit* u = detail::current_unit();
+  return index < u->stack.size() ? u->stack.data()[index].where : std::source_location{};
+}
 
 }  // namespace ctxflow

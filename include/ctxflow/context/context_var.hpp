@@ -11,7 +11,7 @@
 
 #include "ctxflow/context/context.hpp"
 #include "ctxflow/context/context_key.hpp"
-#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 
 namespace ctxflow {

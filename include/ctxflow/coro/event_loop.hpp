@@ -39,9 +39,9 @@ class event_loop final : public exec::scheduler {
 
   template <class Fn>
   void post(Fn&& fn) {
-    post_job(exec::unique_function(bind_context(std::forward<Fn>(fn))));
+    post(exec::as_is, exec::unique_function(bind_context(std::forward<Fn>(fn))));
   }
-  CTXFLOW_API void post_job(exec::unique_function job) noexcept override;
+  CTXFLOW_API void post(exec::as_is_t, exec::unique_function job) noexcept override;
   CTXFLOW_API void post_handle(std::coroutine_handle<> h) noexcept override;
   /// Resumes `h` on this loop at or after `deadline`.
   CTXFLOW_API void schedule_at(clock::time_point deadline, std::coroutine_handle<> h) noexcept;

@@ -22,7 +22,7 @@ void resume_on(Executor& ex, std::coroutine_handle<> h) {
   if constexpr (std::is_base_of_v<exec::scheduler, Executor>)
     static_cast<exec::scheduler&>(ex).post_handle(h);
   else
-    exec::submit(ex, [h] { h.resume(); });
+    exec::post(ex, [h] { h.resume(); });
 }
 }  // namespace detail
 

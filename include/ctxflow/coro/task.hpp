@@ -20,7 +20,7 @@
 #include <variant>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/execution_unit.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/coro/detail/unit_awaiter.hpp"
 
@@ -80,12 +80,7 @@ class promise_base {
   promise_base() noexcept = default;
   promise_base(const promise_base&) = delete;
   promise_base& operator=(const promise_base&) = delete;
-  ~promise_base() {
-    if (owned_unit_) {
-      ctxflow::detail::finish(*owned_unit_);
-      delete owned_unit_;
-    }
-  }
+  ~promise_base() { delete owned_unit_; }  // finishes the unit
 
   /// Lazy start. A root enters its own unit when it first runs; an inline child is already
   /// running in its parent's unit.
@@ -95,11 +90,11 @@ class promise_base {
     void await_suspend(std::coroutine_handle<>) const noexcept {}
     void await_resume() const noexcept {
       if (self->owned_unit_) {
-        ctxflow::detail::enter(*self->owned_unit_);
-      } else if (self->unit_ && self->unit_->deferred) [[unlikely]] {
+        self->owned_unit_->enter();
+      } else if (self->unit_) {
         // An inline child starts at its parent's co_await, so an exception that left a span
         // scope of the parent earlier has been caught.
-        ctxflow::detail::settle_deferred(*self->unit_, -1, nullptr);
+        self->unit_->settle_caught();
       }
     }
   };
@@ -111,7 +106,7 @@ class promise_base {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) const noexcept {
       promise_base& p = h.promise();
       if (!p.owned_unit_) return p.continuation_ ? p.continuation_ : std::noop_coroutine();
-      ctxflow::detail::leave(*p.owned_unit_);
+      p.owned_unit_->leave();
       // acq_rel: publish the result to the joiner; see the joiner's registration.
       const std::uintptr_t old = p.join_state_.exchange(state_completed, std::memory_order_acq_rel);
       if (old == state_running) return std::noop_coroutine();
@@ -130,8 +125,7 @@ class promise_base {
   final_awaiter final_suspend() noexcept {
     // Span scopes left by an exception that was caught (or already settled by
     // unhandled_exception) end here at the latest.
-    if (unit_ && unit_->deferred) [[unlikely]]
-      ctxflow::detail::settle_deferred(*unit_, -1, nullptr);
+    if (unit_) unit_->settle_caught();
     return {};
   }
 
@@ -152,14 +146,12 @@ class promise_base {
   /// Makes this coroutine a root: an execution unit of its own, starting from `ctx`.
   /// Returns false when the unit cannot be allocated (the task then runs in no unit of its own).
   bool make_root(context ctx) noexcept {
-    owned_unit_ = new (std::nothrow) ctxflow::detail::exec_unit();
+    owned_unit_ = new (std::nothrow) execution_unit(std::move(ctx), "task");
     if (!owned_unit_) {
       report(severity::error, "coro.alloc_failed", "could not allocate a task's context unit");
       return false;
     }
-    owned_unit_->kind = "task";
-    owned_unit_->task = true;
-    owned_unit_->parked = ctx.release();
+    owned_unit_->mark_as_task();
     unit_ = owned_unit_;
     return true;
   }
@@ -178,17 +170,14 @@ class promise_base {
   /// scopes of this task left by it get its type and message; a spawned root also reports it
   /// to the span current in the task.
   void on_unhandled_exception(const std::exception_ptr& error) noexcept {
-    if (unit_ && unit_->deferred)
-      ctxflow::detail::settle_deferred(*unit_, ctxflow::detail::uncaught_exceptions(*unit_),
-                                       &error);
-    if (report_to_span_ && error) ctxflow::detail::notify_span_of_task_exception(error);
+    if (unit_) unit_->end_with_exception(error, report_to_span_);
   }
   std::exception_ptr exception_;
 
  private:
   std::coroutine_handle<> continuation_;
-  ctxflow::detail::exec_unit* unit_ = nullptr;        // the unit this coroutine runs in
-  ctxflow::detail::exec_unit* owned_unit_ = nullptr;  // set for roots (spawned, sync_wait, ...)
+  execution_unit* unit_ = nullptr;        // the unit this coroutine runs in
+  execution_unit* owned_unit_ = nullptr;  // set for roots (spawned, sync_wait, ...)
   std::atomic<std::uintptr_t> join_state_{state_running};  // roots only; see blocking_waiter
   bool report_to_span_ = false;  // see report_exception_to_span()
 };

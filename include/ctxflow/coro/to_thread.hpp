@@ -11,9 +11,10 @@
 #include <variant>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/execution_unit.hpp"
 #include "ctxflow/exec/scheduler.hpp"
 #include "ctxflow/exec/thread_pool.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::coro {
 
@@ -29,18 +30,11 @@ class to_thread_awaitable {
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
-    pool_->post_job(exec::unique_function([this, h] {
+    pool_->post(exec::as_is, exec::unique_function([this, h] {
       {
-        ctxflow::detail::unit_scope unit(ctx_.release(), "to_thread call");
-#if CTXFLOW_HAS_EXCEPTIONS
-        try {
-          invoke();
-        } catch (...) {
-          result_.template emplace<2>(std::current_exception());
-        }
-#else
-        invoke();
-#endif
+        execution_unit_scope unit(std::move(ctx_), "to_thread call");
+        CTXFLOW_TRY { invoke(); }
+        CTXFLOW_CATCH_ALL { result_.template emplace<2>(std::current_exception()); }
       }
       if (back_)
         back_->post_handle(h);

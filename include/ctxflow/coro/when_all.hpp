@@ -11,6 +11,7 @@
 #include "ctxflow/coro/spawn.hpp"
 #include "ctxflow/coro/task.hpp"
 #include "ctxflow/exec/inline_executor.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::coro {
 
@@ -18,16 +19,10 @@ namespace detail {
 template <class T>
 task<T> await_capturing(join_handle<T>& h, std::exception_ptr& first_error) {
   // Collects every child even after one failed, so no child outlives when_all.
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-    co_return co_await h;
-  } catch (...) {
+  CTXFLOW_TRY { co_return co_await h; }
+  CTXFLOW_CATCH_ALL {
     if (!first_error) first_error = std::current_exception();
   }
-#else
-  (void)first_error;  // without exceptions a child cannot fail
-  co_return co_await h;
-#endif
   if constexpr (!std::is_void_v<T>) co_return T{};
 }
 }  // namespace detail

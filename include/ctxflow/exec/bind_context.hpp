@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/execution_unit.hpp"
 
 namespace ctxflow {
 
@@ -28,19 +28,19 @@ class bound_fn {
   template <class... Args>
     requires std::is_invocable_v<Fn&, Args...>
   decltype(auto) operator()(Args&&... args) & {
-    detail::unit_scope unit(context(ctx_).release());
+    execution_unit_scope unit(ctx_);
     return std::invoke(fn_, std::forward<Args>(args)...);
   }
   template <class... Args>
     requires std::is_invocable_v<const Fn&, Args...>
   decltype(auto) operator()(Args&&... args) const& {
-    detail::unit_scope unit(context(ctx_).release());
+    execution_unit_scope unit(ctx_);
     return std::invoke(fn_, std::forward<Args>(args)...);
   }
   template <class... Args>
     requires std::is_invocable_v<Fn&&, Args...>
   decltype(auto) operator()(Args&&... args) && {
-    detail::unit_scope unit(std::move(ctx_).release());
+    execution_unit_scope unit(std::move(ctx_));
     return std::invoke(std::move(fn_), std::forward<Args>(args)...);
   }
 

@@ -31,11 +31,11 @@ class context_executor {
 
   template <class Fn>
   void post(Fn&& fn) {
-    submit(inner_, bind_context(std::forward<Fn>(fn)));
+    exec::post(inner_, bind_context(std::forward<Fn>(fn)));
   }
   template <class Fn>
   void execute(Fn&& fn) {
-    submit(inner_, bind_context(std::forward<Fn>(fn)));
+    exec::post(inner_, bind_context(std::forward<Fn>(fn)));
   }
 
   Executor& inner() noexcept { return inner_; }

@@ -20,7 +20,7 @@ class inline_executor final : public scheduler {
   void post(Fn&& fn) {
     bind_context(std::forward<Fn>(fn))();
   }
-  void post_job(unique_function job) noexcept override { run(job); }
+  void post(as_is_t, unique_function job) noexcept override { run(job); }
   void post_handle(std::coroutine_handle<> h) noexcept override { h.resume(); }
 
  private:

@@ -40,7 +40,7 @@ class thread_pool final : public scheduler {
   /// Queues `fn` with the current context bound to it.
   template <class Fn>
   void post(Fn&& fn) {
-    post_job(unique_function(bind_context(std::forward<Fn>(fn))));
+    post(as_is, unique_function(bind_context(std::forward<Fn>(fn))));
   }
   /// Same as post().
   template <class Fn>
@@ -48,7 +48,7 @@ class thread_pool final : public scheduler {
     post(std::forward<Fn>(fn));
   }
 
-  CTXFLOW_API void post_job(unique_function job) noexcept override;
+  CTXFLOW_API void post(as_is_t, unique_function job) noexcept override;
   CTXFLOW_API void post_handle(std::coroutine_handle<> h) noexcept override;
 
   /// Stops accepting work, runs what is queued and joins the workers. Idempotent.

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 #include "ctxflow/export.hpp"
 
 namespace ctxflow::propagation {

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 #include "ctxflow/export.hpp"
 #include "ctxflow/trace/attribute.hpp"
 #include "ctxflow/trace/span_context.hpp"

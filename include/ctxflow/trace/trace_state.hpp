@@ -14,7 +14,7 @@
 #include <string_view>
 #include <utility>
 
-#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 #include "ctxflow/export.hpp"
 
 namespace ctxflow::trace {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The immutable node behind ctxflow::context, and the per-thread state that makes one of them
-// current. Only the coro/ and exec/ wrappers and the trace API's fast paths use this header.
-// See docs/design/context.md, "Representation" and "Execution units".
+// current. Private to the context module: other modules and third-party runtimes use the public
+// ctxflow/context/execution_unit.hpp, which is built on it. See docs/design/context.md,
+// "Representation" and "Execution units".
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,7 @@
 #include <exception>
 #include <source_location>
 
-#include "ctxflow/context/detail/ref_counted.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 #include "ctxflow/export.hpp"
 
 namespace ctxflow::detail {
@@ -265,25 +266,5 @@ inline void notify_span_of_task_exception(const std::exception_ptr& error) noexc
   auto* object = const_cast<span_slot_object*>(static_cast<const span_slot_object*>(s));
   object->on_task_exception(error);
 }
-
-/// A unit that lives for one scope, entered on construction with `ctx` (adopted) and finished on
-/// destruction. Used by bind_context, executor wrappers and worker threads (C4, C7).
-class unit_scope {
- public:
-  explicit unit_scope(context_impl* adopted_ctx, const char* kind = "bound call") noexcept {
-    unit_.parked = adopted_ctx;
-    unit_.kind = kind;
-    enter(unit_);
-  }
-  unit_scope(const unit_scope&) = delete;
-  unit_scope& operator=(const unit_scope&) = delete;
-  ~unit_scope() {
-    leave(unit_);
-    if (unit_.parked || !unit_.stack.empty()) finish(unit_);
-  }
-
- private:
-  exec_unit unit_;
-};
 
 }  // namespace ctxflow::detail

@@ -10,8 +10,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "ctxflow/context/detail/context_impl.hpp"
-#include "ctxflow/export.hpp"
+#include "ctxflow/context/execution_unit.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::coro::detail {
 
@@ -34,7 +34,7 @@ using awaiter_t = decltype(get_awaiter(std::declval<A>()));
 template <class Awaiter>
 class unit_awaiter {
  public:
-  unit_awaiter(Awaiter&& inner, ctxflow::detail::exec_unit* unit) noexcept
+  unit_awaiter(Awaiter&& inner, execution_unit* unit) noexcept
       : inner_(std::forward<Awaiter>(inner)), unit_(unit) {}
 
   bool await_ready() { return inner_.await_ready(); }
@@ -47,39 +47,26 @@ class unit_awaiter {
     // Park the task before handing the handle over: once inner_.await_suspend runs, another
     // thread may resume the task at any moment.
     if (!unit_) return inner_.await_suspend(h);
-    // A span scope left by an exception the task has since caught: settle it before leaving.
-    if (unit_->deferred) [[unlikely]]
-      ctxflow::detail::settle_deferred(*unit_, -1, nullptr);
+    // A span scope left by an exception the task has since caught is settled before leaving.
     suspended_ = true;
-    ctxflow::detail::leave(*unit_);
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
-      return inner_.await_suspend(h);
-    } catch (...) {
+    unit_->suspend();
+    CTXFLOW_TRY { return inner_.await_suspend(h); }
+    CTXFLOW_CATCH_ALL {
       // The coroutine resumes with the exception: it must be running in its unit again.
       suspended_ = false;
-      ctxflow::detail::enter(*unit_);
-      throw;
+      unit_->enter();
+      std::rethrow_exception(std::current_exception());
     }
-#else
-    return inner_.await_suspend(h);
-#endif
   }
 
   decltype(auto) await_resume() {
-    if (suspended_) {
-      ctxflow::detail::enter(*unit_);
-      // Span scopes that live across this suspension compare the uncaught-exception count with
-      // the count on the thread that runs this step.
-      if (unit_->unwind_watchers) [[unlikely]]
-        unit_->uncaught_base = ctxflow::detail::uncaught_exceptions(*unit_);
-    }
+    if (suspended_) unit_->resume();
     return inner_.await_resume();
   }
 
  private:
   Awaiter inner_;
-  ctxflow::detail::exec_unit* unit_;
+  execution_unit* unit_;
   bool suspended_ = false;
 };
 
