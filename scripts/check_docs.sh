@@ -181,7 +181,7 @@ check_tree() {
     f="${line%%:*}"; line="${line#*:}"
     token="${line#*:}"
     [[ "$token" == *.md ]] && continue  # reported as a missing file already
-    [[ "$token" =~ [a-z].* ]] && token="${BASH_REMATCH[0]}"
+    [[ "$token" =~ [A-Za-z].* ]] && token="${BASH_REMATCH[0]}"
     fail "${f#"$tree"/}:${line%%:*}" "cites '$token', a document that is not in the repository"
   done < <(grep -sHnoE '(^|[^/A-Za-z_.-])(design|style)[[:space:]]+§|spec-requirements(\.md)?|Appendix A\.?[0-9]+' "${files[@]}" || true)
 
