@@ -13,7 +13,8 @@
 #
 # It creates ctxflow_<name> with the alias ctxflow::<name> (also its exported name), hidden
 # symbol visibility, position-independent code, the project's warnings, the private include
-# path src/ (for the internal headers), and adds it to the installed targets.
+# path src/ (for the internal headers), and adds it to the installed targets. Shared builds link
+# each module with --no-undefined (CI builds the modules that way in the `noexcept` stage).
 function(ctxflow_add_library name)
   cmake_parse_arguments(arg "INTERFACE;INTERNAL" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   set(target ctxflow_${name})
@@ -32,6 +33,9 @@ function(ctxflow_add_library name)
     target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src)
     if(BUILD_SHARED_LIBS AND NOT arg_INTERNAL)
       target_compile_definitions(${target} PRIVATE CTXFLOW_BUILDING_SHARED)
+      # The linker enforces the module map: a shared module must resolve every symbol it uses
+      # from the modules it links, so using a module it does not name fails to link.
+      target_link_options(${target} PRIVATE "LINKER:--no-undefined")
     endif()
     ctxflow_set_warnings(${target})
   endif()

@@ -1,148 +1,203 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Enforces the one-way dependency direction of the public headers under include/ctxflow/:
-#   context ← exec/coro ← propagation ← trace ← sdk ← exporters; integrations and testing on top.
-# Every module may include ctxflow/export.hpp, config.hpp, version.hpp and fwd.hpp (forward
-# declarations only); no library header may include the umbrella ctxflow/ctxflow.hpp.
-# The instrumentation API (context, exec, coro, propagation, trace) never includes <iostream>.
-# Usage: tools/check_includes.sh [--root DIR]   checks DIR/include/ctxflow (default: this repo)
-#        tools/check_includes.sh --self-test    proves the rules catch what they should
+# Checks every #include between ctxflow's modules against the module map in MAINTAINERS.md
+# ("Module map": one row per module, the modules it may use directly). A module may include its
+# own files, the top-level headers (ctxflow/export.hpp, macros.hpp, config.hpp), and the modules
+# it may use, directly or through them. Also:
+#   - the map itself must be acyclic (so the include graph it allows is acyclic);
+#   - no file includes another module's detail/ headers (detail/ is private to its module);
+#   - the instrumentation API (context, exec, coro, trace, propagation) never includes <iostream>.
+# The module of a file is its first folder under include/ctxflow/ or src/, except that
+# integrations/<x> is a module of its own for each <x>. CMake states the same edges as link
+# dependencies (ctxflow_add_library in each src/<module>/CMakeLists.txt); this check covers the
+# headers, which the linker cannot see.
+# Usage: scripts/check_includes.sh [--root DIR]   checks DIR (default: this repository)
+#        scripts/check_includes.sh --self-test    proves the rules catch what they should
 set -euo pipefail
 
 script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 root="$(cd "$(dirname "$script_path")/.." && pwd)"
+api_modules=" context exec coro trace propagation "
 
-# The trace headers propagation may include; they are leaf value types and may themselves
-# include only context/ and each other.
-trace_leaves_list="trace/span_context.hpp trace/trace_state.hpp trace/span_kind.hpp"
-api_modules_list="context exec coro propagation trace"
-trace_leaves=" $trace_leaves_list "  # padded for " word " membership tests
-api_modules=" $api_modules_list "
+declare -A deps=()     # module -> its direct dependencies (space-separated)
+declare -A allowed=()  # module -> " itself and everything it may use, transitively "
 
-# rule_for <file, relative to include/ctxflow> <target, relative to include/ctxflow>
-# Sets rule_msg to why the include is forbidden, or to "" when it is allowed.
-rule_for() {
-  local file="$1" target="$2"
-  local module="${file%%/*}" tmodule="${target%%/*}"
-  rule_msg=""
-  [[ "$file" == */* ]] || return 0                    # top-level headers: no rule
-  case "$target" in export.hpp | config.hpp | version.hpp | fwd.hpp) return 0 ;; esac
-  [[ "$target" == */* ]] || tmodule="(top-level)"
-  if [[ "$target" == ctxflow.hpp ]]; then
-    rule_msg="the umbrella header is for applications; library headers include what they use"
-    return 0
+# load_map <MAINTAINERS.md>: reads the table rows of the "Module map" section:
+#   | `module` | ... | `dep`, `dep` |   (the last column lists the direct dependencies; "—": none)
+load_map() {
+  local file="$1" in_section=0 line module last
+  deps=()
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    if [[ "$line" =~ ^##[[:space:]] ]]; then
+      [[ "$line" =~ ^##[[:space:]]+Module[[:space:]]map ]] && in_section=1 || in_section=0
+      continue
+    fi
+    ((in_section)) || continue
+    [[ "$line" =~ ^\|[[:space:]]*\`([a-z_/]+)\`[[:space:]]*\| ]] || continue
+    module="${BASH_REMATCH[1]}"
+    last="${line%|}"
+    last="${last##*|}"
+    deps[$module]="$(grep -o '`[a-z_/]*`' <<<"$last" | tr -d '`' | tr '\n' ' ' || true)"
+  done <"$file"
+  if ((${#deps[@]} == 0)); then
+    echo "check_includes: no module map found in $file" >&2
+    return 2
   fi
+}
 
-  if [[ "$trace_leaves" == *" $file "* ]]; then
-    [[ "$tmodule" == context || "$trace_leaves" == *" $target "* ]] ||
-      rule_msg="the leaf header $file may include only context/ and the other trace leaf headers"
-    return 0
+# close_map: fills `allowed` with each module's transitive dependencies; fails on a cycle or
+# on a dependency that is not a module of the map.
+close_map() {
+  local m bad=0
+  declare -A state=()  # 1 visiting, 2 done
+  visit() {
+    local mod="$1" d acc
+    if [[ "${state[$mod]:-}" == 1 ]]; then
+      echo "check_includes: the module map has a cycle through '$mod'"
+      bad=1
+      return
+    fi
+    [[ "${state[$mod]:-}" == 2 ]] && return
+    state[$mod]=1
+    acc=" $mod "
+    for d in ${deps[$mod]}; do
+      if [[ -z "${deps[$d]+x}" ]]; then
+        echo "check_includes: module '$mod' uses '$d', which is not in the module map"
+        bad=1
+        continue
+      fi
+      visit "$d"
+      acc+="${allowed[$d]:-} "
+    done
+    allowed[$mod]="$acc"
+    state[$mod]=2
+  }
+  for m in "${!deps[@]}"; do visit "$m"; done
+  return "$bad"
+}
+
+# module_of <path relative to include/ctxflow or src>: prints the module, or "" for a top-level
+# file.
+module_of() {
+  local p="$1"
+  [[ "$p" == */* ]] || return 0
+  if [[ "$p" == integrations/*/* ]]; then
+    p="${p#integrations/}"
+    echo "integrations/${p%%/*}"
+  else
+    echo "${p%%/*}"
   fi
-  case "$module" in
-    context)
-      [[ "$tmodule" == context ]] ||
-        rule_msg="context/ may include only context/ and export.hpp" ;;
-    exec | coro)
-      [[ "$tmodule" == context || "$tmodule" == exec || "$tmodule" == coro ]] ||
-        rule_msg="$module/ may include only context/, exec/ and coro/" ;;
-    propagation)
-      [[ "$tmodule" == context || "$tmodule" == propagation || "$trace_leaves" == *" $target "* ]] ||
-        rule_msg="propagation/ may include only context/, propagation/ and the trace leaf headers (${trace_leaves_list})" ;;
-    trace)
-      case "$tmodule" in sdk | exporters | integrations | testing | tools | "(top-level)")
-        rule_msg="trace/ is API: it may not include $tmodule/ (sdk, exporters, integrations, testing sit above it)" ;;
-      esac ;;
-    sdk)
-      case "$tmodule" in exporters | integrations | testing | tools | "(top-level)")
-        rule_msg="sdk/ may not include $tmodule/ (exporters, integrations and testing sit above it)" ;;
-      esac ;;
-    exporters)
-      case "$tmodule" in integrations | testing | tools | "(top-level)")
-        rule_msg="exporters/ may not include $tmodule/ (integrations and testing sit above it)" ;;
-      esac ;;
-  esac
+}
+
+# check_file <file> <path relative to its tree> <tree: include|src> <root>
+check_file() {
+  local file="$1" rel="$2" kind="$3" top="$4" module lineno=0 line path target tmodule msg
+  module="$(module_of "$rel")"
+  [[ -n "$module" ]] || return 0
+  local shown="src/$rel"
+  [[ "$kind" == include ]] && shown="include/ctxflow/$rel"
+  if [[ -z "${deps[$module]+x}" ]]; then
+    echo "$shown: module '$module' is not in the module map (MAINTAINERS.md)"
+    return 1
+  fi
+  local bad=0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    lineno=$((lineno + 1))
+    [[ "$line" =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*([\"\<])([^\"\>]+)[\"\>] ]] || continue
+    path="${BASH_REMATCH[2]}"
+    msg=""
+    target=""
+    if [[ "$path" == ctxflow/* ]]; then
+      target="${path#ctxflow/}"
+    elif [[ "${BASH_REMATCH[1]}" == '"' && -e "$top/src/$path" && "$path" == */* ]]; then
+      target="$path"  # a private header, relative to src/
+    fi
+    if [[ -n "$target" ]]; then
+      tmodule="$(module_of "$target")"
+      if [[ -n "$tmodule" && " ${allowed[$module]} " != *" $tmodule "* ]]; then
+        msg="$module may not use $tmodule (module map in MAINTAINERS.md)"
+      elif [[ -n "$tmodule" && "$tmodule" != "$module" && "$target" == */detail/* ]]; then
+        msg="$target is private to $tmodule (detail/)"
+      fi
+    elif [[ "$path" == iostream && "$kind" == include && "$api_modules" == *" $module "* ]]; then
+      msg="the instrumentation API (${api_modules# }) may not include <iostream>"
+    fi
+    if [[ -n "$msg" ]]; then
+      echo "$shown:$lineno: includes $path: $msg"
+      bad=1
+    fi
+  done <"$file"
+  return "$bad"
 }
 
 # check_tree <root>: prints one line per violation; returns 1 when there is any.
 check_tree() {
-  local tree="$1/include/ctxflow" bad=0 file rel lineno line path target dir msg
-  [[ -d "$tree" ]] || { echo "check_includes: no $tree" >&2; return 2; }
+  local top="$1" bad=0 file
+  load_map "$top/MAINTAINERS.md" || return 2
+  close_map || return 1
   while IFS= read -r -d '' file; do
-    rel="${file#"$tree"/}"
-    lineno=0
-    while IFS= read -r line || [[ -n "$line" ]]; do
-      lineno=$((lineno + 1))
-      [[ "$line" =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*([\"\<])([^\"\>]+)[\"\>] ]] || continue
-      path="${BASH_REMATCH[2]}"
-      target=""
-      if [[ "$path" == ctxflow/* ]]; then
-        target="${path#ctxflow/}"
-      elif [[ "${BASH_REMATCH[1]}" == '"' && -e "$(dirname "$file")/$path" ]]; then
-        dir="$(cd "$(dirname "$file")/$(dirname "$path")" && pwd)"
-        target="${dir#"$(cd "$tree" && pwd)"}/$(basename "$path")"
-        target="${target#/}"
-      fi
-      msg=""
-      if [[ -n "$target" ]]; then
-        rule_for "$rel" "$target"
-        msg="$rule_msg"
-      elif [[ "$path" == iostream && "$api_modules" == *" ${rel%%/*} "* && "$rel" == */* ]]; then
-        msg="the instrumentation API (${api_modules_list}) may not include <iostream>"
-      fi
-      if [[ -n "$msg" ]]; then
-        echo "include/ctxflow/$rel:$lineno: includes $path: $msg"
-        bad=1
-      fi
-    done <"$file"
-  done < <(find "$tree" -type f \( -name '*.hpp' -o -name '*.h' -o -name '*.ipp' -o -name '*.inl' \) -print0 | sort -z)
+    check_file "$file" "${file#"$top/include/ctxflow/"}" include "$top" || bad=1
+  done < <(find "$top/include/ctxflow" -type f \( -name '*.hpp' -o -name '*.h' \) -print0 | sort -z)
+  if [[ -d "$top/src" ]]; then
+    while IFS= read -r -d '' file; do
+      check_file "$file" "${file#"$top/src/"}" src "$top" || bad=1
+    done < <(find "$top/src" -type f \( -name '*.hpp' -o -name '*.cpp' -o -name '*.h' \) -print0 | sort -z)
+  fi
   return "$bad"
 }
 
 self_test() (
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  mk() { mkdir -p "$(dirname "$tmp/include/ctxflow/$1")"; printf '%s\n' "${@:2}" >"$tmp/include/ctxflow/$1"; }
+  mk() { mkdir -p "$(dirname "$tmp/$1")"; printf '%s\n' "${@:2}" >"$tmp/$1"; }
+  mk MAINTAINERS.md '# Notes' '## Module map' '| module | may use |' '|---|---|' \
+    '| `context` | — |' '| `exec` | `context` |' '| `trace` | `context` |' \
+    '| `propagation` | `trace` |' '| `sdk` | `propagation`, `exec` |' \
+    '| `integrations/asio` | `exec` |' '| `integrations/http` | `integrations/asio`, `propagation` |' \
+    '## Other' '| `bogus` | `context` |'
   # Allowed includes: none of these may be reported.
-  mk context/a.hpp '#include "ctxflow/context/b.hpp"' '#include "ctxflow/export.hpp"' '#include <string>' '// #include <iostream>'
-  mk context/detail/b.hpp '#include "../a.hpp"' '#include <ctxflow/config.hpp>'
-  mk exec/e.hpp '#include "ctxflow/coro/t.hpp"' '#include "ctxflow/context/a.hpp"'
-  mk coro/t.hpp '#include "ctxflow/exec/e.hpp"'
-  mk propagation/p.hpp '#include "ctxflow/trace/span_context.hpp"' '#include "ctxflow/trace/span_kind.hpp"'
-  mk trace/span_context.hpp '#include "ctxflow/trace/trace_state.hpp"' '#include "ctxflow/context/a.hpp"'
-  mk trace/tracer.hpp '#include "ctxflow/propagation/p.hpp"' '#include "ctxflow/exec/e.hpp"'
-  mk sdk/s.hpp '#include "ctxflow/trace/tracer.hpp"' '#include <iostream>'
-  mk exporters/x.hpp '#include "ctxflow/sdk/s.hpp"'
-  mk testing/t.hpp '#include "ctxflow/exporters/x.hpp"' '#include "ctxflow/integrations/asio/i.hpp"'
-  mk integrations/asio/i.hpp '#include "ctxflow/sdk/s.hpp"' '#include <iostream>'
+  mk include/ctxflow/context/a.hpp '#include "ctxflow/context/detail/b.hpp"' '#include "ctxflow/export.hpp"' '#include <string>' '// #include <iostream>'
+  mk include/ctxflow/context/detail/b.hpp '#include <ctxflow/config.hpp>'
+  mk include/ctxflow/propagation/p.hpp '#include "ctxflow/trace/t.hpp"' '#include "ctxflow/context/a.hpp"'
+  mk include/ctxflow/sdk/s.hpp '#include "ctxflow/propagation/p.hpp"' '#include "ctxflow/context/a.hpp"' '#include <iostream>'
+  mk include/ctxflow/integrations/http/h.hpp '#include "ctxflow/integrations/asio/i.hpp"' '#include "ctxflow/trace/t.hpp"'
+  mk src/sdk/x.cpp '#include "sdk/y.hpp"' '#include "ctxflow/exec/e.hpp"'
+  mk src/sdk/y.hpp '#include "ctxflow/macros.hpp"'
   if ! out="$(check_tree "$tmp")"; then
     echo "check_includes self-test: a clean tree was rejected:" >&2; echo "$out" >&2; return 1
   fi
   # Forbidden includes: each line below must be reported exactly once.
-  mk context/bad.hpp '#include "ctxflow/exec/e.hpp"' '  #  include <iostream>' '#include "../trace/tracer.hpp"'
-  mk exec/bad.hpp '#include "ctxflow/propagation/p.hpp"'
-  mk coro/bad.hpp '#include <ctxflow/trace/tracer.hpp>'
-  mk propagation/bad.hpp '#include "ctxflow/trace/tracer.hpp"' '#include "ctxflow/exec/e.hpp"'
-  mk trace/bad.hpp '#include "ctxflow/sdk/s.hpp"' '#include "ctxflow/testing/t.hpp"' '#include <iostream>'
-  mk trace/span_kind.hpp '#include "ctxflow/trace/tracer.hpp"'
-  mk sdk/bad.hpp '#include "ctxflow/integrations/asio/i.hpp"' '#include "ctxflow/exporters/x.hpp"'
-  mk exporters/bad.hpp '#include "ctxflow/testing/t.hpp"'
-  mk testing/bad.hpp '#include "ctxflow/ctxflow.hpp"' '#include "ctxflow/fwd.hpp"'
+  mk include/ctxflow/context/bad.hpp '#include "ctxflow/exec/e.hpp"' '  #  include <iostream>'
+  mk include/ctxflow/trace/bad.hpp '#include "ctxflow/propagation/p.hpp"' '#include "ctxflow/context/detail/b.hpp"'
+  mk include/ctxflow/integrations/asio/bad.hpp '#include "ctxflow/integrations/http/h.hpp"'
+  mk src/propagation/bad.cpp '#include "sdk/y.hpp"' '#include "ctxflow/exec/e.hpp"'
   if out="$(check_tree "$tmp")"; then
     echo "check_includes self-test: forbidden includes were accepted" >&2; return 1
   fi
   count="$(grep -c ': includes ' <<<"$out" || true)"
-  if [[ "$count" != 15 ]] || grep -v -e '/bad.hpp:' -e '/trace/span_kind.hpp:' <<<"$out" | grep -q .; then
-    echo "check_includes self-test: expected 15 violations in bad.hpp/span_kind.hpp, got $count:" >&2
+  if [[ "$count" != 7 ]] || grep -v '/bad\.[ch]pp:' <<<"$out" | grep -q .; then
+    echo "check_includes self-test: expected 7 violations, all in bad.hpp/bad.cpp, got $count:" >&2
     echo "$out" >&2
     return 1
   fi
+  # A cycle in the map, and an unknown module, are errors of the map itself.
+  mk MAINTAINERS.md '## Module map' '| `context` | `exec` |' '| `exec` | `context` |'
+  if out="$(check_tree "$tmp" 2>&1)" || ! grep -q 'cycle' <<<"$out"; then
+    echo "check_includes self-test: a cyclic module map was accepted" >&2; echo "$out" >&2; return 1
+  fi
+  mk MAINTAINERS.md '## Module map' '| `context` | `nowhere` |'
+  if out="$(check_tree "$tmp" 2>&1)" || ! grep -q 'not in the module map' <<<"$out"; then
+    echo "check_includes self-test: an unknown dependency was accepted" >&2; echo "$out" >&2; return 1
+  fi
   [[ -z "${CHECK_INCLUDES_VERBOSE:-}" ]] || echo "$out"
-  echo "check_includes self-test: ok (clean tree accepted, 15/15 violations found)"
+  echo "check_includes self-test: ok (clean tree accepted, 7/7 violations found, cyclic and unknown maps rejected)"
 )
 
 case "${1:-}" in
   --self-test) self_test ;;
   --root) root="$(cd "$2" && pwd)"; check_tree "$root" && echo "check_includes: ok" ;;
-  "") check_tree "$root" && echo "check_includes: ok ($(find "$root/include/ctxflow" -type f | wc -l) headers)" ;;
+  "")
+    check_tree "$root" &&
+      echo "check_includes: ok ($(find "$root/include/ctxflow" "$root/src" -type f | wc -l) files, ${#deps[@]} modules)" ;;
   *) echo "usage: $0 [--root DIR | --self-test]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The full ctxflow check, as CI runs it. Stages, in order:
-#   includes  scripts/check_includes.sh (header dependency direction) and its self-test
+#   includes  scripts/check_includes.sh (header dependency direction) and scripts/check_docs.sh
+#             (every cited document, section, R-number and rule exists), each with its self-test
 #   release   Release build with -Werror (tests, examples, benchmarks), ctest: all tests but
 #             those labelled `faults`
 #   faults    the same build, ctest: tests labelled `faults` (slow, dead, frozen and malicious
@@ -9,7 +10,10 @@
 #   install   install into a temporary prefix; build and run tests/cmake/find_package (also via
 #             pkg-config) and tests/cmake/add_subdirectory; build the examples that call
 #             find_package(ctxflow) against the installed package
-#   noexcept  ctxflow::core plus tests/cmake/no_exceptions built with -fno-exceptions, run
+#   noexcept  every module without third-party dependencies (context ... testing) built with
+#             -fno-exceptions as shared libraries linked with --no-undefined, so the linker
+#             rejects a use of a module the module map does not allow; tests/cmake/no_exceptions
+#             run against them
 #   asan      AddressSanitizer + UndefinedBehaviorSanitizer build, ctest: all tests
 #   tsan      ThreadSanitizer build, ctest: tests labelled `concurrency`
 #   fuzz      scripts/fuzz.sh, when it exists
@@ -106,6 +110,8 @@ build_dir() { cmake --build "$1" -j "$jobs" "${@:2}"; }
 stage_includes() {
   bash scripts/check_includes.sh --self-test
   bash scripts/check_includes.sh
+  bash scripts/check_docs.sh --self-test
+  bash scripts/check_docs.sh
 }
 
 # Shared by `release` and `install`: configures and builds build/release (incremental).
@@ -203,8 +209,11 @@ stage_install() {
 
 stage_noexcept() {
   cmake -S tests/cmake/no_exceptions -B build/noexcept -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCTXFLOW_WERROR=ON >"$work/noexcept.log" || { cat "$work/noexcept.log"; return 1; }
-  build_dir build/noexcept --target ctxflow_core no_exceptions_smoke
+    -DCTXFLOW_WERROR=ON -DBUILD_SHARED_LIBS=ON >"$work/noexcept.log" ||
+    { cat "$work/noexcept.log"; return 1; }
+  build_dir build/noexcept --target ctxflow_context ctxflow_exec ctxflow_coro ctxflow_trace \
+    ctxflow_propagation ctxflow_sdk_core ctxflow_exporters_memory ctxflow_exporters_console \
+    ctxflow_exporters_otlp ctxflow_testing no_exceptions_smoke
   build/noexcept/no_exceptions_smoke
 }
 
@@ -229,11 +238,11 @@ stage_fuzz() {
 
 describe() {
   case "$1" in
-    includes) echo "header dependency direction (scripts/check_includes.sh)" ;;
+    includes) echo "header dependency direction and doc citations (scripts/check_includes.sh, scripts/check_docs.sh)" ;;
     release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests but 'faults'" ;;
     faults) echo "fault-injection tests (label 'faults') on the Release build" ;;
     install) echo "install to a temporary prefix; find_package, pkg-config and add_subdirectory consumers" ;;
-    noexcept) echo "ctxflow::core + a context program built with -fno-exceptions" ;;
+    noexcept) echo "the modules as shared libraries (--no-undefined) + a program, with -fno-exceptions" ;;
     asan) echo "AddressSanitizer + UndefinedBehaviorSanitizer build + all tests" ;;
     tsan) echo "ThreadSanitizer build + tests labelled 'concurrency'" ;;
     fuzz) echo "fuzzers for a bounded time (scripts/fuzz.sh)" ;;

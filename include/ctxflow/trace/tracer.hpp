@@ -5,6 +5,7 @@
 // and start time. A default tracer is a no-op (R7.6). See docs/usage/tracing.md.
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <source_location>
@@ -15,6 +16,7 @@
 
 #include "ctxflow/context/context.hpp"
 #include "ctxflow/export.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/trace/attribute.hpp"
 #include "ctxflow/trace/span.hpp"
 #include "ctxflow/trace/span_context.hpp"
@@ -56,7 +58,7 @@ inline exception_policy exception_policy_of(const start_options& options) noexce
 /// What a tracer does; an SDK derives from it. The base class is the no-op tracer of R7.6.
 ///
 /// Thread safety: start_span may be called concurrently (R7.8a).
-class tracer_object {
+class CTXFLOW_API tracer_object {
  public:
   tracer_object() noexcept = default;
   tracer_object(const tracer_object&) = delete;
@@ -124,8 +126,8 @@ class tracer {
   /// Errors: an exception thrown by `fn` is recorded on the span with its exact type and
   /// message (`exception` event with `exception.type` and `exception.message`, status ERROR
   /// with the message; options.record_exception and options.set_status_on_exception turn
-  /// either off), the span ends, and the exception is rethrown. Without exceptions
-  /// (CTXFLOW_HAS_EXCEPTIONS 0) it just calls `fn`.
+  /// either off), the span ends, and the exception is rethrown. In a build without exceptions
+  /// it just calls `fn`.
   /// Context: as start_as_current_span. For a coroutine body use start_as_current_span inside
   /// the coroutine: a span around a call that only creates a lazy task ends before it runs.
   ///
@@ -141,16 +143,14 @@ class tracer {
                            const std::source_location& where =
                                std::source_location::current()) const {
     scoped_span s(start_span(name, options), exception_policy_of(options), where);
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       return call_in_span(s, std::forward<Fn>(fn));
-    } catch (...) {
-      s.record_failure(std::current_exception());
-      throw;
+    } CTXFLOW_CATCH_ALL {
+      // rethrow_exception rather than `throw;`, which does not compile without exceptions.
+      const std::exception_ptr error = std::current_exception();
+      s.record_failure(error);
+      std::rethrow_exception(error);
     }
-#else
-    return call_in_span(s, std::forward<Fn>(fn));
-#endif
   }
   /// with_span with default start_options.
   template <class Fn>
