@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the Asio integration costs: a handler posted through context_executor versus the plain
 // io_context executor, and one resumption of an awaitable coroutine (a post + resume through
-// its executor) spawned with asio_integration::co_spawn versus boost::asio::co_spawn. The
-// difference is the per-handler enter/leave of the coroutine's context cell (design.md §5,
-// "task resume/suspend context overhead").
+// its executor) spawned with integrations::asio::co_spawn versus boost::asio::co_spawn. The
+// difference is the per-handler enter/leave of the coroutine's context cell (its budget is in
+// benchmarks/README.md, "Asio integration").
 #include <benchmark/benchmark.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -38,7 +38,7 @@ BENCHMARK(BM_PostHandler_PlainExecutor);
 
 void BM_PostHandler_ContextExecutor(benchmark::State& state) {
   net::io_context io;
-  ctxflow::asio_integration::context_executor<net::io_context::executor_type> ex(
+  ctxflow::integrations::asio::context_executor<net::io_context::executor_type> ex(
       io.get_executor(), value.with(ctxflow::context(), 1));
   int sum = 0;
   for (auto _ : state) {
@@ -76,7 +76,7 @@ void BM_AwaitableResume_CtxflowCoSpawn(benchmark::State& state) {
   int sum = 0;
   auto token = value.set(1);
   for (auto _ : state) {
-    ctxflow::asio_integration::co_spawn(io, yield_many(batch, sum), net::detached);
+    ctxflow::integrations::asio::co_spawn(io, yield_many(batch, sum), net::detached);
     io.restart();
     io.run();
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The cost of the context core and the task model (design.md §5): reading the current context,
-// attach/detach, context_var set/reset, a bound call, a task resume, spawn + await.
+// The cost of the context core and the task model (budgets in benchmarks/README.md): reading
+// the current context, attach/detach, context_var set/reset, a bound call, a task resume,
+// spawn + await.
 #include <benchmark/benchmark.h>
 
 #include <coroutine>

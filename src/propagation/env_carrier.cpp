@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Environment carriers (§6): key normalisation (R6.2), the env_map copy, and inject/extract
+// Environment carriers (R6.1-R6.4): key normalisation (R6.2), the env_map copy, and inject/extract
 // helpers for child processes.
 #include "ctxflow/propagation/env_carrier.hpp"
 
@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/propagation/global.hpp"
 
 extern char** environ;  // NOLINT: POSIX
@@ -15,11 +16,9 @@ extern char** environ;  // NOLINT: POSIX
 namespace ctxflow::propagation {
 namespace {
 
-#if CTXFLOW_HAS_EXCEPTIONS
 void report_alloc() noexcept {
   report(severity::error, "propagation.alloc_failed", "environment copy allocation failed");
 }
-#endif
 
 constexpr bool is_upper(char c) noexcept { return c >= 'A' && c <= 'Z'; }
 constexpr bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
@@ -35,9 +34,7 @@ std::string_view name_of(const std::string& entry) noexcept {
 
 std::string normalize_env_key(std::string_view key) noexcept {
   std::string out;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     if (key.empty()) return "_";
     out.reserve(key.size() + 1);
     if (is_digit(key[0])) out.push_back('_');
@@ -50,12 +47,10 @@ std::string normalize_env_key(std::string_view key) noexcept {
         out.push_back('_');
       }
     }
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report_alloc();
     return {};
   }
-#endif
   return out;
 }
 
@@ -69,16 +64,12 @@ bool is_normalized_env_key(std::string_view name) noexcept {
 env_map env_map::from_envp(const char* const* envp) noexcept {
   env_map m;
   if (!envp) return m;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     for (const char* const* p = envp; *p; ++p) m.entries_.emplace_back(*p);
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report_alloc();
     m.entries_.clear();
   }
-#endif
   return m;
 }
 
@@ -101,9 +92,7 @@ std::optional<std::string_view> env_map::get(std::string_view key) const noexcep
 void env_map::set(std::string_view key, std::string_view value) noexcept {
   const std::string name = normalize_env_key(key);
   if (name.empty()) return;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     std::string entry;
     entry.reserve(name.size() + 1 + value.size());
     entry.append(name).push_back('=');
@@ -115,11 +104,9 @@ void env_map::set(std::string_view key, std::string_view value) noexcept {
       entries_.push_back(std::move(entry));
     }
     envp_.clear();
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report_alloc();
   }
-#endif
 }
 
 bool env_map::erase(std::string_view key) noexcept {
@@ -139,20 +126,16 @@ void env_map::keys(string_visitor each) const noexcept {
 }
 
 char* const* env_map::envp() noexcept {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     envp_.clear();
     envp_.reserve(entries_.size() + 1);
     for (std::string& e : entries_) envp_.push_back(e.data());
     envp_.push_back(nullptr);
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report_alloc();
     envp_.clear();
     return nullptr;
   }
-#endif
   return envp_.data();
 }
 

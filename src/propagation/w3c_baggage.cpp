@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "propagation/baggage_impl.hpp"
 #include "internal/env.hpp"
 #include "internal/hex.hpp"
@@ -48,7 +49,7 @@ bool all_of(std::string_view s, const std::array<bool, 256>& table) noexcept {
 }
 
 // Percent-decodes `in` into `out` and replaces every maximal invalid UTF-8 subpart with
-// U+FFFD (R4.3). A `%` not followed by two hex digits is kept literally (Appendix A.7).
+// U+FFFD (R4.3). A `%` not followed by two hex digits is kept literally (R4.3).
 // The output is never longer than the input: every byte >= 0x80 comes from a 3-character
 // escape, and U+FFFD is 3 bytes. Returns the output length.
 std::size_t decode_value(std::string_view in, char* out) noexcept {
@@ -223,9 +224,7 @@ baggage parse_baggage(std::span<const std::string_view> fields,
 
 std::string serialize_baggage(const baggage& b, const baggage_limits& limits) noexcept {
   std::string out;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     std::string member;
     std::size_t count = 0;
     for (const baggage::entry& e : b.get_all()) {
@@ -250,12 +249,10 @@ std::string serialize_baggage(const baggage& b, const baggage_limits& limits) no
       if (count++) out.push_back(',');
       out.append(member);
     }
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "propagation.baggage.alloc_failed", "baggage serialisation failed");
     return {};
   }
-#endif
   return out;
 }
 

@@ -1,31 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// The simple processor (R7.19) and the fan-out processor with per-child guards (style.md §5).
+// The simple processor (R7.19) and the fan-out processor with per-child guards (R1.12).
 #include "ctxflow/sdk/span_processor.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <exception>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::sdk {
 namespace {
 
-[[maybe_unused]] void report_processor_failure(const char* what, std::exception_ptr e) noexcept {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    reportf(severity::error, "sdk.processor.failed",
-            "a span processor threw from %s (%s); it is switched off", what, ex.what());
-  } catch (...) {
-    reportf(severity::error, "sdk.processor.failed",
-            "a span processor threw from %s; it is switched off", what);
-  }
-#else
-  (void)e;
-  (void)what;
-#endif
+// Called inside a CTXFLOW_CATCH_ALL handler.
+void report_processor_failure(const char* what) noexcept {
+  reportf(severity::error, "sdk.processor.failed",
+          "a span processor threw from %s (%s); it is switched off", what,
+          current_exception_message());
 }
 
 // The time left before `deadline` (none: `timeout` 0, no limit), at least 1 ms so that a step
@@ -125,30 +115,22 @@ bool multi_span_processor::disabled(std::size_t i) const noexcept {
 void multi_span_processor::on_start(recording_span& span, const trace::span_context& parent) noexcept {
   for (const auto& e : entries_) {
     if (e->off.load(std::memory_order_relaxed)) continue;
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       e->processor->on_start(span, parent);
-    } catch (...) {
-      if (!e->off.exchange(true)) report_processor_failure("on_start", std::current_exception());
+    } CTXFLOW_CATCH_ALL {
+      if (!e->off.exchange(true)) report_processor_failure("on_start");
     }
-#else
-    e->processor->on_start(span, parent);
-#endif
   }
 }
 
 void multi_span_processor::on_end(recording_span& span) noexcept {
   for (const auto& e : entries_) {
     if (e->off.load(std::memory_order_relaxed)) continue;
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       e->processor->on_end(span);
-    } catch (...) {
-      if (!e->off.exchange(true)) report_processor_failure("on_end", std::current_exception());
+    } CTXFLOW_CATCH_ALL {
+      if (!e->off.exchange(true)) report_processor_failure("on_end");
     }
-#else
-    e->processor->on_end(span);
-#endif
   }
 }
 
@@ -157,16 +139,12 @@ bool multi_span_processor::force_flush(std::chrono::milliseconds timeout) noexce
   bool ok = true;
   for (const auto& e : entries_) {
     timeout = d.left();
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       ok = e->processor->force_flush(timeout) && ok;
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       ok = false;
-      if (!e->off.exchange(true)) report_processor_failure("force_flush", std::current_exception());
+      if (!e->off.exchange(true)) report_processor_failure("force_flush");
     }
-#else
-    ok = e->processor->force_flush(timeout) && ok;
-#endif
   }
   return ok;
 }
@@ -176,16 +154,12 @@ bool multi_span_processor::shutdown(std::chrono::milliseconds timeout) noexcept 
   bool ok = true;
   for (const auto& e : entries_) {
     timeout = d.left();
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       ok = e->processor->shutdown(timeout) && ok;
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       ok = false;
-      if (!e->off.exchange(true)) report_processor_failure("shutdown", std::current_exception());
+      if (!e->off.exchange(true)) report_processor_failure("shutdown");
     }
-#else
-    ok = e->processor->shutdown(timeout) && ok;
-#endif
   }
   return ok;
 }

@@ -4,10 +4,13 @@
 // shutdown and flush (R7.23).
 #include "ctxflow/sdk/tracer_provider.hpp"
 
+#include <memory>
 #include <new>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/resource.hpp"
+#include "internal/per_thread.hpp"
 #include "sdk/attribute_convert.hpp"
 #include "sdk/provider_state.hpp"
 #include "sdk/span_pool.hpp"
@@ -18,12 +21,25 @@ namespace {
 
 std::atomic<std::uint64_t> next_state_uid{1};
 
-// One cached lease per thread, for the provider it was last used with.
+// One cached lease per thread, for the provider it was last used with. A per-thread slot
+// (internal/per_thread.hpp) must be trivially destructible, so the shared_ptr lives in raw
+// storage, constructed on first use and destroyed at thread exit.
 struct lease_cache {
-  std::uint64_t uid = 0;
-  std::shared_ptr<const void> lease;
+  using lease_ptr = std::shared_ptr<const void>;
+  std::uint64_t uid;
+  bool holds;  // `storage` holds a lease_ptr
+  alignas(lease_ptr) unsigned char storage[sizeof(lease_ptr)];
+
+  lease_ptr& lease() noexcept { return *std::launder(reinterpret_cast<lease_ptr*>(storage)); }
 };
-thread_local lease_cache tls_lease;
+
+void drop_lease(lease_cache& c) noexcept {
+  if (!c.holds) return;
+  c.holds = false;
+  c.uid = 0;
+  std::destroy_at(&c.lease());
+}
+using thread_lease = internal::per_thread<lease_cache, &drop_lease>;
 
 const trace::span_context& invalid_span_context() noexcept {
   static const trace::span_context sc{};
@@ -43,24 +59,25 @@ bool tracer_core::enabled() const noexcept {
 }
 
 const std::shared_ptr<const void>& tracer_core::lease() const noexcept {
-  lease_cache& c = tls_lease;
-  if (c.uid == state->uid && c.lease) return c.lease;
+  lease_cache& c = thread_lease::slot();
+  if (c.holds && c.uid == state->uid && c.lease()) return c.lease();
   static const std::shared_ptr<const void> none;
+  if (!thread_lease::arm()) return none;  // the thread is exiting: no lease to keep
   std::shared_ptr<provider_state> owner = state->weak_from_this().lock();
   if (!owner) return none;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     std::shared_ptr<const void> l(static_cast<const void*>(state),
                                   [keep = std::move(owner)](const void*) noexcept {});
-    c.lease = std::move(l);
+    if (!c.holds) {
+      new (static_cast<void*>(c.storage)) lease_cache::lease_ptr();
+      c.holds = true;
+    }
+    c.lease() = std::move(l);
     c.uid = state->uid;
-    return c.lease;
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+    return c.lease();
+  } CTXFLOW_CATCH_ALL {
     return none;
   }
-#endif
 }
 
 trace::span tracer_core::start_span(std::string_view name,
@@ -85,18 +102,14 @@ trace::span tracer_core::start_span(std::string_view name,
   const sampling_parameters params{pctx, tid, name, options.kind, options.attributes, options.links};
   sampling_result result;
   if (!st.sampler_off.load(std::memory_order_relaxed)) {
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       result = st.sampler_ptr->should_sample(params);
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       if (!st.sampler_off.exchange(true))
         report(severity::error, "sdk.sampler.failed",
                "the sampler threw; it is switched off and parentbased_always_on is used");
       result = st.fallback_sampler->should_sample(params);
     }
-#else
-    result = st.sampler_ptr->should_sample(params);
-#endif
   } else {
     result = st.fallback_sampler->should_sample(params);
   }
@@ -115,7 +128,7 @@ trace::span tracer_core::start_span(std::string_view name,
 
   // A retired span from this thread's pool when there is one (span_pool.hpp).
   recording_span* s = span_pool::make(sc, this);
-  if (s == nullptr) return trace::span();  // out of memory: a no-op span (style.md §5)
+  if (s == nullptr) return trace::span();  // out of memory: a no-op span (R1.12)
   trace::span handle = trace::span::adopt(s);
   span_data& d = *s->data_;
   // A span reused for the same tracer keeps its provider references (no count traffic).
@@ -135,9 +148,7 @@ trace::span tracer_core::start_span(std::string_view name,
   }
   d.kind = options.kind;
   d.start_time_unix_nano = to_unix_nanos(options.start_time);
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     d.name.assign(name);
     for (const trace::attribute_kv& a : options.attributes) s->put_attribute(a.key, a.value);
     for (attribute& a : result.attributes) {
@@ -166,11 +177,9 @@ trace::span tracer_core::start_span(std::string_view name,
       s->put_attribute(a.key, v);
     }
     for (const trace::link_view& link : options.links) s->put_link(link.context, link.attributes);
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     // Out of memory while copying: keep what was recorded.
   }
-#endif
 
   st.processors.on_start(*s, pctx);
   return handle;
@@ -205,9 +214,7 @@ trace::tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
   if (name.empty())
     report(severity::warning, "sdk.tracer.empty_name",
            "get_tracer called with an empty name; the tracer works with name \"\"");
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     std::lock_guard lock(st.tracers_mu);
     for (const auto& t : st.tracers) {
       const instrumentation_scope& s = *t->scope;
@@ -220,12 +227,10 @@ trace::tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
     scope->schema_url = std::string(schema_url);
     st.tracers.push_back(std::make_unique<detail::tracer_core>(&st, std::move(scope)));
     return trace::tracer(std::shared_ptr<trace::tracer_object>(state_, st.tracers.back().get()));
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "sdk.tracer.alloc_failed", "get_tracer could not allocate");
     return trace::tracer();
   }
-#endif
 }
 
 bool tracer_provider::force_flush(std::chrono::milliseconds timeout) noexcept {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The propagation matrix of docs/design/context.md §1: for each boundary, a value set before it is (or, for a
-// raw thread, is not) seen after it, and changes made after the boundary do not flow back (C6).
+// The propagation matrix of docs/design/context.md §1: for each boundary, a value set before
+// it is (or, for a raw thread, is not) seen after it, and changes made after the boundary do
+// not flow back (C6).
 // The child-process, HTTP and queue rows live in tests/propagation and tests/integrations.
 #include <gtest/gtest.h>
 

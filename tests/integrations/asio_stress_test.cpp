@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Stress (run under ThreadSanitizer in CI): thousands of coroutines spawned with
-// asio_integration::co_spawn on a two-thread io_context, each doing real loopback socket I/O
+// integrations::asio::co_spawn on a two-thread io_context, each doing real loopback socket I/O
 // against an echo server and checking, at every resumption, that its own span and its own
-// context_var value are current (C5, C6, C7, C9; design.md §6).
+// context_var value are current (C5, C6, C7, C9; docs/requirements.md §11).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -78,7 +78,7 @@ net::awaitable<void> launcher(int total, int concurrency, std::uint16_t port,
   for (int id = 0; id < total;) {
     if (c.active.load(std::memory_order_relaxed) < concurrency) {
       c.active.fetch_add(1, std::memory_order_relaxed);
-      asio_integration::co_spawn(co_await net::this_coro::executor,
+      integrations::asio::co_spawn(co_await net::this_coro::executor,
                                  echo_worker(id, port, tracer, c), net::detached);
       ++id;
       continue;
@@ -98,7 +98,7 @@ TEST(AsioStress, ThousandsOfCoroutinesOnTwoThreadsKeepTheirOwnContext) {  // C5-
   net::io_context io;
   test::loopback_echo echo(io);
   counters c;
-  asio_integration::co_spawn(io, launcher(total, 100, echo.port(), recorder.tracer(), c),
+  integrations::asio::co_spawn(io, launcher(total, 100, echo.port(), recorder.tracer(), c),
                              [&](std::exception_ptr) { echo.stop(); });
   std::thread second([&] { io.run(); });
   io.run();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// asio_integration::bind_context: callback handlers run with the context bound at the call (C4),
+// integrations::asio::bind_context: callback handlers run with the context bound at the call (C4),
 // privately (C6), restore the thread's context (C7), and keep every characteristic Asio
 // associates with the wrapped handler (C9).
 #include "ctxflow/integrations/asio/bind_context.hpp"
@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -35,7 +36,7 @@ TEST(AsioBindContext, HandlerRunsWithTheContextBoundAtTheCall) {  // C4
   int seen = -1;
   {
     auto token = value.set(5);
-    timer.async_wait(asio_integration::bind_context([&](boost::system::error_code) {
+    timer.async_wait(integrations::asio::bind_context([&](boost::system::error_code) {
       seen = value.get();
     }));
     (void)value.reset(std::move(token));
@@ -49,7 +50,7 @@ TEST(AsioBindContext, ChangesStayInsideAndTheThreadsContextIsBack) {  // C6, C7
   int second_saw = -1;
   {
     auto token = value.set(1);
-    net::post(io, asio_integration::bind_context([] {
+    net::post(io, integrations::asio::bind_context([] {
       auto inner = value.set(2);  // left set: must stay in this call
     }));
     (void)value.reset(std::move(token));
@@ -60,9 +61,9 @@ TEST(AsioBindContext, ChangesStayInsideAndTheThreadsContextIsBack) {  // C6, C7
   EXPECT_EQ(value.get(), 0);
 }
 
-TEST(AsioBindContext, ContextIsRestoredWhenTheHandlerThrows) {  // C7, style §5
+TEST(AsioBindContext, ContextIsRestoredWhenTheHandlerThrows) {  // C7, R1.12
   auto token = value.set(3);
-  auto h = asio_integration::bind_context(value.with(context(), 4), [] {
+  auto h = integrations::asio::bind_context(value.with(context(), 4), [] {
     EXPECT_EQ(value.get(), 4);
     throw std::logic_error("handler failure");
   });
@@ -74,7 +75,7 @@ TEST(AsioBindContext, ContextIsRestoredWhenTheHandlerThrows) {  // C7, style §5
 TEST(AsioBindContext, KeepsTheAssociatedExecutor) {  // C9
   net::io_context io;
   auto strand = net::make_strand(io);
-  auto bound = asio_integration::bind_context(net::bind_executor(strand, [] {}));
+  auto bound = integrations::asio::bind_context(net::bind_executor(strand, [] {}));
   auto ex = net::get_associated_executor(bound, io.get_executor());
   static_assert(std::is_same_v<decltype(ex), decltype(strand)>);
   EXPECT_TRUE(ex == strand);
@@ -84,7 +85,7 @@ TEST(AsioBindContext, KeepsTheAssociatedExecutor) {  // C9
   bool on_strand = false;
   int seen = -1;
   auto token = value.set(6);
-  timer.async_wait(asio_integration::bind_context(
+  timer.async_wait(integrations::asio::bind_context(
       net::bind_executor(strand, [&](boost::system::error_code) {
         on_strand = strand.running_in_this_thread();
         seen = value.get();
@@ -129,7 +130,7 @@ struct handler_with_allocator {
 TEST(AsioBindContext, KeepsTheAssociatedAllocator) {  // C9
   counting_state state;
   bool called = false;
-  auto bound = asio_integration::bind_context(handler_with_allocator{&state, &called});
+  auto bound = integrations::asio::bind_context(handler_with_allocator{&state, &called});
   auto a = net::get_associated_allocator(bound);
   static_assert(std::is_same_v<decltype(a), counting_allocator<void>>);
   EXPECT_EQ(a.state, &state);
@@ -145,7 +146,7 @@ TEST(AsioBindContext, KeepsTheAssociatedAllocator) {  // C9
 TEST(AsioBindContext, KeepsTheAssociatedCancellationSlot) {  // C9
 #if BOOST_VERSION >= 107700
   net::cancellation_signal signal;
-  auto bound = asio_integration::bind_context(
+  auto bound = integrations::asio::bind_context(
       net::bind_cancellation_slot(signal.slot(), [](boost::system::error_code) {}));
   EXPECT_TRUE(net::get_associated_cancellation_slot(bound) == signal.slot());
 #else
@@ -153,6 +154,22 @@ TEST(AsioBindContext, KeepsTheAssociatedCancellationSlot) {  // C9
                << " has no per-operation cancellation (added in 1.77); nothing to keep";
 #endif
 }
+
+// The former namespace stays for one release as a deprecated alias of the new one.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+TEST(AsioLegacyNamespace, OldNamespaceNamesTheSameFunctionsAndTypes) {
+  auto old_handler = ctxflow::asio_integration::bind_context([] {});
+  using old_type = decltype(old_handler);
+  static_assert(std::is_same_v<old_type, ctxflow::integrations::asio::context_bound_handler<
+                                             old_type::inner_handler_type>>);
+  auto value_in = value.set(12);
+  int seen = 0;
+  ctxflow::asio_integration::bind_context([&] { seen = value.get(); })();
+  EXPECT_EQ(seen, 12);
+  (void)value.reset(std::move(value_in));
+}
+#pragma GCC diagnostic pop
 
 }  // namespace
 }  // namespace ctxflow

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// asio_integration::co_spawn and context_executor: the context rules for boost::asio::awaitable
+// integrations::asio::co_spawn and context_executor: the context rules for boost::asio::awaitable
 // coroutines (C4-C7 through C9) on single- and multi-threaded io_contexts, with real timers and
 // loopback sockets.
 #include "ctxflow/integrations/asio/co_spawn.hpp"
@@ -72,7 +72,7 @@ TEST(AsioCoSpawn, SpanMadeCurrentInsideSurvivesTimerAndSocketAwaits) {  // C5, C
   net::io_context io;
   test::loopback_echo echo(io);
   std::vector<bool> checks;
-  asio_integration::co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks),
+  integrations::asio::co_spawn(io, span_across_io(recorder.tracer(), echo.port(), checks),
                              [&](std::exception_ptr) { echo.stop(); });
   io.run();
   ASSERT_EQ(checks.size(), 5u);
@@ -90,7 +90,7 @@ TEST(AsioCoSpawn, CoroutineStartsFromTheSpawnersContextAtSpawnTime) {  // C4
   int seen = -1;
   {
     auto token = value.set(7);
-    asio_integration::co_spawn(io, read_value(seen), net::detached);
+    integrations::asio::co_spawn(io, read_value(seen), net::detached);
     (void)value.reset(std::move(token));  // changing it after the spawn does not matter
   }
   auto later = value.set(8);
@@ -113,8 +113,8 @@ TEST(AsioCoSpawn, TwoCoroutinesInterleavedOnOneThreadNeverSeeEachOthersContext) 
   net::io_context io;
   std::vector<int> log;
   int mismatches = 0;
-  asio_integration::co_spawn(io, ping_pong(1, 20, log, mismatches), net::detached);
-  asio_integration::co_spawn(io, ping_pong(2, 20, log, mismatches), net::detached);
+  integrations::asio::co_spawn(io, ping_pong(1, 20, log, mismatches), net::detached);
+  integrations::asio::co_spawn(io, ping_pong(2, 20, log, mismatches), net::detached);
   io.run();
   EXPECT_EQ(mismatches, 0);
   // They really interleaved: the log switches between the two many times.
@@ -133,7 +133,7 @@ TEST(AsioCoSpawn, TheRunningThreadGetsItsOwnContextBackAfterEveryHandler) {  // 
   net::io_context io;
   std::vector<int> plain_handler_saw;
   for (int i = 1; i <= 3; ++i)
-    asio_integration::co_spawn(io, set_and_leave(100 + i), net::detached);
+    integrations::asio::co_spawn(io, set_and_leave(100 + i), net::detached);
   // Plain handlers queued between the coroutines' steps run on the same thread.
   for (int i = 0; i < 5; ++i)
     net::post(io, [&] { plain_handler_saw.push_back(value.get()); });
@@ -181,7 +181,7 @@ TEST(AsioCoSpawn, CoroutineResumedOnAnotherThreadStillSeesItsOwnContext) {  // C
       while (arrived.load() < 2) std::this_thread::yield();
     });
   for (int id = 1; id <= 40; ++id)
-    asio_integration::co_spawn(io, hop_and_check(id, 10, mismatches, thread_changes), net::detached);
+    integrations::asio::co_spawn(io, hop_and_check(id, 10, mismatches, thread_changes), net::detached);
   std::thread second([&] { io.run(); });
   io.run();
   second.join();
@@ -196,11 +196,11 @@ awaitable<int> fail_after_a_wait() {
   throw std::runtime_error("boom");
 }
 
-TEST(AsioCoSpawn, ExceptionsReachTheCompletionHandlerUnchanged) {  // style §5, C7
+TEST(AsioCoSpawn, ExceptionsReachTheCompletionHandlerUnchanged) {  // R1.12, C7
   net::io_context io;
   std::string what;
   int value_in_handler = -1;
-  asio_integration::co_spawn(io, fail_after_a_wait(), [&](std::exception_ptr e, int) {
+  integrations::asio::co_spawn(io, fail_after_a_wait(), [&](std::exception_ptr e, int) {
     value_in_handler = value.get();
     try {
       if (e) std::rethrow_exception(e);
@@ -223,7 +223,7 @@ awaitable<void> child(int& child_saw_at_start, int& child_saw_after) {
 
 awaitable<void> parent(int& child_start, int& child_after, int& parent_after) {
   auto token = value.set(10);
-  asio_integration::co_spawn(co_await net::this_coro::executor, child(child_start, child_after), net::detached);
+  integrations::asio::co_spawn(co_await net::this_coro::executor, child(child_start, child_after), net::detached);
   co_await sleep_for(std::chrono::milliseconds(5));
   parent_after = value.get();
   (void)value.reset(std::move(token));
@@ -232,7 +232,7 @@ awaitable<void> parent(int& child_start, int& child_after, int& parent_after) {
 TEST(AsioCoSpawn, ACoroutineSpawnedFromACoroutineGetsACellOfItsOwn) {  // C4, C6
   net::io_context io;
   int child_start = -1, child_after = -1, parent_after = -1;
-  asio_integration::co_spawn(io, parent(child_start, child_after, parent_after), net::detached);
+  integrations::asio::co_spawn(io, parent(child_start, child_after, parent_after), net::detached);
   io.run();
   EXPECT_EQ(child_start, 10);
   EXPECT_EQ(child_after, 50);
@@ -252,10 +252,10 @@ TEST(AsioCoSpawn, WorksOnAStrandAndWithAnExplicitStartContext) {  // C4, C9
   net::io_context io;
   int mismatches = 0;
   auto strand = net::make_strand(io);
-  asio_integration::co_spawn(strand, on_strand(1, mismatches), net::detached);
+  integrations::asio::co_spawn(strand, on_strand(1, mismatches), net::detached);
   int seen = -1;
   auto start = value.with(context(), 42);
-  asio_integration::co_spawn(io.get_executor(), start, read_value(seen), net::detached);
+  integrations::asio::co_spawn(io.get_executor(), start, read_value(seen), net::detached);
   std::thread second([&] { io.run(); });
   io.run();
   second.join();
@@ -265,9 +265,9 @@ TEST(AsioCoSpawn, WorksOnAStrandAndWithAnExplicitStartContext) {  // C4, C9
 
 TEST(AsioCoSpawn, WrappedExecutorForwardsPropertiesAndComparesByCell) {  // C9
   net::io_context io;
-  asio_integration::context_executor<net::io_context::executor_type> a(io.get_executor());
+  integrations::asio::context_executor<net::io_context::executor_type> a(io.get_executor());
   auto b = a;
-  asio_integration::context_executor<net::io_context::executor_type> c(io.get_executor());
+  integrations::asio::context_executor<net::io_context::executor_type> c(io.get_executor());
   EXPECT_TRUE(a == b);
   EXPECT_FALSE(a == c);
   EXPECT_EQ(&net::query(a, net::execution::context), &io);
@@ -276,7 +276,7 @@ TEST(AsioCoSpawn, WrappedExecutorForwardsPropertiesAndComparesByCell) {  // C9
   EXPECT_TRUE(never.cell() == a.cell());
   net::any_io_executor any = a;
   EXPECT_NE(any.target<decltype(a)>(), nullptr);
-  EXPECT_EQ(asio_integration::unwrap_executor(any).target<net::io_context::executor_type>() != nullptr,
+  EXPECT_EQ(integrations::asio::unwrap_executor(any).target<net::io_context::executor_type>() != nullptr,
             true);
   static_assert(net::execution::is_executor<decltype(a)>::value);
   static_assert(net::is_executor<decltype(a)>::value);
@@ -284,7 +284,7 @@ TEST(AsioCoSpawn, WrappedExecutorForwardsPropertiesAndComparesByCell) {  // C9
 
 TEST(AsioCoSpawn, FunctionsPostedThroughTheWrapperRunInItsCell) {  // C5, C7
   net::io_context io;
-  asio_integration::context_executor<net::io_context::executor_type> ex(io.get_executor(),
+  integrations::asio::context_executor<net::io_context::executor_type> ex(io.get_executor(),
                                                                          value.with(context(), 9));
   std::vector<int> seen;
   net::post(ex, [&] {

@@ -30,7 +30,7 @@
 #include "integrations/redis_server.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
-namespace ctxflow {
+namespace ctxflow::integrations {
 namespace {
 
 namespace net = boost::asio;
@@ -241,7 +241,7 @@ TEST(InProcessQueue, BatchSpanLinksEveryProducerSpan) {  // R9.9
   check_batch_links(queue, 3);
 }
 
-TEST(InProcessQueue, HandlerExceptionsPassThroughAndMarkTheSpan) {  // style §5, R9.10
+TEST(InProcessQueue, HandlerExceptionsPassThroughAndMarkTheSpan) {  // R1.12, R9.10
   testing::span_recorder recorder;
   messaging::in_process_queue queue;
   producer p(queue, "jobs");
@@ -300,7 +300,7 @@ TEST_F(RedisStreams, HeadersAndBodyRoundTripThroughTheStreamEntry) {
             (messaging::header_list{{"traceparent", "00-x"}, {"k", "v"}}));
 }
 
-TEST(RedisStreamsDown, ASendToAnUnreachableServerFailsAsAValue) {  // style §5, R9.10
+TEST(RedisStreamsDown, ASendToAnUnreachableServerFailsAsAValue) {  // R1.12, R9.10
   testing::span_recorder recorder;
   messaging::redis_options o;
   o.port = 1;  // nothing listens there
@@ -343,7 +343,7 @@ TEST_F(RedisStreams, OneTraceFromTheHttpRequestToTheProcessSpan) {  // R9.2, R9.
   server.start();
   http::http_client client(io.get_executor());
   std::exception_ptr failure;
-  asio_integration::co_spawn(io, place_order(client, server.port()), [&](std::exception_ptr e) {
+  integrations::asio::co_spawn(io, place_order(client, server.port()), [&](std::exception_ptr e) {
     failure = e;
     server.stop();
   });
@@ -369,4 +369,4 @@ TEST_F(RedisStreams, OneTraceFromTheHttpRequestToTheProcessSpan) {  // R9.2, R9.
 }
 
 }  // namespace
-}  // namespace ctxflow
+}  // namespace ctxflow::integrations

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The OTLP/HTTP exporter against a real loopback receiver (tests/otlp/loopback_receiver.hpp):
-// encodings, headers, keep-alive, and the fault modes of §8.4 (down then up, 503 + Retry-After,
+// encodings, headers, keep-alive, and the fault modes of R8.10-R8.12 (down then up, 503 + Retry-After,
 // 429, 400, slow, partial success, dropped connections) with exact attempt counts and bounded
 // time.
 #include "ctxflow/exporters/otlp/http_exporter.hpp"
@@ -20,10 +20,10 @@
 #include "loopback_receiver.hpp"
 #include "span_fixtures.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
-using namespace ctxflow::otlp::testing;
+using namespace ctxflow::exporters::otlp::testing;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -475,4 +475,4 @@ TEST(OtlpHttpExporter, TheRegisteredFactoryUsesTheEnvironmentEndpoint) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Environment carriers (§6): key normalisation (R6.2), exact normalised lookups (R6.3),
+// Environment carriers: key normalisation (R6.2), exact normalised lookups (R6.3),
 // opaque values (R6.1), and injection that replaces inherited trace variables (C10, R6.4).
 #include "ctxflow/propagation/env_carrier.hpp"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The global propagator (R5.6) and OTEL_PROPAGATORS parsing (R5.7, Appendix A.10).
+// The global propagator (R5.6) and OTEL_PROPAGATORS parsing (R5.7).
 #include "ctxflow/propagation/global.hpp"
 
 #include <gtest/gtest.h>
@@ -98,7 +98,7 @@ TEST(OtelPropagators, NothingUsableGivesTheNoopPropagator) {
 }
 
 TEST(OtelPropagators, NoneMeansNoPropagatorEvenWithOthers) {
-  // R5.7, Appendix A.10 [D]
+  // R5.7 [D]
   ctxflow::testing::diagnostics_capture capture;
   EXPECT_EQ(names(propagator_from_env_value("none")), (std::vector<std::string>{"none"}));
   EXPECT_EQ(capture.count("propagation.env.none_with_others"), 0u);

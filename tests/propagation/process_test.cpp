@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Real child processes (C10, §6): a helper started with spawn_process() continues the
+// Real child processes (C10, R6.4): a helper started with spawn_process() continues the
 // parent's trace from TRACEPARENT/TRACESTATE/BAGGAGE, inherited stale values are replaced,
 // and a worker fed jobs over a pipe extracts each job's own context from its message headers.
 #include "ctxflow/propagation/process.hpp"
@@ -102,7 +102,7 @@ TEST(SpawnProcess, WithoutAContextTheChildDoesNotSeeInheritedTraceVariables) {
 }
 
 TEST(SpawnProcess, AWorkerRoundTripsEveryJobsTraceIdOverAPipe) {
-  // §5/§6: each job carries its own context in message headers
+  // R5.1, R6.4: each job carries its own context in message headers
   int to_child[2];
   int from_child[2];
   ASSERT_EQ(::pipe2(to_child, O_CLOEXEC), 0);
@@ -161,7 +161,7 @@ TEST(SpawnProcess, AWorkerRoundTripsEveryJobsTraceIdOverAPipe) {
 }
 
 TEST(SpawnProcess, AFailedSpawnIsAnErrorValueAndAReport) {
-  // style.md §5: errors as values, never exceptions
+  // R1.12: errors as values, never exceptions
   ctxflow::testing::diagnostics_capture capture;
   spawn_result r = spawn_process("/nonexistent/ctxflow-helper", std::vector<std::string>{});
   EXPECT_FALSE(r);

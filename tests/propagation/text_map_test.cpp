@@ -125,7 +125,7 @@ TEST(TextMap, GettersWithoutGetAllFallBackToGet) {
 }
 
 TEST(TextMap, AThrowingCarrierIsReportedAndTreatedAsEmpty) {
-  // style.md §5: carriers are user extension points run inside guards
+  // R1.12: carriers are user extension points run inside guards
   struct throwing {
     std::optional<std::string_view> get(const int&, std::string_view) const {
       throw std::runtime_error("boom");

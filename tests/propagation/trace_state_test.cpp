@@ -36,7 +36,7 @@ TEST(TraceState, EmptyAndWhitespaceOnlyMembersAreSkipped) {
 }
 
 TEST(TraceState, KeysFollowTheLevel2Grammar) {
-  // R3.3, Appendix A.1
+  // R3.3
   EXPECT_TRUE(trace_state::valid_key("foo"));
   EXPECT_TRUE(trace_state::valid_key("0foo"));
   EXPECT_TRUE(trace_state::valid_key("foo@"));

@@ -97,7 +97,7 @@ TEST(W3cBaggage, InvalidUtf8BecomesReplacementCharacters) {
 }
 
 TEST(W3cBaggage, MalformedPercentSequencesAreKeptLiterally) {
-  // Appendix A.7 [D]
+  // R4.3 [D]
   EXPECT_EQ(parse1("k=%zz,j=50%,i=%4").get("k").value(), "%zz");
   EXPECT_EQ(parse1("k=%zz,j=50%,i=%4").get("j").value(), "50%");
   EXPECT_EQ(parse1("k=%zz,j=50%,i=%4").get("i").value(), "%4");
@@ -217,7 +217,7 @@ TEST(W3cBaggage, InjectWritesNoHeaderWhenThereIsNothingToSend) {
 }
 
 TEST(W3cBaggage, AHugeHeaderAllocatesOnlyWithinTheLimits) {
-  // design.md §6: bounded memory whatever the input size
+  // docs/requirements.md §11: bounded memory whatever the input size
   std::string h;
   h.reserve(4'000'000);
   while (h.size() < 4'000'000) h += "k=v,";

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The tracecontext propagator: the traceparent vectors of spec-requirements §2 (R2.1-R2.13)
+// The tracecontext propagator: the traceparent vectors of docs/requirements.md §2 (R2.1-R2.13)
 // and the tracestate rules that depend on traceparent (R3.1, R3.2, R3.5, R3.9).
 #include "ctxflow/propagation/w3c_trace_context.hpp"
 
@@ -56,7 +56,7 @@ TEST(TraceParent, FlagBitsAreTestedWithMasks) {
   ASSERT_TRUE(sc);
   EXPECT_TRUE(sc->sampled());
   EXPECT_TRUE(sc->flags.random());
-  EXPECT_EQ(sc->flags.value, 0xFF);  // Appendix A.9: kept as received
+  EXPECT_EQ(sc->flags.value, 0xFF);  // R2.13: kept as received
 }
 
 TEST(TraceParent, ExtractedContextIsRemote) {
@@ -222,7 +222,7 @@ TEST(TraceParent, EveryHexDigitAtEveryIdPositionDecodesToItsValue) {
 }
 
 TEST(TraceParent, AFloodOfInvalidHeadersIsCountedButOnlyTheRateLimitIsDelivered) {
-  // design.md §6: a peer sending bad headers cannot flood the host; every report is counted
+  // docs/requirements.md §11: bad headers from a peer cannot flood the host; each is counted
   int delivered = 0;
   auto previous = set_diagnostics_handler([&](const diagnostic& d) {
     if (d.code == "propagation.traceparent.invalid") ++delivered;
@@ -263,7 +263,7 @@ TEST(TraceParent, AMissingHeaderIsNotReported) {
 }
 
 TEST(TraceParent, InjectWritesVersion00LowercaseWithFlagsMaskedToDefinedBits) {
-  // R2.13, Appendix A.9
+  // R2.13
   const w3c_trace_context_propagator prop;
   headers h;
   inject(prop, testing::context_with(testing::make_span_context(

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The batch processor under concurrent producers (R7.20, R7.26, design §5): nothing is dropped
-// while the queue has room, and every drop is counted when it has not. Also the recycling of
-// span objects: a span released on the export thread goes back to the thread that started it,
-// and that must never disturb a span still waiting for export, nor outlive its thread badly.
+// The batch processor under concurrent producers (R7.20, R7.26; docs/design/sdk.md §3):
+// nothing is dropped while the queue has room, and every drop is counted when it has not. Also
+// the recycling of span objects: a span released on the export thread goes back to the thread
+// that started it, and that must never disturb a span still waiting for export, nor outlive its
+// thread badly.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -63,7 +64,8 @@ void produce(std::size_t threads, std::size_t per_thread, std::size_t queue,
   stats = bp->stats();
 }
 
-TEST(BatchConcurrency, TwoThreadsProducingFlatOutLoseNothingBelowCapacity) {  // design §5
+// docs/design/sdk.md §3: two threads on one processor drop nothing below its capacity.
+TEST(BatchConcurrency, TwoThreadsProducingFlatOutLoseNothingBelowCapacity) {
   std::uint64_t exported = 0;
   processor_stats st;
   const std::size_t per_thread = 5000;  // 2 threads x 5000 x 2 spans < capacity
@@ -113,7 +115,8 @@ class checking_exporter final : public span_exporter {
   std::shared_ptr<result> r_;
 };
 
-TEST(BatchConcurrency, SpansRecycledAcrossThreadsKeepTheirDataUntilExported) {  // design §5
+// docs/design/sdk.md §2: span objects are recycled by the thread that started them.
+TEST(BatchConcurrency, SpansRecycledAcrossThreadsKeepTheirDataUntilExported) {
   auto res = std::make_shared<checking_exporter::result>();
   batch_options o;
   o.max_queue_size = 1 << 16;  // more than the total: nothing may be dropped

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The batch processor (R7.20-R7.22, R7.26): order, triggers (size, delay, flush), shutdown,
-// drops on a full queue, failures, and OTEL_BSP_* parsing.
+// drops on a full queue, failures. OTEL_BSP_* parsing: batch_options_test.cpp.
 #include "ctxflow/sdk/batch_span_processor.hpp"
 
 #include <gtest/gtest.h>
@@ -190,7 +190,7 @@ class address_exporter final : public span_exporter {
   std::shared_ptr<seen> s_;
 };
 
-TEST(BatchProcessor, AnExportedSpanIsReusedByTheThreadThatEndedIt) {  // design §5
+TEST(BatchProcessor, AnExportedSpanIsReusedByTheThreadThatEndedIt) {  // docs/design/sdk.md §2
   auto seen = std::make_shared<address_exporter::seen>();
   batch_fixture f(slow_timer(), std::make_unique<address_exporter>(seen));
   f.tracer.start_span("a").end();
@@ -241,36 +241,6 @@ TEST(BatchProcessor, ForceFlushTimesOutWhenTheExporterHangs) {  // R7.21
   EXPECT_FALSE(f.processor->force_flush(50ms));
   EXPECT_EQ(cap.count("sdk.flush.timeout"), 1u);
   g->release();
-}
-
-TEST(BatchOptions, ReadsTheBspVariables) {  // R10
-  test::env_guard a("OTEL_BSP_SCHEDULE_DELAY", "250");
-  test::env_guard b("OTEL_BSP_EXPORT_TIMEOUT", "0");
-  test::env_guard c("OTEL_BSP_MAX_QUEUE_SIZE", "100");
-  test::env_guard d("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "10");
-  const batch_options o = batch_options::from_environment();
-  EXPECT_EQ(o.schedule_delay, 250ms);
-  EXPECT_EQ(o.export_timeout, 0ms);
-  EXPECT_EQ(o.max_queue_size, 100u);
-  EXPECT_EQ(o.max_export_batch_size, 10u);
-}
-
-TEST(BatchOptions, BadValuesAreReportedByNameAndIgnored) {  // R10
-  test::env_guard a("OTEL_BSP_SCHEDULE_DELAY", "-5");
-  test::env_guard b("OTEL_BSP_MAX_QUEUE_SIZE", "0");
-  test::env_guard c("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "lots");
-  test::env_guard d("OTEL_BSP_EXPORT_TIMEOUT", "");  // empty means unset, no warning
-  testing::diagnostics_capture cap;
-  const batch_options o = batch_options::from_environment();
-  EXPECT_EQ(o.schedule_delay, 5000ms);
-  EXPECT_EQ(o.export_timeout, 30000ms);
-  EXPECT_EQ(o.max_queue_size, 2048u);
-  EXPECT_EQ(o.max_export_batch_size, 512u);
-  ASSERT_EQ(cap.count("sdk.env.invalid"), 3u);
-  const auto r = cap.records();
-  EXPECT_NE(r[0].message.find("OTEL_BSP_SCHEDULE_DELAY"), std::string::npos);
-  EXPECT_NE(r[1].message.find("OTEL_BSP_MAX_QUEUE_SIZE"), std::string::npos);
-  EXPECT_NE(r[2].message.find("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), std::string::npos);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ TEST(ParentBased, EachOfTheFourDelegatesIsChosenByRemoteAndSampled) {  // R7.11
             sampling_decision::record_and_sample);
 }
 
-TEST(ParentBased, DescriptionListsEveryDelegate) {  // Appendix A.17 [D]
+TEST(ParentBased, DescriptionListsEveryDelegate) {  // R7.11 [D]
   auto s = make_parent_based_sampler(make_trace_id_ratio_sampler(0.5));
   EXPECT_EQ(s->description(),
             "ParentBased{root=TraceIdRatioBased{0.500000},remoteParentSampled=AlwaysOnSampler,"

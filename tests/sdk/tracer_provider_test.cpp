@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The SDK tracer provider: tracers per scope (R7.8b), shutdown/flush (R7.23), enabled (R7.25),
-// recording vs sampled (R7.16), and the guards around samplers and processors (style.md §5).
+// recording vs sampled (R7.16), and the guards around samplers and processors (R1.12).
 #include "ctxflow/sdk/tracer_provider.hpp"
 
 #include <gtest/gtest.h>
@@ -142,7 +142,7 @@ TEST(TracerProvider, ProcessorsSeeRecordOnlySpansButExportersDoNot) {  // R7.16,
   EXPECT_NE(test::find_attr(spans[0].attributes, "seen.by.on_start"), nullptr);
 }
 
-TEST(TracerProvider, AThrowingSamplerIsReportedAndReplacedByTheDefault) {  // style.md §5
+TEST(TracerProvider, AThrowingSamplerIsReportedAndReplacedByTheDefault) {  // R1.12
   testing::diagnostics_capture cap;
   auto bad = std::make_shared<throwing_sampler>();
   tracer_provider_options o;
@@ -154,7 +154,7 @@ TEST(TracerProvider, AThrowingSamplerIsReportedAndReplacedByTheDefault) {  // st
   EXPECT_EQ(cap.count("sdk.sampler.failed"), 1u);
 }
 
-TEST(TracerProvider, AThrowingProcessorIsSwitchedOffAndTheOthersKeepGoing) {  // style.md §5
+TEST(TracerProvider, AThrowingProcessorIsSwitchedOffAndTheOthersKeepGoing) {  // R1.12
   testing::diagnostics_capture cap;
   auto bad = std::make_unique<counting_processor>(true);
   counting_processor* b = bad.get();

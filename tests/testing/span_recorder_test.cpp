@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // span_recorder: records real SDK spans through the global provider for its lifetime and puts
-// the previous provider back (design.md §1 step 6; R7.19 simple processor, R1.8/R1.9 parents).
+// the previous provider back (docs/usage/testing.md; R7.19 simple processor, R1.8/R1.9 parents).
 #include "ctxflow/testing/span_recorder.hpp"
 
 #include <gtest/gtest.h>

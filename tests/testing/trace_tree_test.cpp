@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // trace_tree: lookups, printing, and every structural check passing and failing, with the
-// recorded tree in each failure message (design.md §1 step 6).
+// recorded tree in each failure message (docs/usage/testing.md).
 #include "ctxflow/testing/trace_tree.hpp"
 
 #include <gtest/gtest.h>

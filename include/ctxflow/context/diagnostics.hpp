@@ -2,7 +2,7 @@
 // The one replaceable, rate-limited channel through which ctxflow reports misuse and faults
 // (token misuse, leaked scopes, malformed input, export failures). Telemetry never throws into
 // the host; it reports here instead. The default handler writes warnings and errors to stderr.
-// See docs/design/context.md, "Misuse".
+// See R1.12 and docs/requirements.md, "Reliability".
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // composite_propagator: several propagators acting as one (R5.5). Inject and extract run them
 // in list order; extract feeds each output context to the next, so when two set the same
-// concern the last successful one wins. See docs/design/propagation.md, "Composite".
+// concern the last successful one wins. See docs/requirements.md, "Propagators".
 #pragma once
 
 #include <memory>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Environment variables as carriers for child processes (§6, R6.1-R6.5): env_map, a copy of
+// Environment variables as carriers for child processes (R6.1-R6.5): env_map, a copy of
 // an environment whose get/set/keys normalise names (`traceparent` -> `TRACEPARENT`), the
 // functions that inject the current context into such a copy (replacing inherited
 // TRACEPARENT/TRACESTATE/BAGGAGE) and that extract a process's parent context at start-up.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // A small child-process launcher on posix_spawn that hands the child the current trace
-// context in TRACEPARENT/TRACESTATE/BAGGAGE (C10, §6). It is an explicit helper the
+// context in TRACEPARENT/TRACESTATE/BAGGAGE (C10, R6.4). It is an explicit helper the
 // application calls; the carriers and propagators themselves never spawn anything (R6.4).
 // Errors are values; nothing throws. See docs/design/propagation.md, "Processes".
 #pragma once

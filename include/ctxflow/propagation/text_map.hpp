@@ -22,6 +22,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/export.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::propagation {
 
@@ -141,7 +142,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && iequals_n(a.data(), b.data(), a.size());
 }
 
-/// Reports a carrier that threw (user extension point, style.md §5).
+/// Reports a carrier that threw (user extension point, R1.12).
 CTXFLOW_API void report_carrier_failure(const char* what) noexcept;
 
 template <class C>
@@ -277,42 +278,30 @@ class getter_ref final : public carrier_getter {
   explicit getter_ref(const Carrier& c, Getter g = {}) noexcept : carrier_(c), getter_(g) {}
 
   std::optional<std::string_view> get(std::string_view key) const noexcept override {
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       return getter_.get(carrier_, key);
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       detail::report_carrier_failure("get");
       return std::nullopt;
     }
-#else
-    return getter_.get(carrier_, key);
-#endif
   }
   void get_all(std::string_view key, string_visitor each) const noexcept override {
     if constexpr (multi_value_getter<Getter, Carrier>) {
-#if CTXFLOW_HAS_EXCEPTIONS
-      try {
+      CTXFLOW_TRY {
         getter_.get_all(carrier_, key, each);
-      } catch (...) {
+      } CTXFLOW_CATCH_ALL {
         detail::report_carrier_failure("get_all");
       }
-#else
-      getter_.get_all(carrier_, key, each);
-#endif
     } else {
       carrier_getter::get_all(key, each);
     }
   }
   void keys(string_visitor each) const noexcept override {
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       getter_.keys(carrier_, each);
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       detail::report_carrier_failure("keys");
     }
-#else
-    getter_.keys(carrier_, each);
-#endif
   }
 
  private:
@@ -329,15 +318,11 @@ class setter_ref final : public carrier_setter {
   explicit setter_ref(Carrier& c, Setter s = {}) noexcept : carrier_(c), setter_(s) {}
 
   void set(std::string_view key, std::string_view value) noexcept override {
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       setter_.set(carrier_, key, value);
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       detail::report_carrier_failure("set");
     }
-#else
-    setter_.set(carrier_, key, value);
-#endif
   }
 
  private:

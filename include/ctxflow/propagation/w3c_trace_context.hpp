@@ -23,7 +23,7 @@ inline constexpr std::size_t traceparent_size = 55;
 /// version `00` must be exactly 55 characters, future versions may carry `-`-separated extra
 /// data, `ff` is rejected, hex must be lowercase and neither id may be all zero.
 /// The result has `remote == true` and an empty trace_state. Version-00 flags are kept as
-/// received (Appendix A.9); future-version flags are masked to sampled|random (R2.8).
+/// received (R2.13); future-version flags are masked to sampled|random (R2.8).
 /// Errors: an invalid value gives nothing. No allocation.
 CTXFLOW_API std::optional<trace::span_context> parse_traceparent(std::string_view value) noexcept;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // span_data: everything the SDK recorded about one ended span, in owned form. It is what span
 // processors hand to exporters (in-memory, console, JSON lines, OTLP). Field meanings follow the
-// OTLP trace messages (spec-requirements.md §8.1).
+// OTLP trace messages (docs/requirements.md §8.1).
 #pragma once
 
 #include <cstdint>

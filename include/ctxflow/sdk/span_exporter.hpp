@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // span_exporter: the interface every exporter implements (in-memory, console, JSON lines,
-// OTLP/HTTP). Processors call it; failures are values (style.md §5), never exceptions.
+// OTLP/HTTP). Processors call it; failures are values (R1.12), never exceptions.
 // export_limits carries the bounds of a flush or shutdown to an exporter that waits (network
 // retries); see docs/design/sdk.md, "Bounded flush and shutdown".
 #pragma once
@@ -54,7 +54,7 @@ class span_exporter {
   /// Exports one batch within `limits`. The processors call this one. The default ignores the
   /// limits and calls export_spans(batch), which is right for an exporter that never waits
   /// long (memory, console, files); an exporter that retries or blocks on the network overrides
-  /// it (otlp::http_exporter does).
+  /// it (exporters::otlp::http_exporter does).
   virtual export_result export_spans_within(std::span<const span_data* const> batch,
                                             const export_limits& limits) noexcept {
     (void)limits;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// OTLP/HTTP exporter configuration: environment variables (§10 parsing rules), endpoint
+// OTLP/HTTP exporter configuration: environment variables (docs/requirements.md §10), endpoint
 // resolution (R8.14), header lists (R8.15) and Retry-After values (R8.12).
 #include "ctxflow/exporters/otlp/http_exporter_options.hpp"
 
@@ -12,8 +12,9 @@
 
 #include "ctxflow/config.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "internal/hex.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 constexpr const char* invalid_code = "otlp.config.invalid";
@@ -73,22 +74,14 @@ bool is_tchar(char c) noexcept {
   }
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>((hi << 4) | lo);
+      std::uint8_t byte = 0;
+      if (internal::decode_hex_byte(s.data() + i + 1, byte)) {
+        out += static_cast<char>(byte);
         i += 2;
         continue;
       }
@@ -245,4 +238,4 @@ http_exporter_options http_exporter_options::from_environment() {
   return o;
 }
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -11,12 +11,12 @@
 
 #include "otlp_common.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using detail::grouped_batch;
 
-// Wire types (§8.1).
+// Wire types (docs/requirements.md §8.1).
 constexpr std::uint32_t wt_varint = 0;
 constexpr std::uint32_t wt_fixed64 = 1;
 constexpr std::uint32_t wt_len = 2;
@@ -406,4 +406,4 @@ void encode_protobuf(std::span<const sdk::span_data* const> batch, std::string& 
   w.request(st.groups);
 }
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

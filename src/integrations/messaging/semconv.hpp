@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Private helpers of the messaging integration: the semantic-convention attribute names
-// (R9.10; kept in one place because the messaging conventions are still changing, Appendix
-// A.16) and the error kind of an exception.
+// (R9.10; kept in one place because the messaging conventions are still changing) and the
+// error kind of an exception.
 #pragma once
 
 #include <exception>
 #include <string>
 #include <string_view>
 
-namespace ctxflow::messaging::detail {
+namespace ctxflow::integrations::messaging::detail {
 
 namespace attr {
 inline constexpr std::string_view system = "messaging.system";
@@ -26,4 +26,4 @@ inline constexpr std::string_view error_type = "error.type";
 /// cannot be told.
 std::string exception_kind(const std::exception_ptr& e);
 
-}  // namespace ctxflow::messaging::detail
+}  // namespace ctxflow::integrations::messaging::detail

@@ -2,9 +2,9 @@
 // http_exporter: sends span batches to an OTLP/HTTP receiver (an OpenTelemetry Collector or a
 // vendor endpoint) as `http/protobuf` or `http/json`, optionally gzip-compressed, over one
 // kept-alive connection, retrying transient failures with exponential backoff within the export
-// timeout (spec-requirements.md §8). Linking it makes it available to `sdk::init` as
-// `OTEL_TRACES_EXPORTER=otlp` (`register_exporter()` does the same explicitly). Part of `ctxflow::otlp_http` (libcurl, zlib). See
-// docs/usage/otlp.md and docs/design/otlp.md.
+// timeout (docs/requirements.md §8). Linking it makes it available to `sdk::init` as
+// `OTEL_TRACES_EXPORTER=otlp` (`register_exporter()` does the same explicitly). Part of
+// `ctxflow::otlp_http` (libcurl, zlib). See docs/usage/otlp.md and docs/design/otlp.md.
 #pragma once
 
 #include <chrono>
@@ -13,9 +13,10 @@
 
 #include "ctxflow/export.hpp"
 #include "ctxflow/exporters/otlp/http_exporter_options.hpp"
+#include "ctxflow/exporters/otlp/legacy_namespace.hpp"
 #include "ctxflow/sdk/span_exporter.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 
 /// Counters of an http_exporter. Spans count once per export call, never per retry (R7.26).
 struct http_exporter_stats {
@@ -33,7 +34,7 @@ struct http_exporter_stats {
 
 /// Exports to an OTLP/HTTP endpoint: `POST {endpoint}` with an `ExportTraceServiceRequest`.
 ///
-/// Behaviour (§8.3-§8.4): retries only connection failures and the status codes 429, 502, 503
+/// Behaviour (R8.6-R8.12): retries only connection failures and the status codes 429, 502, 503
 /// and 504, honouring `Retry-After` on 429 and 503 (seconds or HTTP-date) and otherwise waiting
 /// a fully jittered exponential backoff; every attempt and wait stays within
 /// `options.timeout`. Any other status fails at once (redirects are not followed). A partial
@@ -41,9 +42,10 @@ struct http_exporter_stats {
 ///
 /// Example:
 /// ```
-/// ctxflow::otlp::http_exporter_options opts = ctxflow::otlp::http_exporter_options::from_environment();
-/// opts.compression = ctxflow::otlp::http_compression::gzip;
-/// auto exporter = std::make_unique<ctxflow::otlp::http_exporter>(std::move(opts));
+/// namespace otlp = ctxflow::exporters::otlp;
+/// otlp::http_exporter_options opts = otlp::http_exporter_options::from_environment();
+/// opts.compression = otlp::http_compression::gzip;
+/// auto exporter = std::make_unique<otlp::http_exporter>(std::move(opts));
 /// ```
 ///
 /// Thread safety: export_spans calls are serialised internally (the SDK never overlaps them);
@@ -101,4 +103,4 @@ class http_exporter final : public sdk::span_exporter {
 /// Thread safety: may be called from any thread, before `sdk::init`.
 CTXFLOW_API void register_exporter() noexcept;
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // http_exporter_options: how the OTLP/HTTP exporter connects (endpoint, protocol, headers,
-// compression, timeout, TLS files), how it retries, and its size limits (spec-requirements.md
+// compression, timeout, TLS files), how it retries, and its size limits (docs/requirements.md
 // §8.3-§8.5, §10). from_environment() reads the OTEL_EXPORTER_OTLP_(TRACES_)* variables. The
 // parsing helpers it uses are public so that they can be tested and reused.
 #pragma once
@@ -15,8 +15,9 @@
 #include <vector>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/legacy_namespace.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 
 /// The body encoding (R8.16). `grpc` is not supported (from_environment falls back to
 /// http_protobuf with a warning).
@@ -95,4 +96,4 @@ CTXFLOW_API std::optional<std::chrono::milliseconds> parse_retry_after(
 /// `[prefix ]ctxflow-OTLP-Exporter-Cpp/<version>` (R8.9).
 CTXFLOW_API std::string user_agent(std::string_view prefix = {});
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // encode_json: serialises ended spans as an OTLP/JSON `ExportTraceServiceRequest` (the proto3
-// JSON mapping with the OTLP deviations of spec-requirements.md §8.2, R8.4-R8.5). The body of an
+// JSON mapping with the OTLP deviations of docs/requirements.md §8.2, R8.4-R8.5). The body of an
 // `http/json` export and one line of the JSON-lines file exporter. See docs/design/otlp.md.
 #pragma once
 
@@ -8,9 +8,10 @@
 #include <string>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/legacy_namespace.hpp"
 #include "ctxflow/sdk/span_data.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 
 /// Encodes `batch` as one OTLP/JSON `ExportTraceServiceRequest` object into `out`, replacing its
 /// contents. The text contains no newline, so it can be written as one JSON line.
@@ -27,4 +28,4 @@ namespace ctxflow::otlp {
 /// Errors: none; allocation failure propagates as `std::bad_alloc`.
 CTXFLOW_API void encode_json(std::span<const sdk::span_data* const> batch, std::string& out);
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

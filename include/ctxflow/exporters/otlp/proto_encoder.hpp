@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // encode_protobuf: serialises ended spans as an OTLP `ExportTraceServiceRequest` in the proto3
-// binary wire format (spec-requirements.md §8.1, R8.1-R8.3), with no third-party dependency.
+// binary wire format (docs/requirements.md §8.1, R8.1-R8.3), with no third-party dependency.
 // The body of an `http/protobuf` export. See docs/design/otlp.md.
 #pragma once
 
@@ -8,9 +8,10 @@
 #include <string>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/legacy_namespace.hpp"
 #include "ctxflow/sdk/span_data.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 
 /// Encodes `batch` as a binary `ExportTraceServiceRequest` into `out`, replacing its contents
 /// (its capacity is reused, so passing the same string every time avoids reallocation).
@@ -28,4 +29,4 @@ namespace ctxflow::otlp {
 /// Errors: none; allocation failure is the only failure and propagates as `std::bad_alloc`.
 CTXFLOW_API void encode_protobuf(std::span<const sdk::span_data* const> batch, std::string& out);
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp
