@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "context/state.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow {
 namespace {
@@ -41,16 +42,12 @@ void deliver(const std::shared_ptr<const diagnostics_handler>& h, const diagnost
     default_handler(d);
     return;
   }
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     (*h)(d);
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     // A handler that throws must not take the host down; fall back to stderr for this report.
     default_handler(d);
   }
-#else
-  (*h)(d);
-#endif
 }
 
 constexpr std::int64_t window_ns = 1'000'000'000;
@@ -126,15 +123,11 @@ diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcep
   auto& st = detail::diagnostics();
   std::shared_ptr<const diagnostics_handler> next;
   if (handler) {
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       next = std::make_shared<const diagnostics_handler>(std::move(handler));
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       return {};
     }
-#else
-    next = std::make_shared<const diagnostics_handler>(std::move(handler));
-#endif
   }
   std::shared_ptr<const diagnostics_handler> prev;
   {
