@@ -11,7 +11,9 @@
 #       group cited (R10, R7.x) is a numbered section of it;
 #   (d) every context rule cited (C1, C10) is a row of the rules table of docs/design/context.md;
 #   (e) no file cites notes that are not part of the repository by a bare name or number
-#       (`design §5`, `style §5`, `spec-requirements`, `Appendix A.9`).
+#       (`design §5`, `style §5`, `spec-requirements`, `Appendix A.9`);
+#   (f) every test docs/requirements.md names (`<module>/<name>_test.cpp`: `Suite.Name`) is a
+#       TEST of that file under tests/.
 # Scanned: include/ src/ tests/ docs/ benchmarks/ examples/ fuzz/ scripts/ cmake/ tools/,
 # README.md and MAINTAINERS.md (text files; this script itself is left out).
 # Usage: scripts/check_docs.sh [--root DIR]   checks DIR (default: this repository)
@@ -185,6 +187,25 @@ check_tree() {
     fail "${f#"$tree"/}:${line%%:*}" "cites '$token', a document that is not in the repository"
   done < <(grep -sHnoE '(^|[^/A-Za-z_.-])(design|style)[[:space:]]+§|spec-requirements(\.md)?|Appendix A\.?[0-9]+' "${files[@]}" || true)
 
+  # (f): the tests docs/requirements.md names.
+  if [[ -f "$reqs" ]]; then
+    local n=0 test_file="" t
+    while IFS= read -r line; do
+      n=$((n + 1))
+      [[ "$line" == *'_test.cpp`: `'* ]] || continue
+      test_file=""
+      while read -r t; do
+        if [[ "$t" == *_test.cpp ]]; then
+          test_file="$t"
+          [[ -f "$tree/tests/$t" ]] || fail "docs/requirements.md:$n" "names tests/$t, which does not exist"
+        elif [[ -n "$test_file" && -f "$tree/tests/$test_file" ]]; then
+          grep -Eq "^[[:space:]]*TEST(_F|_P)?\\([[:space:]]*${t%%.*}[[:space:]]*,[[:space:]]*${t#*.}[[:space:]]*\\)" \
+            "$tree/tests/$test_file" || fail "docs/requirements.md:$n" "names $t, which is not a test of tests/$test_file"
+        fi
+      done < <(grep -oE '`[a-z0-9_/]+_test\.cpp`|`[A-Za-z0-9_]+\.[A-Za-z0-9_]+`' <<<"$line" | tr -d '`')
+    done <"$reqs"
+  fi
+
   return "$bad"
 }
 
@@ -193,11 +214,12 @@ self_test() (
   trap 'rm -rf "$tmp"' EXIT
   mk() { mkdir -p "$(dirname "$tmp/$1")"; printf '%s\n' "${@:2}" >"$tmp/$1"; }
   mk docs/requirements.md '# Requirements' '## 1. Context' '| R | rule |' '| --- | --- |' \
-    '| R1.1 | a rule |' '| R1.2 | another |' '## 7. SDK' '### 7.1 Span' '| R7.8a | a rule |' \
+    '| R1.1 | a rule | `ctx/a_test.cpp`: `Ctx.Works`, `Ctx.AlsoWorks` |' '| R1.2 | another | not tested |' '## 7. SDK' '### 7.1 Span' '| R7.8a | a rule |' \
     '## 10. Environment variables' '```' '## 12. Not a heading: inside a code block' '```'
   mk docs/design/context.md '# Context' '## 1. The rules' '| rule | statement |' '|---|---|' \
     '| C1 value | x |' '| C2 current | x |' '| C10 processes | x |' '## 2. Representation' \
     '### Tasks: `task<T>`' '## `Odd` heading, with punctuation!' 'Back to [the rules](#1-the-rules).'
+  mk tests/ctx/a_test.cpp 'TEST(Ctx, Works) {}' 'TEST_F(Ctx, AlsoWorks) {}'
   mk MAINTAINERS.md '# Notes' '- **Process-wide state** lives in one place.'
   mk README.md '# Readme' 'See [context](docs/design/context.md#2-representation) and https://example.com/x.md.' \
     '[design.md](docs/design/context.md) is linked by its text.' 'Contents: [Readme](#readme)'
@@ -218,14 +240,15 @@ self_test() (
     '// Rule C9 is not defined.' '// as style §5 says' '// from spec-requirements' \
     '// MAINTAINERS.md ("No such label")' '// docs/requirements.md §12 is only in a code block.' \
     '// kept as received (Appendix A.9)'
+  printf '%s\n' '| R9.9 | bad rows | `ctx/a_test.cpp`: `Ctx.Gone`; `ctx/gone_test.cpp`: `Ctx.Works` |' >>"$tmp/docs/requirements.md"
   mk docs/bad.md '# Bad' 'See [the missing part](#missing-part).' 'See [gone](usage/gone.md).' \
     'And [a section](design/context.md#nope).'
   if out="$(check_tree "$tmp")"; then
     echo "check_docs self-test: broken citations were accepted" >&2; return 1
   fi
   count="$(grep -c . <<<"$out" || true)"
-  if [[ "$count" != 16 ]] || grep -v -e '^src/bad.cpp:' -e '^docs/bad.md:' <<<"$out" | grep -q .; then
-    echo "check_docs self-test: expected 16 problems in src/bad.cpp and docs/bad.md, got $count:" >&2
+  if [[ "$count" != 18 ]] || grep -v -e '^src/bad.cpp:' -e '^docs/bad.md:' -e '^docs/requirements.md:14:' <<<"$out" | grep -q .; then
+    echo "check_docs self-test: expected 18 problems in src/bad.cpp, docs/bad.md and the last row of docs/requirements.md, got $count:" >&2
     echo "$out" >&2
     return 1
   fi
@@ -234,7 +257,7 @@ self_test() (
     grep -q "^src/bad.cpp:$n: " <<<"$out" || { echo "check_docs self-test: src/bad.cpp:$n not reported:" >&2; echo "$out" >&2; return 1; }
   done
   [[ -z "${CHECK_DOCS_VERBOSE:-}" ]] || echo "$out"
-  echo "check_docs self-test: ok (clean tree accepted, 16/16 problems found)"
+  echo "check_docs self-test: ok (clean tree accepted, 18/18 problems found)"
 )
 
 case "${1:-}" in
