@@ -5,20 +5,17 @@
 #include <algorithm>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::propagation {
 
 composite_propagator::composite_propagator(std::vector<pointer> propagators) noexcept
     : extractors_(std::move(propagators)) {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     injectors_ = extractors_;
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "propagation.alloc_failed", "composite propagator copy failed");
   }
-#else
-  injectors_ = extractors_;
-#endif
   build_fields();
 }
 
@@ -29,21 +26,17 @@ composite_propagator::composite_propagator(std::vector<pointer> injectors,
 }
 
 void composite_propagator::build_fields() noexcept {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     for (const auto* list : {&injectors_, &extractors_})
       for (const pointer& p : *list) {
         if (!p) continue;
         for (std::string_view f : p->fields())
           if (std::find(fields_.begin(), fields_.end(), f) == fields_.end()) fields_.push_back(f);
       }
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     fields_.clear();
     report(severity::error, "propagation.alloc_failed", "composite propagator fields list failed");
   }
-#endif
 }
 
 void composite_propagator::inject(const context& ctx, carrier_setter& setter) const noexcept {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/propagation/b3.hpp"
 #include "ctxflow/propagation/composite.hpp"
 #include "ctxflow/propagation/text_map.hpp"
@@ -110,15 +111,11 @@ void set_global_propagator(std::shared_ptr<const text_map_propagator> p) noexcep
 
 std::shared_ptr<const text_map_propagator> propagator_from_env_value(std::string_view csv) noexcept {
   std::shared_ptr<const text_map_propagator> out;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     out = from_env_value(csv);
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "propagation.alloc_failed", "building the propagator failed");
   }
-#else
-  out = from_env_value(csv);
-#endif
   return out ? out : detail::globals().noop;
 }
 

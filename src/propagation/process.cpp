@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/propagation/global.hpp"
 
 namespace ctxflow::propagation {
@@ -96,15 +97,11 @@ spawn_result spawn_impl(std::string_view path, std::span<const std::string> args
 spawn_result spawn_process(std::string_view path, std::span<const std::string> args,
                            const spawn_options& options) noexcept {
   spawn_result out;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     out = spawn_impl(path, args, options);
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     out.error = ENOMEM;
   }
-#else
-  out = spawn_impl(path, args, options);
-#endif
   if (out.error != 0)
     reportf(severity::warning, "propagation.process.spawn_failed", "spawning '%.*s' failed: errno %d",
             static_cast<int>(path.size() > 200 ? 200 : path.size()), path.data(), out.error);

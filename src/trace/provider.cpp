@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "trace/global_provider.hpp"
 
 namespace ctxflow::trace {
@@ -48,15 +49,11 @@ class proxy_tracer final : public tracer_object {
     tracer t = p ? p->get_tracer(name_, version_, schema_url_) : tracer();
     std::lock_guard lock(mu_);
     tracer_object* obj = t.object().get();
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       if (obj) keep_.push_back(t.object());
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       return nullptr;
     }
-#else
-    if (obj) keep_.push_back(t.object());
-#endif
     resolved_.store(obj, std::memory_order_relaxed);
     resolved_gen_.store(g, std::memory_order_release);
     return obj;
@@ -76,15 +73,11 @@ class noop_provider final : public tracer_provider {
  public:
   tracer get_tracer(std::string_view name, std::string_view version,
                     std::string_view schema_url) noexcept override {
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       return tracer(std::make_shared<proxy_tracer>(name, version, schema_url));
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       return tracer();
     }
-#else
-    return tracer(std::make_shared<proxy_tracer>(name, version, schema_url));
-#endif
   }
 };
 

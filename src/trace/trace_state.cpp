@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::trace {
 
@@ -198,9 +199,7 @@ std::string trace_state::to_header(std::size_t max_size) const noexcept {
     if (kept == 0) total = 0;
   }
   std::string out;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     out.reserve(total);
     if (total == full.size()) {
       out.assign(full);
@@ -212,12 +211,10 @@ std::string trace_state::to_header(std::size_t max_size) const noexcept {
         out.append(ms[i].second);
       }
     }
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "trace.tracestate.alloc_failed", "tracestate serialisation failed");
     return {};
   }
-#endif
   return out;
 }
 
