@@ -5,8 +5,11 @@
 #include <atomic>
 #include <cstdint>
 #include <new>
+#include <utility>
 
 #include "ctxflow/sdk/recording_span.hpp"
+#include "internal/per_thread.hpp"
+#include "sdk/span_returns.hpp"
 
 namespace ctxflow::sdk::detail {
 
@@ -62,10 +65,10 @@ struct span_home {
 
 namespace {
 
-// The calling thread's home (a trivially destructible slot, so reading it costs one TLS load).
-thread_local constinit span_home* tls_home = nullptr;
-// True once this thread's home was closed at thread exit: later spans are unpooled.
-thread_local constinit bool tls_home_closed = false;
+void close_home_at_exit(span_home*& slot) noexcept;
+// The calling thread's home (reading it costs one TLS load). Closed at thread exit: later spans
+// of the thread are unpooled.
+using home_slot = internal::per_thread<span_home*, &close_home_at_exit>;
 
 void free_span(span_home& h, recording_span* s) noexcept {
   span_pool::free_block(s);
@@ -91,8 +94,6 @@ void retire_all(span_home& h, std::uintptr_t list) noexcept {
 }
 
 void close_home(span_home* h) noexcept {
-  tls_home = nullptr;
-  tls_home_closed = true;
   // acq_rel: acquire the spans pushed so far; release our writes to the home to late releasers.
   retire_all(*h, h->returned.exchange(closed_mark, std::memory_order_acq_rel));
   // Destroying a span may release others of this home (through the provider it keeps alive);
@@ -155,29 +156,35 @@ void flush_pending() noexcept {
   }
 }
 
-struct home_guard {
-  span_home* home = nullptr;
-  ~home_guard() {
-    if (home != nullptr) close_home(home);
-  }
-};
-thread_local home_guard tls_guard;
+void close_home_at_exit(span_home*& slot) noexcept {
+  if (span_home* h = std::exchange(slot, nullptr)) close_home(h);
+}
 
 span_home* create_home() noexcept {
+  if (!home_slot::arm()) return nullptr;  // the thread is exiting: unpooled
   auto* h = new (std::nothrow) span_home;
   if (h == nullptr) return nullptr;
-  tls_guard.home = h;  // first use registers the thread-exit hook
-  tls_home = h;
+  home_slot::slot() = h;
   return h;
 }
+
+// The batch processor's view of the pool (span_returns.hpp).
+class pool_recycler final : public span_recycler {
+ public:
+  const span_data* data_of(const recording_span* s) const noexcept override {
+    return span_pool::data_of(s);
+  }
+  void begin_returns() noexcept override { span_pool::begin_returns(); }
+  void end_returns() noexcept override { span_pool::end_returns(); }
+};
 
 }  // namespace
 
 recording_span* span_pool::make(const trace::span_context& sc,
                                 const tracer_core* tracer) noexcept {
-  span_home* h = tls_home;
+  span_home* h = home_slot::slot();
   if (h == nullptr) [[unlikely]] {
-    if (!tls_home_closed) h = create_home();
+    if (!home_slot::closed()) h = create_home();
   }
   if (h != nullptr) {
     if (h->free_head == nullptr && h->returned.load(std::memory_order_relaxed) != 0) {
@@ -210,7 +217,7 @@ void span_pool::recycle(recording_span* s) noexcept {
     free_block(s);
     return;
   }
-  if (h == tls_home) {  // released on its home thread: straight to the free list
+  if (h == home_slot::slot()) {  // released on its home thread: straight to the free list
     retire(*h, s);
     return;
   }
@@ -253,8 +260,13 @@ const span_data* span_pool::data_of(const recording_span* s) noexcept {
 
 recording_span*& span_pool::link(recording_span* s) noexcept { return s->next_returned_; }
 
+span_recycler& span_pool::recycler() noexcept {
+  static constinit pool_recycler r;
+  return r;
+}
+
 std::size_t span_pool::free_blocks() noexcept {
-  const span_home* h = tls_home;
+  const span_home* h = home_slot::slot();
   return h ? h->free_count : 0;
 }
 

@@ -35,6 +35,7 @@ namespace ctxflow::sdk::detail {
 
 struct span_home;
 class tracer_core;
+class span_recycler;
 
 struct span_pool {
   /// A new span object for the calling thread: a retired one rebuilt when the thread has one
@@ -43,6 +44,9 @@ struct span_pool {
   static recording_span* make(const trace::span_context& sc, const tracer_core* tracer) noexcept;
   /// Destroys `s` (refcount 0) or hands it back to its home thread.
   static void recycle(recording_span* s) noexcept;
+  /// The pool as the batch processor sees it (span_returns.hpp): data_of, begin_returns and
+  /// end_returns behind an interface, so the processor needs no knowledge of the block layout.
+  static span_recycler& recycler() noexcept;
   /// Between these two calls, spans this thread releases for other threads are collected and
   /// handed back a run at a time (one CAS per run of one home instead of one per span). Used
   /// by the batch processor when it releases spans on behalf of other threads.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // batch_span_processor (R7.20-R7.22): ending a span puts it in the ending thread's own bounded
-// ring (one producer, read by the export thread); one export thread sends batches. The
-// application thread never blocks and never takes a lock; a full queue drops the span and counts
-// it (R7.26), and drops are reported through diagnostics. See docs/usage/tracing.md.
+// ring (one producer, read by the export thread); one export thread sends batches. A full queue
+// drops the span and counts it (R7.26), and drops are reported through diagnostics. See
+// docs/usage/tracing.md, and docs/design/sdk.md for how it is built.
 #pragma once
 
 #include <chrono>
@@ -10,41 +10,26 @@
 #include <memory>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/sdk/batch_options.hpp"
 #include "ctxflow/sdk/span_exporter.hpp"
 #include "ctxflow/sdk/span_processor.hpp"
 
 namespace ctxflow::sdk {
 
-/// Batch settings (R7.20); the defaults are the spec's.
-struct batch_options {
-  /// Longest wait between exports (OTEL_BSP_SCHEDULE_DELAY).
-  std::chrono::milliseconds schedule_delay{5000};
-  /// How long one export may take before it is reported as late, and the default bound for
-  /// flush/shutdown waits (OTEL_BSP_EXPORT_TIMEOUT; 0: no limit).
-  std::chrono::milliseconds export_timeout{30000};
-  /// Queue capacity over all threads; spans beyond it are dropped and counted
-  /// (OTEL_BSP_MAX_QUEUE_SIZE). Producers update the shared count in runs below half full
-  /// (all threads' runs together under max_queue_size / 32), so the queue may exceed this by
-  /// less than 1/32; a span is never dropped below it.
-  std::size_t max_queue_size = 2048;
-  /// Spans per export; clamped to max_queue_size (OTEL_BSP_MAX_EXPORT_BATCH_SIZE).
-  std::size_t max_export_batch_size = 512;
-
-  /// The defaults overridden by the OTEL_BSP_* variables (R10).
-  /// Errors: a bad value is reported (`sdk.env.invalid`, naming the variable) and ignored.
-  CTXFLOW_API static batch_options from_environment();
-};
-
 /// Exports sampled spans in batches from one background thread (R7.20).
 ///
-/// Thread safety: on_end may be called from any number of threads at once; it is lock-free
-/// and never blocks. force_flush and shutdown may be called from any thread.
+/// Thread safety: on_end may be called from any number of threads at once. It never waits for
+/// the export thread: it writes to the calling thread's own ring, adds to a shared counter of
+/// queued spans about once per run of spans (every span once the queue is half full), and takes
+/// a lock only to wake the export thread (at most once per batch, and not while that thread
+/// paces itself) and the first time a thread ends a span here (to register its ring).
+/// force_flush and shutdown may be called from any thread.
 /// Memory: each thread that ends spans here gets a ring of
-/// max_queue_size + max_export_batch_size slots (rounded up to a power of two, 8 bytes each),
-/// freed after the thread exits and its spans are exported. A thread keeps the rings of its
-/// last four processors; an older one is handed to its export thread to drain.
+/// max_queue_size + max_export_batch_size + a run of up to 64 slots (rounded up to a power of
+/// two, 8 bytes each), freed after the thread exits and its spans are exported. A thread keeps
+/// the rings of its last four processors; an older one is handed to its export thread to drain.
 /// Memory ordering: everything a thread wrote to a span before ending it is visible to the
-/// exporter (the queue slot's sequence number is published with release).
+/// exporter (the ring's tail is published with release and read with acquire).
 /// Errors: a full queue drops the span (counted in stats().dropped_queue_full and reported as
 /// `sdk.batch.dropped`, at most once per schedule period); a failed export is counted and
 /// reported (`sdk.export.failed`); an export slower than export_timeout is reported
