@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "internal/env.hpp"
 #include "internal/report.hpp"
 
@@ -73,24 +74,17 @@ std::unique_ptr<span_exporter> make_exporter(std::string_view name) {
     if (it == r.factories.end()) return nullptr;
     f = it->second;
   }
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     std::unique_ptr<span_exporter> e = f ? f() : nullptr;
     if (!e)
       reportf(severity::error, "sdk.exporter.factory_failed", "exporter factory \"%.*s\" gave none",
               static_cast<int>(name.size()), name.data());
     return e;
-  } catch (const std::exception& ex) {
+  } CTXFLOW_CATCH_ALL {
     reportf(severity::error, "sdk.exporter.factory_failed", "exporter factory \"%.*s\" threw: %s",
-            static_cast<int>(name.size()), name.data(), ex.what());
-  } catch (...) {
-    reportf(severity::error, "sdk.exporter.factory_failed", "exporter factory \"%.*s\" threw",
-            static_cast<int>(name.size()), name.data());
+            static_cast<int>(name.size()), name.data(), current_exception_message());
   }
   return nullptr;
-#else
-  return f ? f() : nullptr;
-#endif
 }
 
 bool has_exporter_factory(std::string_view name) {

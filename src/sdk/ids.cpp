@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The default id generator (R7.12): xoshiro256** per thread, seeded from std::random_device
 // through splitmix64, reseeded in a child after fork() so parent and child never repeat ids.
+#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/id_generator.hpp"
 
 #include <pthread.h>
@@ -38,14 +39,12 @@ struct rng {
     }();
     (void)registered;
     std::uint64_t x = 0;
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
+    CTXFLOW_TRY {
       std::random_device rd;
       x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       x = 0;
     }
-#endif
     // Mix in time and the state's address so that even a failing random_device gives distinct
     // streams per thread.
     x ^= static_cast<std::uint64_t>(

@@ -4,6 +4,7 @@
 #include "ctxflow/sdk/init.hpp"
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/propagation/env_carrier.hpp"
 #include "ctxflow/propagation/global.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
@@ -117,9 +118,7 @@ bool init_guard::shutdown() noexcept {
 
 init_guard init(init_options o) {
   const bool env = o.read_environment;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     if (env && internal::env_string("OTEL_CONFIG_FILE"))
       report(severity::warning, "sdk.env.unsupported",
              "OTEL_CONFIG_FILE is not supported; the other OTEL_* variables are used");
@@ -179,14 +178,10 @@ init_guard init(init_options o) {
     }
     g.active_ = true;
     return g;
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (const std::exception& e) {
-    reportf(severity::error, "sdk.init.failed", "sdk::init failed: %s", e.what());
-  } catch (...) {
-    report(severity::error, "sdk.init.failed", "sdk::init failed");
+  } CTXFLOW_CATCH_ALL {
+    reportf(severity::error, "sdk.init.failed", "sdk::init failed: %s", current_exception_message());
   }
   return init_guard();
-#endif
 }
 
 init_guard init() { return init(init_options{}); }

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "sdk/attribute_convert.hpp"
 #include "sdk/fast_clock.hpp"
 #include "sdk/provider_state.hpp"
@@ -46,9 +47,7 @@ void recording_span::put_attribute(std::string_view key,
                                    const trace::attribute_value_view& value) noexcept {
   if (key.empty()) return;  // keys are non-empty (R7.15)
   const span_limits& l = limits();
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     for (attribute& a : data_->attributes) {
       if (a.key == key) {  // overwriting is not an addition (R7.13)
         a.value = detail::to_owned(value, l.attribute_value_length);
@@ -63,11 +62,9 @@ void recording_span::put_attribute(std::string_view key,
     if (data_->attributes.capacity() == 0)
       data_->attributes.reserve(l.attribute_count < 8 ? l.attribute_count : 8);
     data_->attributes.push_back({std::string(key), detail::to_owned(value, l.attribute_value_length)});
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     ++data_->dropped_attributes_count;
   }
-#endif
 }
 
 void recording_span::set_attribute(std::string_view key,
@@ -95,9 +92,7 @@ void recording_span::add_event(std::string_view name,
     note_drop();
     return;
   }
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     span_event e;
     e.name = std::string(name);
     e.time_unix_nano = t;
@@ -105,11 +100,9 @@ void recording_span::add_event(std::string_view name,
                                                       l.attribute_value_length, e.attributes);
     if (e.dropped_attributes_count != 0) note_drop();
     data_->events.push_back(std::move(e));
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     ++data_->dropped_events_count;
   }
-#endif
 }
 
 void recording_span::put_link(const trace::span_context& linked,
@@ -122,20 +115,16 @@ void recording_span::put_link(const trace::span_context& linked,
     note_drop();
     return;
   }
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     span_link link;
     link.context = linked;
     link.dropped_attributes_count = detail::copy_limited(attributes, l.attributes_per_link,
                                                          l.attribute_value_length, link.attributes);
     if (link.dropped_attributes_count != 0) note_drop();
     data_->links.push_back(std::move(link));
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     ++data_->dropped_links_count;
   }
-#endif
 }
 
 void recording_span::add_link(const trace::span_context& linked,
@@ -151,29 +140,21 @@ void recording_span::set_status(trace::status_code code, std::string_view descri
   if (ended_.load(std::memory_order_relaxed)) return;
   if (data_->status.code == trace::status_code::ok) return;  // Ok is final
   data_->status.code = code;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     // The description is kept only with Error (R7.4).
     data_->status.message = code == trace::status_code::error ? std::string(description) : std::string();
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     data_->status.message.clear();
   }
-#endif
 }
 
 void recording_span::update_name(std::string_view name) noexcept {
   std::lock_guard lock(lock_);
   if (ended_.load(std::memory_order_relaxed)) return;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     data_->name.assign(name);
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
   }
-#else
-  data_->name.assign(name);
-#endif
 }
 
 void recording_span::end(trace::timestamp end_time) noexcept {

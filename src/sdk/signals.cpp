@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/tracer_provider.hpp"
 #include "ctxflow/trace/provider.hpp"
 
@@ -188,9 +189,7 @@ signal_flush_guard flush_on_signals(std::initializer_list<int> signals,
            "flush_on_signals is already installed; the earlier installation stays");
     return g;
   }
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     std::vector<int> wanted;
     for (int sig : signals) {
       if (refused(sig)) {
@@ -245,8 +244,7 @@ signal_flush_guard flush_on_signals(std::initializer_list<int> signals,
     }
     in.installed = true;
     g.active_ = true;
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "sdk.signals.failed",
            "flush_on_signals: could not start its thread (out of resources)");
     if (in.worker.joinable()) {
@@ -257,7 +255,6 @@ signal_flush_guard flush_on_signals(std::initializer_list<int> signals,
     for (const auto& [sig, old] : in.previous) (void)sigaction(sig, &old, nullptr);
     in.previous.clear();
   }
-#endif
   return g;
 }
 
