@@ -55,7 +55,7 @@
 #include "ctxflow/trace/span.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
-namespace ctxflow {
+namespace ctxflow::integrations {
 namespace {
 
 namespace net = boost::asio;
@@ -379,7 +379,7 @@ class client_loop {
   std::atomic<int> finished_{0};
 };
 
-/// GET `url` inside a span "caller", from a coroutine spawned with asio_integration::co_spawn.
+/// GET `url` inside a span "caller", from a coroutine spawned with integrations::asio::co_spawn.
 awaitable<http::response> get(http::http_client& client, std::string url,
                               http::send_options options) {
   auto caller = trace::get_tracer("test").start_as_current_span("caller");
@@ -431,7 +431,7 @@ awaitable<outcome> get_outcome(http::http_client& client, std::string url,
 outcome run_get(client_loop& loop, http::http_client& client, const std::string& url,
                 http::send_options options = http::send_options()) {
   const auto start = clock_type::now();
-  auto future = asio_integration::co_spawn(loop.io, get_outcome(client, url, std::move(options)),
+  auto future = integrations::asio::co_spawn(loop.io, get_outcome(client, url, std::move(options)),
                                            net::use_future);
   outcome out = future.get();
   out.elapsed = std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
@@ -574,7 +574,7 @@ TEST(HttpClientCancellation, ACancellationSignalAbortsAnInFlightSendPromptly) {
   auto strand = net::make_strand(loop.io);
   net::cancellation_signal cancel;
   std::promise<std::optional<error_code>> finished;
-  asio_integration::co_spawn(
+  integrations::asio::co_spawn(
       strand, get(client, frozen.url(), http::send_options()),
       net::bind_cancellation_slot(cancel.slot(), [&finished](std::exception_ptr e,
                                                              http::response) {
@@ -614,7 +614,7 @@ TEST(HttpClientCancellation, PartialCancellationAbortsASendWhenTheCoroutineLetsI
   auto strand = net::make_strand(loop.io);
   net::cancellation_signal cancel;
   std::promise<std::optional<error_code>> finished;
-  asio_integration::co_spawn(
+  integrations::asio::co_spawn(
       strand, get_accepting_partial(client, frozen.url()),
       net::bind_cancellation_slot(cancel.slot(), [&finished](std::exception_ptr e,
                                                              http::response) {
@@ -867,4 +867,4 @@ TEST_F(HttpClientTls, PlainAndTlsConnectionsToOnePortAreNeverShared) {
 }
 
 }  // namespace
-}  // namespace ctxflow
+}  // namespace ctxflow::integrations

@@ -18,8 +18,9 @@
 
 namespace {
 
-boost::asio::awaitable<ctxflow::http::response> answer(ctxflow::http::request) {
-  co_return ctxflow::http::response{200, {}, "ok"};
+boost::asio::awaitable<ctxflow::integrations::http::response> answer(
+    ctxflow::integrations::http::request) {
+  co_return ctxflow::integrations::http::response{200, {}, "ok"};
 }
 
 }  // namespace
@@ -34,13 +35,13 @@ int main(int argc, char** argv) {
     std::printf("diagnostic %.*s\n", static_cast<int>(d.code.size()), d.code.data());
     std::fflush(stdout);
   });
-  ctxflow::http::server_options options;
+  ctxflow::integrations::http::server_options options;
   options.max_connections = static_cast<std::size_t>(std::strtoul(argv[1], nullptr, 10));
   options.head_timeout = std::chrono::milliseconds(std::strtol(argv[2], nullptr, 10));
   options.drain_timeout = std::chrono::milliseconds(500);
 
   boost::asio::io_context io;
-  ctxflow::http::http_server server(io.get_executor(), answer, options);
+  ctxflow::integrations::http::http_server server(io.get_executor(), answer, options);
   server.start();
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { server.stop(); });

@@ -5,7 +5,7 @@
 // bound refuses extra connections; descriptor exhaustion backs off without spinning and is
 // reported once; shutdown() drains, then cancels a handler stuck on a downstream call; and the
 // W3C test service exits on SIGTERM within its drain timeout. The cancellation of
-// asio_integration::co_spawn's completion token reaches the awaited operation.
+// integrations::asio::co_spawn's completion token reaches the awaited operation.
 #include "ctxflow/integrations/http/http_server.hpp"
 
 #include <fcntl.h>
@@ -56,7 +56,7 @@
 #include "ctxflow/testing/span_recorder.hpp"
 #include "ctxflow/trace/span.hpp"
 
-namespace ctxflow {
+namespace ctxflow::integrations {
 namespace {
 
 namespace net = boost::asio;
@@ -794,7 +794,7 @@ TEST(HttpServerShutdown, AHandlerStuckOnASlowDownstreamCallIsCancelledAtTheDrain
 }
 
 // ---------------------------------------------------------------------------------------------
-// asio_integration::co_spawn hands the token's cancellation slot to the coroutine.
+// integrations::asio::co_spawn hands the token's cancellation slot to the coroutine.
 
 awaitable<void> nested_wait(std::atomic<bool>& waiting) {
   net::steady_timer timer(co_await net::this_coro::executor, 60s);
@@ -820,9 +820,9 @@ TEST(AsioCoSpawnCancellation, TheTokensCancellationSlotReachesTheAwaitedOperatio
       done = true;
     });
     if (overload == 0) {
-      asio_integration::co_spawn(io, outer_wait(waiting), token);
+      integrations::asio::co_spawn(io, outer_wait(waiting), token);
     } else {
-      asio_integration::co_spawn(io.get_executor(), [&] { return outer_wait(waiting); }, token);
+      integrations::asio::co_spawn(io.get_executor(), [&] { return outer_wait(waiting); }, token);
     }
     std::thread runner([&] { io.run_for(10s); });
     ASSERT_TRUE(eventually([&] { return waiting.load(); }));
@@ -876,4 +876,4 @@ TEST(W3cTestServiceProcess, SigtermShutsDownWithinTheDrainTimeoutWhileAHandlerWa
 }
 
 }  // namespace
-}  // namespace ctxflow
+}  // namespace ctxflow::integrations

@@ -34,7 +34,7 @@
 #include "ctxflow/trace/span.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
-namespace ctxflow {
+namespace ctxflow::integrations {
 namespace {
 
 namespace net = boost::asio;
@@ -62,11 +62,11 @@ std::string hex(const trace::trace_id& id) {
   return std::string(h.data(), h.size());
 }
 
-/// Runs `main` (a coroutine spawned with asio_integration::co_spawn) on a two-thread
+/// Runs `main` (a coroutine spawned with integrations::asio::co_spawn) on a two-thread
 /// io_context; stops `server` when it ends, then waits for every connection to close.
 void run_two_threads(net::io_context& io, http::http_server& server, awaitable<void> main) {
   std::exception_ptr failure;
-  asio_integration::co_spawn(io, std::move(main), [&](std::exception_ptr e) {
+  integrations::asio::co_spawn(io, std::move(main), [&](std::exception_ptr e) {
     failure = e;
     server.stop();
   });
@@ -163,7 +163,7 @@ awaitable<void> many_requests(http::http_client& client, std::uint16_t port, int
                               std::atomic<int>& mismatches) {
   std::atomic<int> done{0};
   for (int i = 0; i < count; ++i)
-    asio_integration::co_spawn(co_await net::this_coro::executor,
+    integrations::asio::co_spawn(co_await net::this_coro::executor,
                                one_request(client, port, i, mismatches, done),
                                net::detached);
   net::steady_timer timer(co_await net::this_coro::executor);
@@ -284,4 +284,4 @@ TEST(HttpIntegration, StatusFollowsTheConventionsOnBothSides) {  // R9.5
 }
 
 }  // namespace
-}  // namespace ctxflow
+}  // namespace ctxflow::integrations

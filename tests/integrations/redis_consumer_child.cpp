@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <port> <destination> <group> <consumer name>\n", argv[0]);
     return 2;
   }
-  namespace messaging = ctxflow::messaging;
+  namespace messaging = ctxflow::integrations::messaging;
   messaging::redis_options o;
   o.port = static_cast<std::uint16_t>(std::strtoul(argv[1], nullptr, 10));
   o.group = argv[3];

@@ -36,7 +36,7 @@
 #include "integrations/redis_server.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
-namespace ctxflow {
+namespace ctxflow::integrations {
 namespace {
 
 using namespace std::chrono_literals;
@@ -473,4 +473,4 @@ TEST_F(RedisFaults, TheDemoAgainstAFrozenServerExitsWithAnErrorInsteadOfHanging)
 #endif
 
 }  // namespace
-}  // namespace ctxflow
+}  // namespace ctxflow::integrations

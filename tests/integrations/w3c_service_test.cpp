@@ -29,7 +29,7 @@
 #include "ctxflow/propagation/w3c_trace_context.hpp"
 #include "ctxflow/testing/span_recorder.hpp"
 
-namespace ctxflow {
+namespace ctxflow::integrations {
 namespace {
 
 namespace net = boost::asio;
@@ -200,4 +200,4 @@ TEST_F(W3cService, ABodyThatIsNotAListOfCallsIsRejected) {
 }
 
 }  // namespace
-}  // namespace ctxflow
+}  // namespace ctxflow::integrations

@@ -15,11 +15,11 @@
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "loopback_receiver.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using namespace std::chrono_literals;
-using ctxflow::otlp::testing::loopback_receiver;
+using ctxflow::exporters::otlp::testing::loopback_receiver;
 
 struct pipeline {
   http_exporter* exporter = nullptr;
@@ -116,4 +116,4 @@ TEST(OtlpBatchExport, ShutdownDeliversEverythingQueuedWhenTheCollectorIsUp) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -11,7 +11,7 @@
 
 #include "ctxflow/testing/diagnostics_capture.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using namespace std::chrono_literals;
@@ -158,4 +158,4 @@ TEST(OtlpOptionsFromEnvironment, ATimeoutOfZeroMeansNoLimit) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

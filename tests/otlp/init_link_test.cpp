@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Linking ctxflow::otlp_http is enough for OTEL_TRACES_EXPORTER=otlp in sdk::init: this program
-// never calls ctxflow::otlp::register_exporter() nor names anything else of the library, so only
-// the library's link interface brings the exporter in (R10).
+// never calls ctxflow::exporters::otlp::register_exporter() nor names anything else of the
+// library, so only the library's link interface brings the exporter in (R10).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,11 +16,11 @@
 #include "ctxflow/trace/tracer.hpp"
 #include "loopback_receiver.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using namespace std::chrono_literals;
-using ctxflow::otlp::testing::loopback_receiver;
+using ctxflow::exporters::otlp::testing::loopback_receiver;
 
 TEST(OtlpInit, InitWithOtelTracesExporterOtlpSendsSpansWithoutARegistrationCall) {  // R10
   loopback_receiver rx;
@@ -60,4 +60,4 @@ TEST(OtlpInit, AFactoryTheApplicationRegisteredUnderOtlpIsNotReplaced) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

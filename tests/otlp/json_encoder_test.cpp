@@ -12,11 +12,11 @@
 
 #include "span_fixtures.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using nlohmann::json;
-using namespace ctxflow::otlp::testing;
+using namespace ctxflow::exporters::otlp::testing;
 
 json parse(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -363,4 +363,4 @@ TEST_F(JsonEncoder, DoublesRoundTripExactly) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

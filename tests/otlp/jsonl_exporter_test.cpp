@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The JSON-lines exporter: one OTLP/JSON ExportTraceServiceRequest per line and per export call,
 // written to a file, a FILE* or a sink; failures are values and diagnostics (R7.24).
-#include "ctxflow/exporters/jsonl_exporter.hpp"
+#include "ctxflow/exporters/otlp/jsonl_exporter.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -17,11 +17,11 @@
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "span_fixtures.hpp"
 
-namespace ctxflow::exporters {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using nlohmann::json;
-using namespace ctxflow::otlp::testing;
+using namespace ctxflow::exporters::otlp::testing;
 using namespace std::chrono_literals;
 
 std::string temp_path(const char* tag) {
@@ -160,4 +160,4 @@ TEST(JsonlExporter, TheRegisteredFactoryWritesToThePathFromTheEnvironment) {
 }
 
 }  // namespace
-}  // namespace ctxflow::exporters
+}  // namespace ctxflow::exporters::otlp

@@ -16,7 +16,7 @@
 
 #include "otlp_trace_service.pb.h"
 
-namespace ctxflow::otlp::testing {
+namespace ctxflow::exporters::otlp::testing {
 namespace {
 
 namespace pbs = opentelemetry::proto::collector::trace::v1;
@@ -321,4 +321,4 @@ std::string rpc_status_body(int code, const std::string& message) {
   return st.SerializeAsString();
 }
 
-}  // namespace ctxflow::otlp::testing
+}  // namespace ctxflow::exporters::otlp::testing

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace ctxflow::otlp::testing {
+namespace ctxflow::exporters::otlp::testing {
 
 /// One request as the receiver saw it.
 struct received_request {
@@ -98,4 +98,4 @@ std::string partial_success_body(std::int64_t rejected, const std::string& messa
 /// A binary google.rpc.Status.
 std::string rpc_status_body(int code, const std::string& message);
 
-}  // namespace ctxflow::otlp::testing
+}  // namespace ctxflow::exporters::otlp::testing

@@ -9,7 +9,7 @@
 
 #include "otlp_trace_service.pb.h"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 namespace pbs = opentelemetry::proto::collector::trace::v1;
@@ -122,4 +122,4 @@ TEST(RpcStatusJson, CodeAndMessageAreRead) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -33,14 +33,14 @@
 
 extern char** environ;
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
-using ctxflow::otlp::testing::canned_response;
-using ctxflow::otlp::testing::loopback_receiver;
-using ctxflow::otlp::testing::received_request;
+using ctxflow::exporters::otlp::testing::canned_response;
+using ctxflow::exporters::otlp::testing::loopback_receiver;
+using ctxflow::exporters::otlp::testing::received_request;
 
 // A loopback port that refuses connections: bound (so nobody else takes it) but not listening.
 class dead_port {
@@ -279,4 +279,4 @@ TEST(ShutdownFaults, OnceShutdownStartsTheExporterMakesNoRetryWithBackoff) {
 }
 
 }  // namespace
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -12,7 +12,7 @@
 
 #include "ctxflow/sdk/span_data.hpp"
 
-namespace ctxflow::otlp::testing {
+namespace ctxflow::exporters::otlp::testing {
 
 /// Attributes covering every attribute_value alternative, including the values that proto3
 /// would otherwise leave out (0, false, "", empty arrays) and strings that need escaping.
@@ -152,4 +152,4 @@ inline std::vector<const sdk::span_data*> pointers(const std::vector<sdk::span_d
   return out;
 }
 
-}  // namespace ctxflow::otlp::testing
+}  // namespace ctxflow::exporters::otlp::testing

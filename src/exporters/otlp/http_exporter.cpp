@@ -24,7 +24,7 @@
 #include "ctxflow/exporters/otlp/response.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using steady = std::chrono::steady_clock;
@@ -493,11 +493,11 @@ void register_exporter() noexcept {
 #endif
 }
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp
 
 // The SDK's exporter registry calls this before its first lookup (a weak reference there), so
 // linking ctxflow::otlp_http is enough for OTEL_TRACES_EXPORTER=otlp. The library's link
 // interface names it with --undefined, which pulls this object file out of the static archive.
 extern "C" __attribute__((visibility("default"))) void ctxflow_otlp_http_register_hook() noexcept {
-  ctxflow::otlp::register_exporter();
+  ctxflow::exporters::otlp::register_exporter();
 }

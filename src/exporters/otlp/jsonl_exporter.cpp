@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The JSON-lines exporter: otlp::encode_json plus '\n' per export call, written under a mutex.
-#include "ctxflow/exporters/jsonl_exporter.hpp"
+// The JSON-lines exporter: encode_json plus '\n' per export call, written under a mutex.
+#include "ctxflow/exporters/otlp/jsonl_exporter.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,9 +9,10 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/exporters/otlp/json_encoder.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
 
-namespace ctxflow::exporters {
+namespace ctxflow::exporters::otlp {
 
 jsonl_exporter::jsonl_exporter(const std::string& path, bool append)
     : file_(std::fopen(path.c_str(), append ? "ab" : "wb")), owns_file_(true) {
@@ -44,10 +45,8 @@ sdk::export_result jsonl_exporter::export_spans(
   bool any = false;
   for (const auto* s : batch) any = any || s != nullptr;
   if (!any) return sdk::export_result::success;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
-    otlp::encode_json(batch, line_);
+  CTXFLOW_TRY {
+    encode_json(batch, line_);
     line_ += '\n';
     bool ok = false;
     if (file_ != nullptr) {
@@ -61,12 +60,10 @@ sdk::export_result jsonl_exporter::export_spans(
       return sdk::export_result::failure;
     }
     return sdk::export_result::success;
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "exporter.jsonl.write_failed", "exception while writing a JSON line");
     return sdk::export_result::failure;
   }
-#endif
 }
 
 bool jsonl_exporter::force_flush(std::chrono::milliseconds) noexcept {
@@ -88,9 +85,7 @@ bool jsonl_exporter::shutdown(std::chrono::milliseconds) noexcept {
 }
 
 void register_jsonl_exporter() noexcept {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     sdk::register_exporter_factory("jsonl", []() -> std::unique_ptr<sdk::span_exporter> {
       const char* env = std::getenv("CTXFLOW_JSONL_PATH");
       const std::string path = (env != nullptr && *env != '\0') ? env : "spans.jsonl";
@@ -98,11 +93,9 @@ void register_jsonl_exporter() noexcept {
       if (!exporter->is_open()) return nullptr;
       return exporter;
     });
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "exporter.jsonl.register_failed", "could not register \"jsonl\"");
   }
-#endif
 }
 
-}  // namespace ctxflow::exporters
+}  // namespace ctxflow::exporters::otlp

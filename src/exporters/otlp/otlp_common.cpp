@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
-namespace ctxflow::otlp::detail {
+namespace ctxflow::exporters::otlp::detail {
 namespace {
 
 bool same_resource(const sdk::resource* a, const sdk::resource* b) noexcept {
@@ -102,4 +102,4 @@ void group_batch(std::span<const sdk::span_data* const> batch, grouped_batch& g)
   }
 }
 
-}  // namespace ctxflow::otlp::detail
+}  // namespace ctxflow::exporters::otlp::detail

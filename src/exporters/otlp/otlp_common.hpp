@@ -14,7 +14,7 @@
 
 #include "ctxflow/sdk/span_data.hpp"
 
-namespace ctxflow::otlp::detail {
+namespace ctxflow::exporters::otlp::detail {
 
 /// `SpanFlags` bits (R8.1).
 inline constexpr std::uint32_t has_is_remote_mask = 0x100;
@@ -174,4 +174,4 @@ struct grouped_batch {
 /// same object or have equal contents; scopes likewise within one resource.
 void group_batch(std::span<const sdk::span_data* const> batch, grouped_batch& g);
 
-}  // namespace ctxflow::otlp::detail
+}  // namespace ctxflow::exporters::otlp::detail

@@ -7,9 +7,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "internal/hex.hpp"
 #include "otlp_common.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 namespace {
 
 using detail::grouped_batch;
@@ -76,8 +77,8 @@ class json_writer {
         case '\r': raw("\\r"); break;
         case '\t': raw("\\t"); break;
         default: {
-          constexpr char hex[] = "0123456789abcdef";
-          const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+          char esc[6] = {'\\', 'u', '0', '0'};
+          internal::encode_hex_byte(c, esc + 4);
           out_.append(esc, 6);
         }
       }
@@ -108,7 +109,7 @@ class json_writer {
 
   void hex(std::span<const std::uint8_t> bytes) {
     char buf[64];
-    trace::to_lower_hex(bytes, buf);
+    internal::encode_lower_hex(bytes.data(), bytes.size(), buf);
     out_ += '"';
     out_.append(buf, bytes.size() * 2);
     out_ += '"';
@@ -442,4 +443,4 @@ void encode_json(std::span<const sdk::span_data* const> batch, std::string& out)
   w.request(st.groups);
 }
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -6,7 +6,9 @@
 #include <charconv>
 #include <cstring>
 
-namespace ctxflow::otlp {
+#include "internal/hex.hpp"
+
+namespace ctxflow::exporters::otlp {
 namespace {
 
 constexpr std::size_t max_message = 4096;
@@ -260,16 +262,8 @@ class json_reader {
 
  private:
   bool hex4(std::uint32_t& v) noexcept {
-    if (end_ - p_ < 4) return false;
-    v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = *p_++;
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
-      else return false;
-    }
+    if (end_ - p_ < 4 || !internal::decode_hex_number(p_, 4, v)) return false;
+    p_ += 4;
     return true;
   }
   static void put(std::string* out, char c) {
@@ -401,4 +395,4 @@ std::optional<rpc_status> parse_rpc_status_json(std::string_view body) noexcept 
   return guarded([&] { return rpc_status_json(body); });
 }
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -5,7 +5,7 @@
 #include <array>
 #include <charconv>
 
-namespace ctxflow::http::detail {
+namespace ctxflow::integrations::http::detail {
 
 bool is_known_method(std::string_view method) noexcept {
   static constexpr std::array<std::string_view, 10> known = {
@@ -104,4 +104,4 @@ std::string_view protocol_version(unsigned version) noexcept {
   }
 }
 
-}  // namespace ctxflow::http::detail
+}  // namespace ctxflow::integrations::http::detail

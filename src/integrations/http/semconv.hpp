@@ -14,7 +14,7 @@
 
 #include "ctxflow/integrations/http/message.hpp"
 
-namespace ctxflow::http::detail {
+namespace ctxflow::integrations::http::detail {
 
 namespace attr {
 inline constexpr std::string_view request_method = "http.request.method";
@@ -63,4 +63,4 @@ using beast_response = boost::beast::http::response<boost::beast::http::string_b
 /// "1.1" or "1.0" from Beast's version number (11, 10).
 std::string_view protocol_version(unsigned version) noexcept;
 
-}  // namespace ctxflow::http::detail
+}  // namespace ctxflow::integrations::http::detail

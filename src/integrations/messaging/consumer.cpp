@@ -14,7 +14,7 @@
 #include "ctxflow/trace/span.hpp"
 #include "integrations/messaging/semconv.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 namespace {
 
@@ -180,4 +180,4 @@ coro::task<std::size_t> consumer::poll_in_task(
   co_return handled;
 }
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

@@ -4,7 +4,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 std::optional<std::string> in_process_queue::append(std::string_view destination,
                                                     const header_list& headers,
@@ -64,4 +64,4 @@ void in_process_queue::close() noexcept {
   cv_.notify_all();
 }
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

@@ -11,7 +11,7 @@
 #include "ctxflow/trace/span.hpp"
 #include "integrations/messaging/semconv.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 producer::producer(transport& t, std::string destination, producer_options options)
     : transport_(&t),
@@ -78,4 +78,4 @@ coro::task<std::optional<std::string>> producer::send_in_task(const producer* se
   co_return id;
 }
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

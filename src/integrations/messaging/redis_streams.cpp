@@ -22,7 +22,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 namespace {
 
@@ -553,4 +553,4 @@ void redis_streams::acknowledge(const message& m) noexcept {
   }
 }
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

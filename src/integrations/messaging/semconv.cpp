@@ -9,7 +9,7 @@
 
 #include "ctxflow/export.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 namespace detail {
 
@@ -32,4 +32,4 @@ std::string exception_kind(const std::exception_ptr& e) {
 
 }  // namespace detail
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

@@ -11,8 +11,9 @@
 #include <string_view>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/legacy_namespace.hpp"
 
-namespace ctxflow::otlp {
+namespace ctxflow::exporters::otlp {
 
 /// The interesting part of an `ExportTraceServiceResponse`.
 struct export_response {
@@ -47,4 +48,4 @@ CTXFLOW_API std::optional<rpc_status> parse_rpc_status_protobuf(std::string_view
 /// Decodes a JSON `google.rpc.Status` (`code`, `message`). Errors: malformed gives nullopt.
 CTXFLOW_API std::optional<rpc_status> parse_rpc_status_json(std::string_view body) noexcept;
 
-}  // namespace ctxflow::otlp
+}  // namespace ctxflow::exporters::otlp

@@ -10,9 +10,10 @@
 
 #include <boost/beast/http/fields.hpp>
 
+#include "ctxflow/integrations/http/legacy_namespace.hpp"
 #include "ctxflow/propagation/text_map.hpp"
 
-namespace ctxflow::http {
+namespace ctxflow::integrations::http {
 
 /// Getter and setter for `boost::beast::http::basic_fields<Allocator>` (and the headers of Beast
 /// messages, which derive from it).
@@ -58,4 +59,4 @@ struct beast_fields_text_map {
   }
 };
 
-}  // namespace ctxflow::http
+}  // namespace ctxflow::integrations::http

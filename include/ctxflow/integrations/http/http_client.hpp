@@ -19,11 +19,12 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/integrations/http/legacy_namespace.hpp"
 #include "ctxflow/integrations/http/message.hpp"
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
-namespace ctxflow::http {
+namespace ctxflow::integrations::http {
 
 /// How an http_client behaves.
 struct client_options {
@@ -110,7 +111,7 @@ struct send_options {
 /// `response_too_large`, `invalid_response`, `transport_error`.
 /// Context: the span's parent is the current context at the call; that context plus the span is
 /// injected into the request (the global propagator). Inside a coroutine spawned with
-/// asio_integration::co_spawn the current context is the coroutine's.
+/// integrations::asio::co_spawn the current context is the coroutine's.
 /// Resumes on: the awaiting coroutine's executor. The request itself runs on a strand of the
 /// client's executor, so the deadline, the cancellation and the I/O never race, whatever
 /// executor the caller runs on.
@@ -123,10 +124,11 @@ struct send_options {
 ///
 /// Example:
 /// ```
-/// ctxflow::http::http_client client(io.get_executor());
-/// ctxflow::http::response r = co_await client.send("http://127.0.0.1:8080/orders", {"POST"});
+/// namespace http = ctxflow::integrations::http;
+/// http::http_client client(io.get_executor());
+/// http::response r = co_await client.send("http://127.0.0.1:8080/orders", {"POST"});
 /// auto slow = co_await client.send("https://example.org/", {"GET"},
-///                                  ctxflow::http::send_options(std::chrono::seconds(2)));
+///                                  http::send_options(std::chrono::seconds(2)));
 /// ```
 class CTXFLOW_API http_client {
  public:
@@ -160,4 +162,4 @@ class CTXFLOW_API http_client {
   std::shared_ptr<impl> impl_;
 };
 
-}  // namespace ctxflow::http
+}  // namespace ctxflow::integrations::http

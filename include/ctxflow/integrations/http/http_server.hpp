@@ -20,11 +20,12 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/integrations/http/legacy_namespace.hpp"
 #include "ctxflow/integrations/http/message.hpp"
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
-namespace ctxflow::http {
+namespace ctxflow::integrations::http {
 
 /// Serves one request; called inside the request's SERVER span.
 using request_handler = std::function<boost::asio::awaitable<response>(request)>;
@@ -78,7 +79,7 @@ struct server_options {
 /// An HTTP/1.1 server with keep-alive.
 ///
 /// Contract: the constructor binds and listens; start() begins accepting. Each connection is
-/// served by a coroutine of its own (asio_integration::co_spawn on a strand, starting from the
+/// served by a coroutine of its own (integrations::asio::co_spawn on a strand, starting from the
 /// empty context) that reads requests one after another. Per request: the whole context is
 /// extracted from the headers with the global propagator (span context, baggage and whatever
 /// else its propagators extract; a missing or malformed `traceparent` starts a new trace and
@@ -160,4 +161,4 @@ class CTXFLOW_API http_server {
   std::shared_ptr<impl> impl_;
 };
 
-}  // namespace ctxflow::http
+}  // namespace ctxflow::integrations::http

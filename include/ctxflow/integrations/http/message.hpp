@@ -10,9 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "ctxflow/integrations/http/legacy_namespace.hpp"
 #include "ctxflow/propagation/text_map.hpp"
 
-namespace ctxflow::http {
+namespace ctxflow::integrations::http {
 
 /// Header fields in order; names compare case-insensitively.
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -47,4 +48,4 @@ struct response {
   std::string body;
 };
 
-}  // namespace ctxflow::http
+}  // namespace ctxflow::integrations::http

@@ -15,11 +15,12 @@
 #include "ctxflow/coro/task.hpp"
 #include "ctxflow/exec/thread_pool.hpp"
 #include "ctxflow/export.hpp"
+#include "ctxflow/integrations/messaging/legacy_namespace.hpp"
 #include "ctxflow/integrations/messaging/message.hpp"
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 /// How a consumer fetches and records.
 struct consumer_options {
@@ -92,4 +93,4 @@ class CTXFLOW_API consumer {
   consumer_options options_;
 };
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

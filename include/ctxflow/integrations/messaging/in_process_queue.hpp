@@ -11,9 +11,10 @@
 #include <string>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/integrations/messaging/legacy_namespace.hpp"
 #include "ctxflow/integrations/messaging/message.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 /// An in-memory transport: each destination is a FIFO; a message is delivered to one consumer.
 ///
@@ -45,4 +46,4 @@ class CTXFLOW_API in_process_queue final : public transport {
   bool closed_ = false;                                             // guarded by mu_
 };
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

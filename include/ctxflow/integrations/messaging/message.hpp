@@ -14,7 +14,9 @@
 #include <utility>
 #include <vector>
 
-namespace ctxflow::messaging {
+#include "ctxflow/integrations/messaging/legacy_namespace.hpp"
+
+namespace ctxflow::integrations::messaging {
 
 /// Message header fields in order (the creation context travels here, R9.8).
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -57,4 +59,4 @@ class transport {
   virtual std::uint16_t server_port() const noexcept { return 0; }
 };
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

@@ -11,11 +11,12 @@
 #include "ctxflow/coro/task.hpp"
 #include "ctxflow/exec/thread_pool.hpp"
 #include "ctxflow/export.hpp"
+#include "ctxflow/integrations/messaging/legacy_namespace.hpp"
 #include "ctxflow/integrations/messaging/message.hpp"
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 /// How a producer records its spans.
 struct producer_options {
@@ -38,7 +39,7 @@ struct producer_options {
 ///
 /// Example:
 /// ```
-/// ctxflow::messaging::producer orders(queue, "shop.orders");
+/// ctxflow::integrations::messaging::producer orders(queue, "shop.orders");
 /// auto id = orders.send(R"({"order": 7})");
 /// ```
 class CTXFLOW_API producer {
@@ -71,4 +72,4 @@ class CTXFLOW_API producer {
   producer_options options_;
 };
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

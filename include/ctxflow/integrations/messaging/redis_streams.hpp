@@ -11,9 +11,10 @@
 #include <string>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/integrations/messaging/legacy_namespace.hpp"
 #include "ctxflow/integrations/messaging/message.hpp"
 
-namespace ctxflow::messaging {
+namespace ctxflow::integrations::messaging {
 
 /// How redis_streams connects, reads and recovers.
 struct redis_options {
@@ -121,4 +122,4 @@ class CTXFLOW_API redis_streams final : public transport {
   std::unique_ptr<impl> impl_;
 };
 
-}  // namespace ctxflow::messaging
+}  // namespace ctxflow::integrations::messaging

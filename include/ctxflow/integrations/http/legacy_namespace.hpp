@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// The component's namespace before it matched the folder, `ctxflow::http`, stays for one
+// release as a deprecated alias of
+//   ctxflow::integrations::http
+// so that code still naming it compiles, with a deprecation warning (GCC warns where a function
+// or variable is named through it, Clang also where a type is). Every public header of the
+// component includes this one.
+#pragma once
+
+namespace ctxflow::integrations::http {}
+
+namespace ctxflow {
+namespace [[deprecated("use ctxflow::integrations::http")]] http {
+using namespace ::ctxflow::integrations::http;
+}  // namespace http
+}  // namespace ctxflow
