@@ -27,7 +27,8 @@ std::string_view error_type_of(const error_code& ec) noexcept {
   if (ec == net::error::timed_out || ec == beast::error::timeout) return "timeout";
   if (ec == net::error::operation_aborted) return "cancelled";
   if (ec == net::error::connection_refused) return "connection_refused";
-  if (ec == net::error::connection_reset || ec == net::error::broken_pipe) return "connection_reset";
+  if (ec == net::error::connection_reset || ec == net::error::broken_pipe)
+    return "connection_reset";
   if (ec == net::error::eof || ec == beast::http::error::end_of_stream ||
       ec == beast::http::error::partial_message || ec == ssl::error::stream_truncated)
     return "connection_closed";

@@ -56,7 +56,8 @@ using peer_key = std::tuple<bool, std::string, std::uint16_t>;
 }  // namespace detail
 
 struct http_client::impl {
-  impl(boost::asio::any_io_executor e, client_options o) : ex(std::move(e)), options(std::move(o)) {}
+  impl(boost::asio::any_io_executor e, client_options o)
+      : ex(std::move(e)), options(std::move(o)) {}
 
   /// An idle connection to the peer that is still open, or null.
   std::unique_ptr<detail::connection> take(const detail::peer_key& key);

@@ -79,17 +79,17 @@ void http_server::start() {
     if (impl_->draining.load(std::memory_order_acquire)) return;
     impl_->accepting = true;
   }
-  integrations::asio::co_spawn(impl_->acceptor_strand, ctxflow::context(), impl_->accept_loop(impl_),
-                             [keep = impl_](std::exception_ptr) {
-                               // The loop ended by an exception (allocation failure): the
-                               // listener is closed so that shutdown waits do not hang.
-                               std::lock_guard lock(keep->mu);
-                               if (keep->accepting) {
-                                 keep->accepting = false;
-                                 keep->close_listener();
-                               }
-                               keep->all_done.notify_all();
-                             });
+  integrations::asio::co_spawn(impl_->acceptor_strand, ctxflow::context(),
+                               impl_->accept_loop(impl_), [keep = impl_](std::exception_ptr) {
+                                 // The loop ended by an exception (allocation failure): the
+                                 // listener is closed so that shutdown waits do not hang.
+                                 std::lock_guard lock(keep->mu);
+                                 if (keep->accepting) {
+                                   keep->accepting = false;
+                                   keep->close_listener();
+                                 }
+                                 keep->all_done.notify_all();
+                               });
 }
 
 void http_server::stop() {

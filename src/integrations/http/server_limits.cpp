@@ -101,8 +101,8 @@ void http_server::impl::report_accept_failure(const boost::system::error_code& e
   reported_this_run = true;
   last_report = now;
   reportf(severity::error, "http.server.accept_failed",
-          "ctxflow::integrations::http::http_server on port %u: accept failed (%s, %zu in a row); retrying "
-          "with a back-off of up to 1 s",
+          "ctxflow::integrations::http::http_server on port %u: accept failed (%s, %zu in a row); "
+          "retrying with a back-off of up to 1 s",
           static_cast<unsigned>(bound_port), ec.message().c_str(), failures);
 }
 

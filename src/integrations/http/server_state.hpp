@@ -90,7 +90,8 @@ struct http_server::impl {
 
   // `keep` holds this object for the coroutine's whole life (frames copy their parameters).
   boost::asio::awaitable<void> accept_loop(std::shared_ptr<impl> keep);
-  boost::asio::awaitable<void> serve(std::shared_ptr<impl> keep, std::shared_ptr<connection_state> conn);
+  boost::asio::awaitable<void> serve(std::shared_ptr<impl> keep,
+                                     std::shared_ptr<connection_state> conn);
   boost::asio::awaitable<bool> serve_request(connection_state& conn, detail::beast_request& breq,
                                      const tcp::endpoint& local, const tcp::endpoint& remote);
   boost::asio::awaitable<void> answer_and_close(connection_state& conn, unsigned status);
