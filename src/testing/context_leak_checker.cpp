@@ -4,6 +4,7 @@
 
 #include "ctxflow/context/detail/context_impl.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::testing {
 namespace {
@@ -27,15 +28,11 @@ context_leak_checker::context_leak_checker(const std::source_location& where) no
 
 context_leak_checker::~context_leak_checker() {
   if (checked_ || !leaked()) return;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     report(severity::error, "testing.context_leak", describe(), where_);
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::error, "testing.context_leak", "a context was left attached", where_);
   }
-#endif
 }
 
 bool context_leak_checker::leaked() const noexcept {

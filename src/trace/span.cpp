@@ -25,6 +25,7 @@
 
 #include "ctxflow/context/detail/context_impl.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
 namespace ctxflow::trace {
@@ -52,17 +53,36 @@ void add_exception_event(span_object* obj, std::string_view type, std::string_vi
   obj->add_event("exception", std::span<const attribute_kv>(buf, n), timestamp{});
 }
 
+// Names the exception `error` holds: its demangled type and, for a std::exception, what().
+// False when the build has no exceptions (nothing could have been thrown to describe). May throw
+// std::bad_alloc. Typed handlers cannot be spelled with CTXFLOW_TRY / CTXFLOW_CATCH_ALL, so this
+// is the one block here that needs the exceptions switch.
+bool describe_exception(const std::exception_ptr& error, std::string& type, std::string& message) {
 #if CTXFLOW_HAS_EXCEPTIONS
-// The demangled name of `t`; falls back to the mangled name.
-std::string type_name(const std::type_info* t) {
-  if (t == nullptr) return "unknown";
-  int status = 0;
-  char* d = abi::__cxa_demangle(t->name(), nullptr, nullptr, &status);
-  std::string out = (status == 0 && d) ? std::string(d) : std::string(t->name());
-  std::free(d);
-  return out;
-}
+  auto type_name = [](const std::type_info* t) {  // demangled; the mangled name as a fallback
+    if (t == nullptr) return std::string("unknown");
+    int status = 0;
+    char* d = abi::__cxa_demangle(t->name(), nullptr, nullptr, &status);
+    std::string out = (status == 0 && d) ? std::string(d) : std::string(t->name());
+    std::free(d);
+    return out;
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    type = type_name(&typeid(e));
+    message = e.what();
+  } catch (...) {
+    type = type_name(abi::__cxa_current_exception_type());
+  }
+  return true;
+#else
+  (void)error;
+  (void)type;
+  (void)message;
+  return false;
 #endif
+}
 
 // The non-recording span holding an extracted remote parent. It lives at the start of the
 // block that also holds the context node (context_impl::make_with_span), so extract makes at
@@ -228,17 +248,12 @@ void record_escaped_exception(span_object* s, const std::exception_ptr* error,
     record_unknown(s, policy, at);
     return;
   }
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     std::string type;
     std::string message;
-    try {
-      std::rethrow_exception(*error);
-    } catch (const std::exception& e) {
-      type = type_name(&typeid(e));
-      message = e.what();
-    } catch (...) {
-      type = type_name(abi::__cxa_current_exception_type());
+    if (!describe_exception(*error, type, message)) {
+      record_unknown(s, policy, at);
+      return;
     }
     if (policy.record_exception) {
       attribute_kv attrs[2];
@@ -249,14 +264,11 @@ void record_escaped_exception(span_object* s, const std::exception_ptr* error,
     }
     if (policy.set_status_on_exception)
       s->set_status(status_code::error, message.empty() ? type : message);
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::warning, "trace.record_exception.failed",
            "could not describe the exception (out of memory)");
     record_unknown(s, policy, at);
   }
-#else
-  record_unknown(s, policy, at);
-#endif
 }
 
 }  // namespace detail
@@ -294,24 +306,15 @@ void scoped_span::end_unwinding() noexcept {
 void span_ref::record_exception(std::exception_ptr error,
                                 std::span<const attribute_kv> extra) const noexcept {
   if (!obj_ || !error || !obj_->is_recording()) return;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      const std::string type = type_name(&typeid(e));
-      add_exception_event(obj_, type, e.what(), extra);
-    } catch (...) {
-      const std::string type = type_name(abi::__cxa_current_exception_type());
-      add_exception_event(obj_, type, {}, extra);
-    }
-  } catch (...) {
+  CTXFLOW_TRY {
+    std::string type;
+    std::string message;
+    if (!describe_exception(error, type, message)) type = "unknown";
+    add_exception_event(obj_, type, message, extra);
+  } CTXFLOW_CATCH_ALL {
     report(severity::warning, "trace.record_exception.failed",
            "could not describe the exception (out of memory)");
   }
-#else
-  add_exception_event(obj_, "unknown", {}, extra);
-#endif
 }
 
 void span_ref::record_exception(std::string_view type, std::string_view message,
