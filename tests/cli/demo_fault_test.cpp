@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
+#include "cli/demo_process.hpp"
 #include "otlp/loopback_receiver.hpp"
-#include "tools/demo_process.hpp"
 
-namespace ctxflow::tools::testing {
+namespace ctxflow::cli::testing {
 namespace {
 
 using namespace std::chrono_literals;
@@ -84,7 +84,7 @@ TEST(DemoSignals, WithoutASignalTheHoldEndsAndTheDemoVerifiesAsUsual) {
 #if CTXFLOW_DEMO_HAS_OTLP
 TEST(DemoOtlpFaults, AnUnreachableCollectorFailsTheRunButTheFileStillHoldsEveryVerifiedSpan) {
   // A port that refuses connections: a receiver taken down keeps its port number.
-  otlp::testing::loopback_receiver receiver;
+  exporters::otlp::testing::loopback_receiver receiver;
   ASSERT_NE(receiver.port(), 0);
   receiver.go_down();
   scratch_dir dir;
@@ -122,4 +122,4 @@ TEST(DemoOtlpFaults, AnExporterNameThisBuildLacksIsReportedAndTheFileIsStillWrit
 }
 
 }  // namespace
-}  // namespace ctxflow::tools::testing
+}  // namespace ctxflow::cli::testing

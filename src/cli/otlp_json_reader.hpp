@@ -12,7 +12,7 @@
 
 #include "ctxflow/sdk/span_data.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 
 /// Appends the spans of one JSON line to `out`; false (with `error` set) when the line is not
 /// an OTLP/JSON trace request.
@@ -29,4 +29,4 @@ struct span_file {
 /// Reads every line of a JSON-lines span file.
 span_file read_otlp_json_file(const std::string& path);
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

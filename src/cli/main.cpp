@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "ctxflow/config.hpp"
-#include "tools/ctxflow/demo.hpp"
+#include "cli/demo.hpp"
 
 namespace {
 
@@ -48,10 +48,10 @@ int main(int argc, char** argv) {
         return 0;
       }
     }
-    return ctxflow::tools::run_demo(argc - 2, argv + 2);
+    return ctxflow::cli::run_demo(argc - 2, argv + 2);
   }
   if (std::strcmp(argv[1], "demo-child") == 0)
-    return ctxflow::tools::run_demo_child(argc - 2, argv + 2);
+    return ctxflow::cli::run_demo_child(argc - 2, argv + 2);
   if (std::strcmp(argv[1], "version") == 0) {
     std::printf("ctxflow %s\n", CTXFLOW_VERSION_STRING);
     return 0;

@@ -11,9 +11,9 @@
 #include "ctxflow/exec/thread_pool.hpp"
 #include "ctxflow/trace/tracer.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 
-class service_hops;  // the HTTP and queue hops, with the Asio integration
+class payment_services;  // the HTTP and queue hops (demo_services.hpp)
 
 /// The order service's tracer (set once the SDK is installed).
 trace::tracer& demo_tracer();
@@ -32,7 +32,7 @@ struct pipeline {
   coro::event_loop* loop = nullptr;  // the loop place_order runs on
   std::string self_exe;
   std::string child_spans_path;  // the child writes its JSON lines here
-  service_hops* hops = nullptr;
+  payment_services* services = nullptr;  // none in a build without them
   const std::atomic<bool>* interrupted = nullptr;  // a signal asked the demo to stop
   bool child_ran = false;
   bool child_ok = false;
@@ -40,11 +40,11 @@ struct pipeline {
   bool payment_ok = false;
 };
 
-/// The order: validation, stock, price, payment (with the Asio integration), fraud score,
+/// The order: validation, stock, price, payment (when there are `services`), fraud score,
 /// audit, and the receipt printed by a child process.
 coro::task<> place_order(pipeline& p);
 
 /// This program's path, for starting it again as the child.
 std::string self_executable();
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -16,7 +16,7 @@
 #include "ctxflow/sdk/span_exporter.hpp"
 #include "ctxflow/sdk/tracer_provider.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 
 /// The exporter names of OTEL_TRACES_EXPORTER that this build can create, lowercased, without
 /// duplicates and `none`. Names it cannot create are left out, with a message on stderr when
@@ -66,4 +66,4 @@ sdk::init_options demo_init_options(std::string service_name,
 sdk::tracer_provider_options demo_provider_options(
     std::string service_name, std::vector<std::unique_ptr<sdk::span_exporter>> exporters);
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // posix_spawn with captured output, and OTLP span records from JSON lines and protobuf.
-#include "tools/demo_process.hpp"
+#include "cli/demo_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,7 +23,7 @@
 
 extern char** environ;
 
-namespace ctxflow::tools::testing {
+namespace ctxflow::cli::testing {
 namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -267,4 +267,4 @@ long verified_count(const std::string& out) {
   return std::strtol(out.c_str() + at + key.size(), nullptr, 10);
 }
 
-}  // namespace ctxflow::tools::testing
+}  // namespace ctxflow::cli::testing

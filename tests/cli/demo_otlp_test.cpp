@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
+#include "cli/demo_process.hpp"
 #include "otlp/loopback_receiver.hpp"
-#include "tools/demo_process.hpp"
 
-namespace ctxflow::tools::testing {
+namespace ctxflow::cli::testing {
 namespace {
 
 using namespace std::chrono_literals;
@@ -26,7 +26,7 @@ struct delivery {
   bool headers_present = true;
 };
 
-delivery received_spans(const otlp::testing::loopback_receiver& receiver, bool json) {
+delivery received_spans(const exporters::otlp::testing::loopback_receiver& receiver, bool json) {
   delivery d;
   for (const auto& req : receiver.requests()) {
     const auto ct = req.headers.find("content-type");
@@ -42,7 +42,7 @@ delivery received_spans(const otlp::testing::loopback_receiver& receiver, bool j
 }
 
 void expect_collector_gets_every_verified_span(const std::string& protocol) {
-  otlp::testing::loopback_receiver receiver;
+  exporters::otlp::testing::loopback_receiver receiver;
   ASSERT_NE(receiver.port(), 0);
   scratch_dir dir;
   ASSERT_TRUE(dir.ok());
@@ -102,4 +102,4 @@ TEST(DemoOtlpExport, ACollectorReceivesExactlyTheVerifiedSpansOverHttpJson) {
 }
 
 }  // namespace
-}  // namespace ctxflow::tools::testing
+}  // namespace ctxflow::cli::testing

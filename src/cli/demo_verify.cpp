@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The demo's checks: one trace, no orphans, each span once, and every span under its parent,
 // the HTTP and queue hops included.
-#include "tools/ctxflow/demo_verify.hpp"
+#include "cli/demo_verify.hpp"
 
 #include <cstdio>
 #include <set>
@@ -11,7 +11,7 @@
 
 #include "ctxflow/testing/trace_tree.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 namespace {
 
 struct expectation {
@@ -109,4 +109,4 @@ verification verify_trace(std::vector<sdk::span_data> spans, const exporters::re
   return v;
 }
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -9,7 +9,7 @@
 #include "ctxflow/exporters/console_exporter.hpp"
 #include "ctxflow/sdk/span_data.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 
 /// The outcome of verify_trace().
 struct verification {
@@ -25,4 +25,4 @@ struct verification {
 verification verify_trace(std::vector<sdk::span_data> spans, const exporters::render_options& render,
                           bool with_hops);
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ctxflow::tools::testing {
+namespace ctxflow::cli::testing {
 
 /// How a program ended and what it printed.
 struct run_result {
@@ -103,4 +103,4 @@ class scratch_dir {
 /// N from the "verified: N spans" line; -1 when there is none.
 long verified_count(const std::string& out);
 
-}  // namespace ctxflow::tools::testing
+}  // namespace ctxflow::cli::testing

@@ -7,10 +7,10 @@
 #include <set>
 #include <string>
 
+#include "cli/demo_process.hpp"
 #include "otlp/loopback_receiver.hpp"
-#include "tools/demo_process.hpp"
 
-namespace ctxflow::tools::testing {
+namespace ctxflow::cli::testing {
 namespace {
 
 using namespace std::chrono_literals;
@@ -63,7 +63,7 @@ TEST(DemoOutput, TheFileHoldsExactlyTheVerifiedSpansAllInOneTrace) {
 
 TEST(DemoOutput, WithoutOtelTracesExporterTheSpansGoOnlyToTheFile) {
   // An OTLP endpoint is configured, but no exporter is named: nothing may be sent.
-  otlp::testing::loopback_receiver receiver;
+  exporters::otlp::testing::loopback_receiver receiver;
   ASSERT_NE(receiver.port(), 0);
   scratch_dir dir;
   ASSERT_TRUE(dir.ok());
@@ -95,4 +95,4 @@ TEST(DemoOutput, AnUnknownOptionIsRefusedWithStatus2) {
 }
 
 }  // namespace
-}  // namespace ctxflow::tools::testing
+}  // namespace ctxflow::cli::testing

@@ -2,7 +2,7 @@
 // The order pipeline of `ctxflow demo`: a directly awaited coroutine that migrates threads,
 // spawned tasks under when_all, a pool hop, to_thread, a thread, an HTTP call (with the Asio
 // integration) and a child process, which continues the trace and exports its own spans.
-#include "tools/ctxflow/demo_workload.hpp"
+#include "cli/demo_workload.hpp"
 
 #include <unistd.h>
 
@@ -19,15 +19,15 @@
 #include "ctxflow/coro/to_thread.hpp"
 #include "ctxflow/coro/when_all.hpp"
 #include "ctxflow/exec/jthread.hpp"
-#include "ctxflow/exporters/jsonl_exporter.hpp"
+#include "ctxflow/exporters/otlp/jsonl_exporter.hpp"
 #include "ctxflow/propagation/process.hpp"
 #include "ctxflow/sdk/init.hpp"
 #include "ctxflow/trace/provider.hpp"
-#include "tools/ctxflow/demo.hpp"
-#include "tools/ctxflow/demo_export.hpp"
-#include "tools/ctxflow/demo_services.hpp"
+#include "cli/demo.hpp"
+#include "cli/demo_export.hpp"
+#include "cli/demo_services.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 namespace {
 
 using coro::task;
@@ -108,9 +108,7 @@ task<> place_order(pipeline& p) {
   }
   co_await coro::schedule_on(*p.loop);
 
-#if CTXFLOW_DEMO_WITH_ASIO
-  if (p.hops != nullptr) p.payment_ok = co_await charge_payment(*p.hops);
-#endif
+  if (p.services != nullptr) p.payment_ok = co_await p.services->charge_payment();
 
   co_await coro::to_thread([] {
     auto fraud = demo_tracer().start_as_current_span("fraud.score");
@@ -141,7 +139,7 @@ int run_demo_child(int argc, char** argv) {
   }
   // The same destinations as the parent: the JSON-lines file it named, plus the exporters of
   // OTEL_TRACES_EXPORTER (this process inherited the parent's environment).
-  auto file = std::make_shared<exporters::jsonl_exporter>(argv[0], false);
+  auto file = std::make_shared<exporters::otlp::jsonl_exporter>(argv[0], false);
   if (!file->is_open()) {
     std::fprintf(stderr, "ctxflow demo-child: cannot write %s\n", argv[0]);
     return 1;
@@ -170,4 +168,4 @@ int run_demo_child(int argc, char** argv) {
   return child_exit_ok;
 }
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -2,7 +2,7 @@
 // Private: the `ctxflow demo` and `ctxflow demo-child` commands.
 #pragma once
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 
 /// Runs the order-pipeline demo; returns the process exit code.
 int run_demo(int argc, char** argv);
@@ -10,4 +10,4 @@ int run_demo(int argc, char** argv);
 /// The child process of the demo: continues the parent's trace from the environment.
 int run_demo_child(int argc, char** argv);
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The demo's exporters: the JSON-lines file plus what OTEL_TRACES_EXPORTER names.
-#include "tools/ctxflow/demo_export.hpp"
+#include "cli/demo_export.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -8,14 +8,14 @@
 #include <utility>
 
 #include "ctxflow/exporters/console_exporter.hpp"
-#include "ctxflow/exporters/jsonl_exporter.hpp"
+#include "ctxflow/exporters/otlp/jsonl_exporter.hpp"
 #include "ctxflow/sdk/batch_span_processor.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
 #include "ctxflow/sdk/resource.hpp"
 #include "ctxflow/sdk/sampler.hpp"
 #include "ctxflow/sdk/span_limits.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 namespace {
 
 std::string trimmed_lower(std::string_view s) {
@@ -55,7 +55,7 @@ class counting_exporter final : public sdk::span_exporter {
 std::vector<std::string> exporter_names_from_environment(bool complain) {
   // The built-in names sdk::init would offer; `otlp` registers itself when linked.
   exporters::register_console_exporter();
-  exporters::register_jsonl_exporter();
+  exporters::otlp::register_jsonl_exporter();
   std::vector<std::string> names;
   const char* value = std::getenv("OTEL_TRACES_EXPORTER");
   if (value == nullptr) return names;
@@ -130,4 +130,4 @@ sdk::tracer_provider_options demo_provider_options(
   return o;
 }
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A small JSON parser (RFC 8259 values, nesting limited) and the OTLP/JSON trace mapping on top
 // of it: lowerCamelCase keys, hex ids, integer enums, 64-bit integers as decimal strings.
-#include "tools/ctxflow/otlp_json_reader.hpp"
+#include "cli/otlp_json_reader.hpp"
 
 #include <charconv>
 #include <cstdint>
@@ -14,7 +14,7 @@
 
 #include "internal/hex.hpp"
 
-namespace ctxflow::tools {
+namespace ctxflow::cli {
 namespace {
 
 struct json_value {
@@ -384,4 +384,4 @@ span_file read_otlp_json_file(const std::string& path) {
   return f;
 }
 
-}  // namespace ctxflow::tools
+}  // namespace ctxflow::cli
