@@ -53,6 +53,7 @@
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "ctxflow/testing/span_recorder.hpp"
 #include "ctxflow/trace/span.hpp"
+#include "integrations/span_attributes.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
 namespace ctxflow::integrations {
@@ -66,6 +67,7 @@ using net::ip::tcp;
 using boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+using test::string_attribute;
 
 // ---------------------------------------------------------------------------------------------
 // Loopback servers
@@ -436,17 +438,6 @@ outcome run_get(client_loop& loop, http::http_client& client, const std::string&
   outcome out = future.get();
   out.elapsed = std::chrono::duration_cast<milliseconds>(clock_type::now() - start);
   return out;
-}
-
-const sdk::attribute* find_attribute(const sdk::span_data& s, std::string_view key) {
-  for (const auto& a : s.attributes)
-    if (a.key == key) return &a;
-  return nullptr;
-}
-std::string string_attribute(const sdk::span_data& s, std::string_view key) {
-  const auto* a = find_attribute(s, key);
-  if (!a || !std::holds_alternative<std::string>(a->value)) return "<absent>";
-  return std::get<std::string>(a->value);
 }
 
 /// The last CLIENT span recorded.

@@ -32,6 +32,7 @@
 #include "ctxflow/testing/gtest.hpp"
 #include "ctxflow/testing/span_recorder.hpp"
 #include "ctxflow/trace/span.hpp"
+#include "integrations/span_attributes.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
 namespace ctxflow::integrations {
@@ -40,23 +41,10 @@ namespace {
 namespace net = boost::asio;
 using net::awaitable;
 
+using test::int_attribute;
+using test::string_attribute;
 using test::w3c_propagator_scope;
 
-const sdk::attribute* find_attribute(const sdk::span_data& s, std::string_view key) {
-  for (const auto& a : s.attributes)
-    if (a.key == key) return &a;
-  return nullptr;
-}
-std::string string_attribute(const sdk::span_data& s, std::string_view key) {
-  const auto* a = find_attribute(s, key);
-  if (!a || !std::holds_alternative<std::string>(a->value)) return "<absent>";
-  return std::get<std::string>(a->value);
-}
-std::int64_t int_attribute(const sdk::span_data& s, std::string_view key) {
-  const auto* a = find_attribute(s, key);
-  if (!a || !std::holds_alternative<std::int64_t>(a->value)) return -1;
-  return std::get<std::int64_t>(a->value);
-}
 std::string hex(const trace::trace_id& id) {
   const auto h = id.to_hex();
   return std::string(h.data(), h.size());

@@ -28,6 +28,7 @@
 #include "ctxflow/testing/span_recorder.hpp"
 #include "ctxflow/trace/span.hpp"
 #include "integrations/redis_server.hpp"
+#include "integrations/span_attributes.hpp"
 #include "integrations/w3c_propagator_scope.hpp"
 
 namespace ctxflow::integrations {
@@ -38,23 +39,9 @@ using messaging::consumer;
 using messaging::message;
 using messaging::producer;
 
+using test::int_attribute;
+using test::string_attribute;
 using test::w3c_propagator_scope;
-
-std::string string_attribute(const sdk::span_data& s, std::string_view key) {
-  std::string present;
-  for (const auto& a : s.attributes) {
-    if (a.key == key && std::holds_alternative<std::string>(a.value))
-      return std::get<std::string>(a.value);
-    present += " " + a.key;
-  }
-  return "<absent; present:" + present + ">";
-}
-std::int64_t int_attribute(const sdk::span_data& s, std::string_view key) {
-  for (const auto& a : s.attributes)
-    if (a.key == key && std::holds_alternative<std::int64_t>(a.value))
-      return std::get<std::int64_t>(a.value);
-  return -1;
-}
 
 coro::task<std::optional<std::string>> produce_in_task(producer& p, std::string body) {
   auto root = trace::get_tracer("test").start_as_current_span("order placed");

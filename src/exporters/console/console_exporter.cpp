@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 #include "span_rendering.hpp"
 
 namespace ctxflow::exporters {
@@ -65,9 +66,7 @@ sdk::export_result console_exporter::export_spans(
   std::lock_guard lock(mu_);
   if (shut_down_) return sdk::export_result::failure;
   bool ok = true;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     const auto now = std::chrono::steady_clock::now();
     std::vector<trace_key> complete;
     std::map<trace_key, pending_trace> late;  // spans of traces printed before
@@ -110,30 +109,24 @@ sdk::export_result console_exporter::export_spans(
       buffered_ -= oldest->second.spans.size();
       pending_.erase(oldest);
     }
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::warning, "exporters.console.alloc_failed",
            "console_exporter: out of memory; the batch was not printed");
     return sdk::export_result::failure;
   }
-#endif
   return ok ? sdk::export_result::success : sdk::export_result::failure;
 }
 
 bool console_exporter::flush_locked() {
   bool ok = true;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     std::vector<std::pair<std::uint64_t, trace_key>> order;
     for (const auto& [key, trace] : pending_) order.emplace_back(trace.order, key);
     std::sort(order.begin(), order.end());
     for (const auto& [o, key] : order) ok = print_locked(key, pending_[key], false) && ok;
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     ok = false;
   }
-#endif
   pending_.clear();
   buffered_ = 0;
   return ok;

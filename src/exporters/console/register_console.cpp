@@ -4,23 +4,20 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/exporters/console_exporter.hpp"
+#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/exporter_registry.hpp"
 
 namespace ctxflow::exporters {
 
 bool register_console_exporter() noexcept {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     sdk::register_exporter_factory("console", [] { return std::make_unique<console_exporter>(); });
     return true;
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::warning, "exporters.console.register_failed",
            "register_console_exporter: could not register the \"console\" exporter factory");
     return false;
   }
-#endif
 }
 
 }  // namespace ctxflow::exporters

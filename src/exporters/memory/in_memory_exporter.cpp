@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::exporters {
 
@@ -37,26 +38,20 @@ bool in_memory_store::wait_for(std::size_t count, std::chrono::milliseconds time
 bool in_memory_store::add(std::span<const sdk::span_data* const> batch) noexcept {
   // Copy outside the lock: copying allocates, and readers should not wait for it.
   std::vector<sdk::span_data> copies;
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
-#endif
+  CTXFLOW_TRY {
     copies.reserve(batch.size());
     for (const sdk::span_data* s : batch)
       if (s) copies.push_back(*s);
-#if CTXFLOW_HAS_EXCEPTIONS
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     report(severity::warning, "exporters.memory.alloc_failed",
            "in_memory_exporter: out of memory while copying a batch; the batch was not stored");
     return false;
   }
-#endif
   std::uint64_t evicted = 0;
   bool first_overflow = false;
   {
     std::lock_guard lock(mu_);
-#if CTXFLOW_HAS_EXCEPTIONS
-    try {
-#endif
+    CTXFLOW_TRY {
       for (sdk::span_data& s : copies) {
         if (capacity_ != 0 && spans_.size() >= capacity_) {
           spans_.pop_front();
@@ -64,11 +59,9 @@ bool in_memory_store::add(std::span<const sdk::span_data* const> batch) noexcept
         }
         spans_.push_back(std::move(s));
       }
-#if CTXFLOW_HAS_EXCEPTIONS
-    } catch (...) {
+    } CTXFLOW_CATCH_ALL {
       // A deque growth failure leaves the spans stored so far in place.
     }
-#endif
     dropped_ += evicted;
     if (evicted != 0 && !overflow_reported_) first_overflow = overflow_reported_ = true;
   }

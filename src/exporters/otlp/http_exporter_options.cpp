@@ -5,36 +5,22 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <string>
 
 #include "ctxflow/config.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "internal/env.hpp"
 #include "internal/hex.hpp"
+#include "internal/report.hpp"
 
 namespace ctxflow::exporters::otlp {
 namespace {
 
-constexpr const char* invalid_code = "otlp.config.invalid";
+/// This exporter's diagnostic code for settings it ignores.
+constexpr std::string_view invalid_code = "otlp.config.invalid";
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+using internal::trim;
 
 /// An env variable (signal-specific first, R10.1), with its name; empty counts as unset.
 struct env_value {
@@ -45,22 +31,10 @@ struct env_value {
 std::optional<env_value> env(const char* suffix) {
   for (const char* prefix : {"OTEL_EXPORTER_OTLP_TRACES_", "OTEL_EXPORTER_OTLP_"}) {
     std::string name = std::string(prefix) + suffix;
-    const char* v = std::getenv(name.c_str());
-    if (v != nullptr && *v != '\0') return env_value{std::move(name), v};
+    if (std::optional<std::string> v = internal::env_string(name.c_str()))
+      return env_value{std::move(name), std::move(*v)};
   }
   return std::nullopt;
-}
-
-std::optional<std::string_view> env_raw(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string_view(v);
-}
-
-void report_invalid(std::string_view name, std::string_view value, const char* why) {
-  reportf(severity::warning, invalid_code, "%.*s='%.*s' ignored: %s", static_cast<int>(name.size()),
-          name.data(), static_cast<int>(std::min<std::size_t>(value.size(), 200)), value.data(),
-          why);
 }
 
 bool is_tchar(char c) noexcept {
@@ -132,21 +106,24 @@ std::vector<http_header> parse_headers(std::string_view text, std::string_view s
     if (trim(item).empty()) continue;
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
-      report_invalid(source, item, "header pair without '='");
+      internal::report_invalid_setting(invalid_code, source, item,
+                                       "header pair without '='");
       continue;
     }
     const std::string_view key = trim(item.substr(0, eq));
     bool key_ok = !key.empty();
     for (char c : key) key_ok = key_ok && is_tchar(c);
     if (!key_ok) {
-      report_invalid(source, item, "header name is not an HTTP token");
+      internal::report_invalid_setting(invalid_code, source, item,
+                                       "header name is not an HTTP token");
       continue;
     }
     std::string value = percent_decode(trim(item.substr(eq + 1)));
     bool value_ok = true;
     for (unsigned char c : value) value_ok = value_ok && (c >= 0x20 || c == '\t') && c != 0x7F;
     if (!value_ok) {
-      report_invalid(source, item, "header value contains a control character");
+      internal::report_invalid_setting(invalid_code, source, item,
+                                       "header value contains a control character");
       continue;
     }
     out.emplace_back(std::string(key), std::move(value));
@@ -187,49 +164,42 @@ std::string user_agent(std::string_view prefix) {
 
 http_exporter_options http_exporter_options::from_environment() {
   http_exporter_options o;
-  if (env_raw("OTEL_CONFIG_FILE")) {
+  if (internal::env_string("OTEL_CONFIG_FILE")) {
     report(severity::warning, invalid_code,
            "OTEL_CONFIG_FILE is not supported; using the OTEL_EXPORTER_OTLP_* variables");
   }
-  o.endpoint = resolve_traces_endpoint(env_raw("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-                                       env_raw("OTEL_EXPORTER_OTLP_ENDPOINT"));
+  const std::optional<std::string> traces_endpoint =
+      internal::env_string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const std::optional<std::string> base_endpoint =
+      internal::env_string("OTEL_EXPORTER_OTLP_ENDPOINT");
+  o.endpoint = resolve_traces_endpoint(traces_endpoint, base_endpoint);
   if (auto h = env("HEADERS")) o.headers = parse_headers(h->value, h->name);
   if (auto t = env("TIMEOUT")) {
-    std::int64_t ms = 0;
-    const std::string_view v = trim(t->value);
-    const auto r = std::from_chars(v.data(), v.data() + v.size(), ms);
-    if (r.ec != std::errc() || r.ptr != v.data() + v.size()) {
-      report_invalid(t->name, t->value, "not an integer number of milliseconds");
-    } else if (ms < 0) {
-      report_invalid(t->name, t->value, "negative timeout");
-    } else if (ms > 0x7FFFFFFF) {
-      report_invalid(t->name, t->value, "out of range");
-    } else {
-      o.timeout = std::chrono::milliseconds(ms);
-    }
+    if (auto ms = internal::parse_uint(t->name.c_str(), t->value, invalid_code))
+      o.timeout = std::chrono::milliseconds(*ms);
   }
   if (auto p = env("PROTOCOL")) {
-    const std::string_view v = trim(p->value);
-    if (iequals(v, "http/protobuf")) {
+    const std::string v = internal::to_lower(trim(p->value));
+    if (v == "http/protobuf") {
       o.protocol = http_protocol::http_protobuf;
-    } else if (iequals(v, "http/json")) {
+    } else if (v == "http/json") {
       o.protocol = http_protocol::http_json;
-    } else if (iequals(v, "grpc")) {
+    } else if (v == "grpc") {
       report(severity::warning, invalid_code,
              "OTLP protocol 'grpc' is not supported; using http/protobuf");
       o.protocol = http_protocol::http_protobuf;
     } else {
-      report_invalid(p->name, p->value, "unknown protocol");
+      internal::report_invalid_setting(invalid_code, p->name, p->value, "unknown protocol");
     }
   }
   if (auto c = env("COMPRESSION")) {
-    const std::string_view v = trim(c->value);
-    if (iequals(v, "gzip")) {
+    const std::string v = internal::to_lower(trim(c->value));
+    if (v == "gzip") {
       o.compression = http_compression::gzip;
-    } else if (iequals(v, "none")) {
+    } else if (v == "none") {
       o.compression = http_compression::none;
     } else {
-      report_invalid(c->name, c->value, "unknown compression");
+      internal::report_invalid_setting(invalid_code, c->name, c->value, "unknown compression");
     }
   }
   if (auto v = env("CERTIFICATE")) o.ca_certificate_path = v->value;

@@ -2,6 +2,7 @@
 // Bounded decoders for OTLP/HTTP responses (R8.10, R8.11): a proto3 wire reader and a small
 // JSON reader that extract partial_success and google.rpc.Status fields and skip the rest.
 #include "ctxflow/exporters/otlp/response.hpp"
+#include "ctxflow/macros.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -369,15 +370,11 @@ std::optional<rpc_status> rpc_status_protobuf(std::string_view body) {
 
 template <class Fn>
 auto guarded(Fn&& fn) noexcept -> decltype(fn()) {
-#if CTXFLOW_HAS_EXCEPTIONS
-  try {
+  CTXFLOW_TRY {
     return fn();
-  } catch (...) {
+  } CTXFLOW_CATCH_ALL {
     return std::nullopt;
   }
-#else
-  return fn();
-#endif
 }
 
 }  // namespace

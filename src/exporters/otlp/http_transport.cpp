@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+// http_exporter: the transport, on one reused libcurl easy handle (keep-alive, R8.7). The
+// handle's set-up (headers, TLS files, callbacks), one POST with its timeouts, what the answer
+// means (success, partial success, a status to retry or a final failure, R8.10-R8.12), and
+// gzip for the request body.
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/exporters/otlp/response.hpp"
+#include "exporters/otlp/http_exporter_impl.hpp"
+
+namespace ctxflow::exporters::otlp {
+
+using detail::attempt_outcome;
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+/// curl_global_init is not safe to race with other libcurl calls; do it once, first.
+bool curl_ready() noexcept {
+  static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  return ok;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool detail::gzip(const std::string& in, std::string& out) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK)
+    return false;
+  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END;
+}
+
+http_exporter::impl::impl(http_exporter_options o) : opts(std::move(o)) {
+  agent = user_agent(opts.user_agent_prefix);
+  endpoint_for_reports = opts.endpoint.substr(0, 200);
+  if (opts.retry.max_attempts == 0) opts.retry.max_attempts = 1;
+  if (!(opts.retry.backoff_multiplier >= 1.0)) opts.retry.backoff_multiplier = 1.0;
+  if (!curl_ready() || (curl = curl_easy_init()) == nullptr) {
+    report(severity::error, "otlp.export.init_failed", "libcurl could not be initialised");
+    return;
+  }
+  header_list = curl_slist_append(header_list, opts.protocol == http_protocol::http_json
+                                                   ? "Content-Type: application/json"
+                                                   : "Content-Type: application/x-protobuf");
+  if (opts.compression == http_compression::gzip)
+    header_list = curl_slist_append(header_list, "Content-Encoding: gzip");
+  header_list = curl_slist_append(header_list, "Expect:");  // no 100-continue round trip
+  for (const auto& [k, v] : opts.headers) {
+    const std::string line = k + ": " + v;
+    header_list = curl_slist_append(header_list, line.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, opts.endpoint.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);  // R8.11 [D]
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");  // R8.7: we can decode gzip
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &impl::on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &impl::on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &impl::on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
+  if (!opts.ca_certificate_path.empty())
+    curl_easy_setopt(curl, CURLOPT_CAINFO, opts.ca_certificate_path.c_str());
+  if (!opts.client_certificate_path.empty())
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, opts.client_certificate_path.c_str());
+  if (!opts.client_key_path.empty())
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, opts.client_key_path.c_str());
+}
+
+/// Frees the handle. Only when no export runs (busy false, shut_down true).
+void http_exporter::impl::release() noexcept {
+  if (curl != nullptr) curl_easy_cleanup(curl);
+  curl = nullptr;
+  if (header_list != nullptr) curl_slist_free_all(header_list);
+  header_list = nullptr;
+}
+
+size_t http_exporter::impl::on_body(char* data, size_t size, size_t n, void* self_ptr) {
+  auto* self = static_cast<impl*>(self_ptr);
+  const size_t bytes = size * n;
+  if (self->response.size() + bytes > self->opts.max_response_size) {
+    self->response_too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  self->response.append(data, bytes);
+  return bytes;
+}
+
+size_t http_exporter::impl::on_header(char* data, size_t size, size_t n, void* self_ptr) {
+  auto* self = static_cast<impl*>(self_ptr);
+  const size_t bytes = size * n;
+  std::string_view line(data, bytes);
+  if (istarts_with(line, "retry-after:")) {
+    line.remove_prefix(12);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+    self->retry_after.assign(line.substr(0, 128));
+  } else if (istarts_with(line, "http/")) {
+    self->retry_after.clear();  // a new response (after an interim one) starts
+  }
+  return bytes;
+}
+
+int http_exporter::impl::on_progress(void* self_ptr, curl_off_t, curl_off_t, curl_off_t,
+                                     curl_off_t) {
+  return static_cast<impl*>(self_ptr)->abort.load(std::memory_order_relaxed) ? 1 : 0;
+}
+
+attempt_outcome http_exporter::impl::attempt(const std::string& payload,
+                                             steady::time_point deadline, bool unlimited,
+                                             std::uint64_t n,
+                                             std::optional<milliseconds>& retry_delay,
+                                             std::string& why) {
+  response.clear();
+  retry_after.clear();
+  response_too_large = false;
+  long total_ms = 0;
+  if (!unlimited) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady::now());
+    total_ms = std::max<long>(1, static_cast<long>(left.count()));
+  }
+  long connect_ms = static_cast<long>(opts.connect_timeout.count());
+  if (total_ms != 0 && (connect_ms <= 0 || connect_ms > total_ms)) connect_ms = total_ms;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, std::max<long>(connect_ms, 0));
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
+  requests.fetch_add(1, std::memory_order_relaxed);
+  const CURLcode rc = curl_easy_perform(curl);
+  if (rc != CURLE_OK) {
+    why = std::string("transport error: ") + curl_easy_strerror(rc);
+    switch (rc) {
+      case CURLE_WRITE_ERROR:
+        if (response_too_large) why = "response larger than max_response_size";
+        return attempt_outcome::fail;
+      case CURLE_ABORTED_BY_CALLBACK:
+        why = "aborted by shutdown";
+        return attempt_outcome::fail;
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_SEND_ERROR:
+      case CURLE_RECV_ERROR:
+      case CURLE_GOT_NOTHING:
+      case CURLE_PARTIAL_FILE:
+      case CURLE_OPERATION_TIMEDOUT:
+      case CURLE_SSL_CONNECT_ERROR:
+        return attempt_outcome::retry;  // R8.11: no response, or no connection
+      default:
+        return attempt_outcome::fail;
+    }
+  }
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  char* ctype = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype);
+  const std::string_view content_type = ctype != nullptr ? ctype : "";
+  const bool json_body = content_type.find("json") != std::string_view::npos ||
+                         (content_type.empty() && opts.protocol == http_protocol::http_json);
+  if (status >= 200 && status < 300) {
+    handle_success(json_body, n);
+    return attempt_outcome::success;
+  }
+  why = "HTTP " + std::to_string(status);
+  if (status == 429 || status == 502 || status == 503 || status == 504) {
+    if ((status == 429 || status == 503) && !retry_after.empty())
+      retry_delay = parse_retry_after(retry_after, std::chrono::system_clock::now());
+    return attempt_outcome::retry;  // R8.11, R8.12
+  }
+  if (status >= 300 && status < 400) {
+    why += " (redirects are not followed)";
+    return attempt_outcome::fail;
+  }
+  // R8.11: every other status is final. Report the receiver's google.rpc.Status message.
+  const auto st = json_body ? parse_rpc_status_json(response)
+                            : parse_rpc_status_protobuf(response);
+  const std::string detail = st && !st->message.empty() ? st->message : std::string();
+  reportf(severity::error, "otlp.export.rejected", "%s answered HTTP %ld%s%s",
+          endpoint_for_reports.c_str(), status, detail.empty() ? "" : ": ", detail.c_str());
+  return attempt_outcome::fail;
+}
+
+void http_exporter::impl::handle_success(bool json_body, std::uint64_t n) {
+  const auto r = json_body ? parse_export_response_json(response)
+                           : parse_export_response_protobuf(response);
+  if (!r) {
+    report(severity::debug, "otlp.export.bad_response",
+           "a success response body could not be decoded; counted as full success");
+    exported.fetch_add(n, std::memory_order_relaxed);
+    return;
+  }
+  if (r->has_partial_success && r->rejected_spans > 0) {
+    const auto k = std::min<std::uint64_t>(static_cast<std::uint64_t>(r->rejected_spans), n);
+    rejected.fetch_add(k, std::memory_order_relaxed);
+    failed.fetch_add(k, std::memory_order_relaxed);
+    exported.fetch_add(n - k, std::memory_order_relaxed);
+    reportf(severity::warning, "otlp.export.partial_success",
+            "%s rejected %lld of %llu spans: %s", endpoint_for_reports.c_str(),
+            static_cast<long long>(r->rejected_spans), static_cast<unsigned long long>(n),
+            r->error_message.empty() ? "rejected" : r->error_message.c_str());
+    return;
+  }
+  exported.fetch_add(n, std::memory_order_relaxed);
+  if (r->has_partial_success && !r->error_message.empty()) {
+    reportf(severity::warning, "otlp.export.partial_success", "%s accepted all spans: %s",
+            endpoint_for_reports.c_str(), r->error_message.c_str());
+  }
+}
+
+}  // namespace ctxflow::exporters::otlp
