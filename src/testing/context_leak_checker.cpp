@@ -2,7 +2,7 @@
 // context_leak_checker: compares the execution unit's attach stack and current context.
 #include "ctxflow/testing/context_leak_checker.hpp"
 
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/context.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 
@@ -54,9 +54,7 @@ std::string context_leak_checker::describe() const {
                                       : "; a different context is current";
   if (now > depth_) {
     out += "\nstill attached:";
-    const detail::exec_unit* unit = detail::current_unit();
-    const detail::attach_record* records = unit->stack.data();
-    for (std::uint32_t i = depth_; i < now; ++i) out += "\n  attached at " + site(records[i].where);
+    for (std::uint32_t i = depth_; i < now; ++i) out += "\n  attached at " + site(attach_site(i));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // thread_pool: C4 (capture at submission, not at worker creation), C7 (empty between jobs).
 #include "ctxflow/exec/thread_pool.hpp"
+#include "ctxflow/exec/executor.hpp"
 
 #include <gtest/gtest.h>
 
@@ -107,6 +108,40 @@ TEST(ThreadPool, DestructorRunsQueuedJobsBeforeJoining) {
   }
   EXPECT_EQ(ran.load(), 100);
 }
+
+TEST(ThreadPool, PostAsIsRunsTheJobWithoutTheSubmittersContext) {
+  exec::thread_pool pool(1);
+  auto token = value.set(6);
+  std::promise<int> seen;
+  pool.post(exec::as_is, [&] { seen.set_value(value.get()); });
+  EXPECT_EQ(seen.get_future().get(), 0);
+  (void)value.reset(std::move(token));
+}
+
+TEST(ThreadPool, FreePostUsesThePoolsOwnPostAndSoBindsTheContext) {  // C4
+  exec::thread_pool pool(1);
+  auto token = value.set(9);
+  std::promise<int> seen;
+  exec::post(pool, [&] { seen.set_value(value.get()); });
+  EXPECT_EQ(seen.get_future().get(), 9);
+  (void)value.reset(std::move(token));
+}
+
+// The former names stay for one release; they must keep doing what post does.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+TEST(ThreadPool, DeprecatedPostJobAndSubmitStillRunTheirJobs) {
+  exec::thread_pool pool(1);
+  auto token = value.set(11);
+  std::promise<int> raw;
+  std::promise<int> bound;
+  pool.post_job([&] { raw.set_value(value.get()); });
+  exec::submit(pool, [&] { bound.set_value(value.get()); });
+  EXPECT_EQ(raw.get_future().get(), 0);
+  EXPECT_EQ(bound.get_future().get(), 11);
+  (void)value.reset(std::move(token));
+}
+#pragma GCC diagnostic pop
 
 }  // namespace
 }  // namespace ctxflow

@@ -34,7 +34,7 @@ namespace ctxflow {
 namespace {
 
 namespace net = boost::asio;
-using asio_integration::use_task;
+using integrations::asio::use_task;
 using coro::task;
 
 context_var<int> value{"interop.value", 0};
@@ -115,7 +115,7 @@ task<int> doubled_on_pool(exec::thread_pool& pool, int& seen_in_task) {
 net::awaitable<void> await_a_task(exec::thread_pool& pool, int& result, int& seen_in_task,
                                   int& after) {
   auto token = value.set(8);
-  result = co_await asio_integration::async_run(doubled_on_pool(pool, seen_in_task),
+  result = co_await integrations::asio::async_run(doubled_on_pool(pool, seen_in_task),
                                                 net::use_awaitable);
   after = value.get();
   (void)value.reset(std::move(token));
@@ -125,7 +125,7 @@ TEST(AsioAsyncRun, AnAsioCoroutineAwaitsATaskWithItsContextIntact) {  // C4, C5,
   exec::thread_pool pool(2);
   net::io_context io;
   int result = -1, seen_in_task = -1, after = -1;
-  asio_integration::co_spawn(io, await_a_task(pool, result, seen_in_task, after), net::detached);
+  integrations::asio::co_spawn(io, await_a_task(pool, result, seen_in_task, after), net::detached);
   io.run();
   EXPECT_EQ(seen_in_task, 8);  // the task started from the coroutine's context
   EXPECT_EQ(result, 16);
@@ -140,7 +140,7 @@ task<int> failing_task() {
 
 net::awaitable<void> await_failing(std::string& what) {
   try {
-    (void)co_await asio_integration::async_run(failing_task(), net::use_awaitable);
+    (void)co_await integrations::asio::async_run(failing_task(), net::use_awaitable);
   } catch (const std::domain_error& e) {
     what = e.what();
   }
@@ -149,7 +149,7 @@ net::awaitable<void> await_failing(std::string& what) {
 TEST(AsioAsyncRun, TheTasksExceptionIsRethrownInTheCoroutine) {
   net::io_context io;
   std::string what;
-  asio_integration::co_spawn(io, await_failing(what), net::detached);
+  integrations::asio::co_spawn(io, await_failing(what), net::detached);
   io.run();
   EXPECT_EQ(what, "task failure");
 }
@@ -160,7 +160,7 @@ TEST(AsioAsyncRun, WorksWithACallbackToken) {  // C4
   exec::thread_pool pool(1);
   std::atomic<int> got{-1};
   auto token = value.set(1);
-  asio_integration::async_run(pool, seven(), [&](std::exception_ptr e, int v) {
+  integrations::asio::async_run(pool, seven(), [&](std::exception_ptr e, int v) {
     got.store(e ? -2 : v);
   });
   (void)value.reset(std::move(token));

@@ -98,8 +98,8 @@ class context {
   /// True when both refer to the same stored state (identity, not deep equality).
   friend bool operator==(const context& a, const context& b) noexcept { return a.impl_ == b.impl_; }
 
-  /// Low-level: adopts/gives up the underlying reference. Used by the executor and task
-  /// wrappers to move a context into an execution unit without touching the count.
+  /// Low-level: adopts/gives up the underlying reference, to move a context into or out of
+  /// storage without touching the count (execution_unit uses them).
   static context adopt(detail::context_impl* p) noexcept { return context(p); }
   [[nodiscard]] detail::context_impl* release() noexcept { return std::exchange(impl_, nullptr); }
   const detail::context_impl* impl() const noexcept { return impl_; }

@@ -21,8 +21,10 @@
 #include "ctxflow/coro/task.hpp"
 #include "ctxflow/exec/executor.hpp"
 #include "ctxflow/exec/inline_executor.hpp"
+#include "ctxflow/integrations/asio/legacy_namespace.hpp"
+#include "ctxflow/macros.hpp"
 
-namespace ctxflow::asio_integration {
+namespace ctxflow::integrations::asio {
 
 namespace detail {
 
@@ -46,19 +48,13 @@ template <class T, class Handler, class WorkExecutor>
 coro::task<void> run_and_complete(coro::task<T> work, Handler handler, WorkExecutor ex) {
   std::exception_ptr error;
   if constexpr (std::is_void_v<T>) {
-    try {
-      co_await std::move(work);
-    } catch (...) {
-      error = std::current_exception();
-    }
+    CTXFLOW_TRY { co_await std::move(work); }
+    CTXFLOW_CATCH_ALL { error = std::current_exception(); }
     boost::asio::post(ex, [h = std::move(handler), error]() mutable { std::move(h)(error); });
   } else {
     std::optional<T> value;
-    try {
-      value.emplace(co_await std::move(work));
-    } catch (...) {
-      error = std::current_exception();
-    }
+    CTXFLOW_TRY { value.emplace(co_await std::move(work)); }
+    CTXFLOW_CATCH_ALL { error = std::current_exception(); }
     boost::asio::post(ex, [h = std::move(handler), error, v = std::move(value)]() mutable {
       std::move(h)(error, v ? std::move(*v) : T{});
     });
@@ -94,7 +90,7 @@ struct initiate_run {
 /// posted to its associated executor (never called inline from the initiation). With
 /// `boost::asio::use_awaitable` the awaiting coroutine gets the value or the exception.
 /// Context: `work` starts from the context current when the operation is initiated (for
-/// use_awaitable inside a coroutine spawned by asio_integration::co_spawn: the coroutine's), and
+/// use_awaitable inside a coroutine spawned by integrations::asio::co_spawn: the coroutine's), and
 /// its own changes stay in it (C4, C6). The handler runs with its executor's context (the
 /// coroutine's, through its context_executor).
 /// Errors: an exception from `work` is the handler's `std::exception_ptr`; `T` must then be
@@ -117,4 +113,4 @@ auto async_run(coro::task<T> work, CompletionToken&& token) {
       detail::initiate_run<exec::inline_executor>{nullptr}, token, std::move(work));
 }
 
-}  // namespace ctxflow::asio_integration
+}  // namespace ctxflow::integrations::asio

@@ -21,9 +21,10 @@
 #endif
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/execution_unit.hpp"
+#include "ctxflow/integrations/asio/legacy_namespace.hpp"
 
-namespace ctxflow::asio_integration {
+namespace ctxflow::integrations::asio {
 
 /// A completion handler bound to a context. Calling it runs the wrapped handler as an execution
 /// unit of its own with the bound context current.
@@ -47,13 +48,13 @@ class context_bound_handler {
   template <class... Args>
     requires std::is_invocable_v<Handler&&, Args...>
   decltype(auto) operator()(Args&&... args) && {
-    ctxflow::detail::unit_scope unit(std::move(ctx_).release(), "asio handler");
+    ctxflow::execution_unit_scope unit(std::move(ctx_), "asio handler");
     return std::move(handler_)(std::forward<Args>(args)...);
   }
   template <class... Args>
     requires std::is_invocable_v<Handler&, Args...>
   decltype(auto) operator()(Args&&... args) & {
-    ctxflow::detail::unit_scope unit(ctxflow::context(ctx_).release(), "asio handler");
+    ctxflow::execution_unit_scope unit(ctx_, "asio handler");
     return handler_(std::forward<Args>(args)...);
   }
 
@@ -76,7 +77,7 @@ class context_bound_handler {
 /// Context: see context_bound_handler.
 /// Example:
 /// ```
-/// timer.async_wait(ctxflow::asio_integration::bind_context([](boost::system::error_code) {
+/// timer.async_wait(ctxflow::integrations::asio::bind_context([](boost::system::error_code) {
 ///   assert(ctxflow::trace::current_span());  // the span that was current at async_wait
 /// }));
 /// ```
@@ -93,7 +94,7 @@ context_bound_handler<std::decay_t<Handler>> bind_context(ctxflow::context ctx, 
                                                      std::forward<Handler>(handler));
 }
 
-}  // namespace ctxflow::asio_integration
+}  // namespace ctxflow::integrations::asio
 
 namespace boost::asio {
 
@@ -102,13 +103,13 @@ namespace boost::asio {
 /// Every associated characteristic (executor, allocator, cancellation slot, immediate
 /// executor) of a context-bound handler is its wrapped handler's.
 template <template <class, class> class Associator, class Handler, class DefaultCandidate>
-struct associator<Associator, ::ctxflow::asio_integration::context_bound_handler<Handler>,
+struct associator<Associator, ::ctxflow::integrations::asio::context_bound_handler<Handler>,
                   DefaultCandidate> : Associator<Handler, DefaultCandidate> {
   static typename Associator<Handler, DefaultCandidate>::type get(
-      const ::ctxflow::asio_integration::context_bound_handler<Handler>& h) noexcept {
+      const ::ctxflow::integrations::asio::context_bound_handler<Handler>& h) noexcept {
     return Associator<Handler, DefaultCandidate>::get(h.get_inner_handler());
   }
-  static auto get(const ::ctxflow::asio_integration::context_bound_handler<Handler>& h,
+  static auto get(const ::ctxflow::integrations::asio::context_bound_handler<Handler>& h,
                   const DefaultCandidate& c) noexcept
       -> decltype(Associator<Handler, DefaultCandidate>::get(h.get_inner_handler(), c)) {
     return Associator<Handler, DefaultCandidate>::get(h.get_inner_handler(), c);
@@ -119,9 +120,9 @@ struct associator<Associator, ::ctxflow::asio_integration::context_bound_handler
 
 /// The associated executor of a context-bound handler is its wrapped handler's.
 template <class Handler, class Executor>
-struct associated_executor<::ctxflow::asio_integration::context_bound_handler<Handler>, Executor> {
+struct associated_executor<::ctxflow::integrations::asio::context_bound_handler<Handler>, Executor> {
   using type = typename associated_executor<Handler, Executor>::type;
-  static type get(const ::ctxflow::asio_integration::context_bound_handler<Handler>& h,
+  static type get(const ::ctxflow::integrations::asio::context_bound_handler<Handler>& h,
                   const Executor& ex = Executor()) noexcept {
     return associated_executor<Handler, Executor>::get(h.get_inner_handler(), ex);
   }
@@ -129,10 +130,10 @@ struct associated_executor<::ctxflow::asio_integration::context_bound_handler<Ha
 
 /// The associated allocator of a context-bound handler is its wrapped handler's.
 template <class Handler, class Allocator>
-struct associated_allocator<::ctxflow::asio_integration::context_bound_handler<Handler>,
+struct associated_allocator<::ctxflow::integrations::asio::context_bound_handler<Handler>,
                             Allocator> {
   using type = typename associated_allocator<Handler, Allocator>::type;
-  static type get(const ::ctxflow::asio_integration::context_bound_handler<Handler>& h,
+  static type get(const ::ctxflow::integrations::asio::context_bound_handler<Handler>& h,
                   const Allocator& a = Allocator()) noexcept {
     return associated_allocator<Handler, Allocator>::get(h.get_inner_handler(), a);
   }
@@ -141,10 +142,10 @@ struct associated_allocator<::ctxflow::asio_integration::context_bound_handler<H
 #if BOOST_VERSION >= 107700
 /// The associated cancellation slot of a context-bound handler is its wrapped handler's.
 template <class Handler, class CancellationSlot>
-struct associated_cancellation_slot<::ctxflow::asio_integration::context_bound_handler<Handler>,
+struct associated_cancellation_slot<::ctxflow::integrations::asio::context_bound_handler<Handler>,
                                     CancellationSlot> {
   using type = typename associated_cancellation_slot<Handler, CancellationSlot>::type;
-  static type get(const ::ctxflow::asio_integration::context_bound_handler<Handler>& h,
+  static type get(const ::ctxflow::integrations::asio::context_bound_handler<Handler>& h,
                   const CancellationSlot& s = CancellationSlot()) noexcept {
     return associated_cancellation_slot<Handler, CancellationSlot>::get(h.get_inner_handler(), s);
   }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ctxflow::asio_integration::co_spawn: boost::asio::co_spawn with ctxflow's context rules. The
+// ctxflow::integrations::asio::co_spawn: boost::asio::co_spawn with ctxflow's context rules. The
 // spawner's context is captured at the call (C4) into a context cell owned by the spawned
 // coroutine; the coroutine runs on a context_executor, so its context survives every co_await,
 // on any thread of the io_context (C5), never reaches the spawner or other coroutines (C6), and
@@ -21,7 +21,7 @@
 #include "ctxflow/context/context.hpp"
 #include "ctxflow/integrations/asio/context_executor.hpp"
 
-namespace ctxflow::asio_integration {
+namespace ctxflow::integrations::asio {
 
 namespace detail {
 
@@ -89,7 +89,7 @@ inline boost::asio::any_io_executor unwrap_executor(const boost::asio::any_io_ex
 /// Example:
 /// ```
 /// auto span = tracer.start_as_current_span("request");
-/// ctxflow::asio_integration::co_spawn(io, handle(), boost::asio::detached);  // sees "request"
+/// ctxflow::integrations::asio::co_spawn(io, handle(), boost::asio::detached);  // sees "request"
 /// ```
 template <detail::asio_executor Executor, class T, class AwaitableExecutor, class CompletionToken>
 auto co_spawn(const Executor& ex, boost::asio::awaitable<T, AwaitableExecutor> a,
@@ -118,7 +118,7 @@ template <class ExecutionContext, class T, class AwaitableExecutor, class Comple
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&>
 auto co_spawn(ExecutionContext& ctx, boost::asio::awaitable<T, AwaitableExecutor> a,
               CompletionToken&& token) {
-  return asio_integration::co_spawn(ctx.get_executor(), std::move(a),
+  return integrations::asio::co_spawn(ctx.get_executor(), std::move(a),
                                     std::forward<CompletionToken>(token));
 }
 
@@ -140,8 +140,8 @@ template <class ExecutionContext, class F, class CompletionToken>
   requires std::is_convertible_v<ExecutionContext&, boost::asio::execution_context&> &&
            std::is_invocable_v<std::decay_t<F>&>
 auto co_spawn(ExecutionContext& ctx, F&& f, CompletionToken&& token) {
-  return asio_integration::co_spawn(ctx.get_executor(), std::forward<F>(f),
+  return integrations::asio::co_spawn(ctx.get_executor(), std::forward<F>(f),
                                     std::forward<CompletionToken>(token));
 }
 
-}  // namespace ctxflow::asio_integration
+}  // namespace ctxflow::integrations::asio

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // context_executor<Executor>: an Asio executor that wraps another one and runs everything it
 // executes inside one execution unit (a per-spawn context cell). It is what
-// ctxflow::asio_integration::co_spawn runs an awaitable on: every handler and continuation of the
+// ctxflow::integrations::asio::co_spawn runs an awaitable on: every handler and continuation of the
 // coroutine enters the cell's unit, so the coroutine's context survives every co_await, on any
 // thread, and the thread's previous context is back afterwards (C5-C7, C9).
 // See docs/design/asio.md.
@@ -20,9 +20,10 @@
 #include <boost/asio/require.hpp>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/execution_unit.hpp"
+#include "ctxflow/integrations/asio/legacy_namespace.hpp"
 
-namespace ctxflow::asio_integration {
+namespace ctxflow::integrations::asio {
 
 namespace detail {
 
@@ -36,15 +37,11 @@ namespace detail {
 /// unit (reporting leaked attachments in strict mode) and releases its context.
 class context_cell {
  public:
-  explicit context_cell(context snapshot) noexcept : snapshot_(snapshot) {
-    unit_.kind = "asio coroutine";
-    unit_.parked = snapshot.release();
-  }
+  explicit context_cell(context snapshot) noexcept
+      : snapshot_(snapshot), unit_(std::move(snapshot), "asio coroutine") {}
   context_cell(const context_cell&) = delete;
   context_cell& operator=(const context_cell&) = delete;
-  ~context_cell() {
-    if (unit_.parked || !unit_.stack.empty()) ctxflow::detail::finish(unit_);
-  }
+  ~context_cell() = default;  // the unit's destructor finishes it
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
@@ -52,7 +49,7 @@ class context_cell {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  ctxflow::detail::exec_unit& unit() noexcept { return unit_; }
+  ctxflow::execution_unit& unit() noexcept { return unit_; }
   const context& snapshot() const noexcept { return snapshot_; }
 
   /// Runs `f` as part of this cell's unit on the calling thread.
@@ -67,7 +64,7 @@ class context_cell {
   ///   runs in a unit of its own starting from the spawn snapshot; waiting would never end.
   template <class F>
   void run(F& f) {
-    if (ctxflow::detail::tls_unit == &unit_) {
+    if (unit_.running_here()) {
       f();
       return;
     }
@@ -80,7 +77,7 @@ class context_cell {
                                        std::memory_order_relaxed);
          ++spins) {
       if (expected == me) {
-        ctxflow::detail::unit_scope own(context(snapshot_).release(), "asio handler");
+        ctxflow::execution_unit_scope own(snapshot_, "asio handler");
         f();
         return;
       }
@@ -90,12 +87,12 @@ class context_cell {
     struct exit_guard {
       context_cell* self;
       ~exit_guard() {
-        ctxflow::detail::leave(self->unit_);
+        self->unit_.leave();
         // release: publish the parked context and stack to the next owner.
         self->owner_.store(nullptr, std::memory_order_release);
       }
     };
-    ctxflow::detail::enter(unit_);
+    unit_.enter();
     exit_guard guard{this};
     f();
   }
@@ -110,7 +107,7 @@ class context_cell {
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<const void*> owner_{nullptr};
   const context snapshot_;
-  ctxflow::detail::exec_unit unit_;
+  ctxflow::execution_unit unit_;
 };
 
 /// An owning pointer to a context_cell (intrusive reference count).
@@ -298,4 +295,4 @@ class context_executor {
   detail::cell_ptr cell_;
 };
 
-}  // namespace ctxflow::asio_integration
+}  // namespace ctxflow::integrations::asio

@@ -18,8 +18,9 @@
 #include <boost/system/system_error.hpp>
 
 #include "ctxflow/exec/scheduler.hpp"
+#include "ctxflow/integrations/asio/legacy_namespace.hpp"
 
-namespace ctxflow::asio_integration {
+namespace ctxflow::integrations::asio {
 
 /// The completion token type of use_task.
 struct use_task_t {
@@ -27,7 +28,7 @@ struct use_task_t {
 };
 
 /// Pass as the completion token of an Asio operation inside a ctxflow::coro::task:
-/// `std::size_t n = co_await socket.async_read_some(buf, ctxflow::asio_integration::use_task);`
+/// `std::size_t n = co_await socket.async_read_some(buf, ctxflow::integrations::asio::use_task);`
 ///
 /// Contract: the operation starts when the result is awaited (once). The result of
 /// `co_await` is made from the completion arguments: a leading `error_code` or
@@ -129,18 +130,18 @@ class use_task_awaitable {
 
 }  // namespace detail
 
-}  // namespace ctxflow::asio_integration
+}  // namespace ctxflow::integrations::asio
 
 namespace boost::asio {
 
 /// Makes use_task a completion token for any signature `void(Args...)`.
 template <class... Args>
-class async_result<::ctxflow::asio_integration::use_task_t, void(Args...)> {
+class async_result<::ctxflow::integrations::asio::use_task_t, void(Args...)> {
  public:
   template <class Initiation, class... InitArgs>
-  static auto initiate(Initiation&& init, ::ctxflow::asio_integration::use_task_t,
+  static auto initiate(Initiation&& init, ::ctxflow::integrations::asio::use_task_t,
                        InitArgs&&... args) {
-    using awaitable = ::ctxflow::asio_integration::detail::use_task_awaitable<
+    using awaitable = ::ctxflow::integrations::asio::detail::use_task_awaitable<
         std::decay_t<Initiation>, std::tuple<std::decay_t<InitArgs>...>, Args...>;
     return awaitable(std::forward<Initiation>(init),
                      std::tuple<std::decay_t<InitArgs>...>(std::forward<InitArgs>(args)...));
