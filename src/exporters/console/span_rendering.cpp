@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "internal/hex.hpp"
+
 namespace ctxflow::exporters {
 namespace detail {
 namespace {
@@ -100,9 +102,9 @@ void append_quoted(std::string& out, std::string_view v, const render_options& o
         break;
       default:
         if (c < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
+          char esc[4] = {'\\', 'x'};
+          internal::encode_hex_byte(static_cast<std::uint8_t>(c), esc + 2);
+          out.append(esc, 4);
         } else {
           out += ch;
         }
@@ -134,11 +136,9 @@ void append_value(std::string& out, const sdk::attribute_value& value, const ren
         if constexpr (std::is_same_v<T, sdk::byte_string>) {
           out += "0x";
           const std::size_t n = std::min(v.data.size(), o.max_value_length / 2 + 1);
-          char buf[4];
-          for (std::size_t i = 0; i < n; ++i) {
-            std::snprintf(buf, sizeof buf, "%02x", v.data[i]);
-            out += buf;
-          }
+          const std::size_t at = out.size();
+          out.resize(at + 2 * n);
+          internal::encode_lower_hex(v.data.data(), n, out.data() + at);
           if (n < v.data.size()) out += o.ascii ? std::string_view("...") : utf8_ellipsis;
         } else if constexpr (std::is_same_v<T, std::vector<bool>>) {
           out += '[';
