@@ -14,6 +14,7 @@
 
 #include "context/state.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "internal/per_thread.hpp"
 
 namespace ctxflow {
 namespace detail {
@@ -225,29 +226,25 @@ context context::with_baggage_slot(const detail::ref_counted* baggage) const noe
 
 namespace {
 /// Ends a thread's own unit when the thread exits: a thread that leaves attachments behind must
-/// not leak their contexts. Constructed on the thread's first attach only, so the hot path keeps
-/// its constant-initialised, trivially destructible thread-locals.
-struct thread_unit_cleanup {
-  ~thread_unit_cleanup() {
-    detail::exec_unit& u = detail::tls_thread_unit;
-    if (!u.stack.empty() && strict_mode()) {
-      reportf(severity::warning, "context.scope.leaked",
-              "a thread exited with %u attachment(s) still on its own unit", u.stack.size());
-    }
-    u.stack.truncate(0);
-    if (detail::tls_unit == nullptr) {
-      if (detail::context_impl* c = std::exchange(detail::tls_current, nullptr)) c->release();
-    }
+/// not leak their contexts. Armed on the thread's first attach only (internal/per_thread.hpp),
+/// so the hot path keeps its constant-initialised, trivially destructible thread-locals.
+void end_thread_unit() noexcept {
+  detail::exec_unit& u = detail::tls_thread_unit;
+  if (!u.stack.empty() && strict_mode()) {
+    reportf(severity::warning, "context.scope.leaked",
+            "a thread exited with %u attachment(s) still on its own unit", u.stack.size());
   }
-};
+  u.stack.truncate(0);
+  if (detail::tls_unit == nullptr) {
+    if (detail::context_impl* c = std::exchange(detail::tls_current, nullptr)) c->release();
+  }
+}
+using thread_unit_cleanup = internal::thread_exit_hook<&end_thread_unit>;
 }  // namespace
 
 context_token attach_slow(context& ctx, const std::source_location& where) noexcept {
   detail::exec_unit* u = detail::current_unit();
-  if (u == &detail::tls_thread_unit && u->generation == 0) {
-    static thread_local thread_unit_cleanup cleanup;
-    (void)cleanup;
-  }
+  if (u == &detail::tls_thread_unit && u->generation == 0) thread_unit_cleanup::arm();
   if (u->generation == 0) u->generation = detail::next_unit_generation();
   const std::uint64_t serial = ++u->next_serial;
   if (!u->stack.push({serial, where})) {

@@ -23,10 +23,11 @@
 #endif
 #endif
 
-#include "ctxflow/context/detail/context_impl.hpp"
+#include "ctxflow/context/context.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 #include "ctxflow/trace/tracer.hpp"
+#include "internal/per_thread.hpp"
 
 namespace ctxflow::trace {
 namespace {
@@ -105,17 +106,16 @@ constexpr std::size_t cached_block_size =
 // A few free blocks of cached_block_size per thread, so that extracting a request's context
 // and dropping it at the end of the request skip the allocator (a free list pop and push
 // instead of malloc and free). A block may be freed on another thread than the one that
-// took it; it then joins that thread's cache. Trivially destructible so that the fast path
-// has no thread-local guard; a drain object registered on the thread's first use frees the
-// cached blocks at thread exit, after which blocks are freed directly.
+// took it; it then joins that thread's cache. A per-thread slot (internal/per_thread.hpp), so
+// the fast path has no thread-local guard; the drain armed on the thread's first cached block
+// frees the cached blocks at thread exit, after which blocks are freed directly.
 struct block_cache {
   static constexpr std::uint32_t capacity = 8;
   void* blocks[capacity];
   std::uint32_t count;
-  bool drain_registered;
-  bool closed;
 };
-thread_local constinit block_cache tls_blocks{};
+void drain_blocks(block_cache& c) noexcept;
+using cached_blocks = ctxflow::internal::per_thread<block_cache, &drain_blocks>;
 
 // Under AddressSanitizer a cached block stays poisoned, so a use after free is still caught.
 #if defined(__SANITIZE_ADDRESS__)
@@ -133,20 +133,16 @@ void poison(void*) noexcept {}
 void unpoison(void*) noexcept {}
 #endif
 
-struct block_cache_drain {
-  ~block_cache_drain() {
-    block_cache& c = tls_blocks;
-    c.closed = true;
-    while (c.count > 0) {
-      void* b = c.blocks[--c.count];
-      unpoison(b);
-      ::operator delete(b);
-    }
+void drain_blocks(block_cache& c) noexcept {
+  while (c.count > 0) {
+    void* b = c.blocks[--c.count];
+    unpoison(b);
+    ::operator delete(b);
   }
-};
+}
 
 void* take_block(std::size_t size) noexcept {
-  block_cache& c = tls_blocks;
+  block_cache& c = cached_blocks::slot();
   if (size == cached_block_size && c.count > 0) {
     void* b = c.blocks[--c.count];
     unpoison(b);
@@ -156,13 +152,9 @@ void* take_block(std::size_t size) noexcept {
 }
 
 void give_block(void* b, bool cacheable) noexcept {
-  block_cache& c = tls_blocks;
-  if (cacheable && !c.closed && c.count < block_cache::capacity) {
-    if (!c.drain_registered) {
-      c.drain_registered = true;
-      static thread_local block_cache_drain drain;  // constructed here, once per thread
-      (void)drain;
-    }
+  block_cache& c = cached_blocks::slot();
+  // arm(): false once the thread's drain has run (the thread is exiting).
+  if (cacheable && c.count < block_cache::capacity && cached_blocks::arm()) {
     poison(b);
     c.blocks[c.count++] = b;
     return;
