@@ -65,7 +65,7 @@ void BM_otlp_encode_protobuf(benchmark::State& state) {
   batch b(512);
   std::string out;
   for (auto _ : state) {
-    otlp::encode_protobuf(b.ptrs, out);
+    exporters::otlp::encode_protobuf(b.ptrs, out);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
@@ -77,7 +77,7 @@ void BM_otlp_encode_json(benchmark::State& state) {
   batch b(512);
   std::string out;
   for (auto _ : state) {
-    otlp::encode_json(b.ptrs, out);
+    exporters::otlp::encode_json(b.ptrs, out);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);

@@ -113,10 +113,11 @@ std::vector<sdk::span_data> make_spans(std::size_t n) {
 
 void BM_otlp_export_loopback(benchmark::State& state) {
   sink_server server;
-  otlp::http_exporter_options o;
+  exporters::otlp::http_exporter_options o;
   o.endpoint = server.endpoint();
-  o.compression = state.range(0) != 0 ? otlp::http_compression::gzip : otlp::http_compression::none;
-  otlp::http_exporter exporter(o);
+  o.compression = state.range(0) != 0 ? exporters::otlp::http_compression::gzip
+                                      : exporters::otlp::http_compression::none;
+  exporters::otlp::http_exporter exporter(o);
   const auto spans = make_spans(512);
   std::vector<const sdk::span_data*> ptrs;
   for (const auto& s : spans) ptrs.push_back(&s);

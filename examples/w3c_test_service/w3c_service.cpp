@@ -19,8 +19,9 @@ struct call {
   std::string body;
 };
 
-boost::asio::awaitable<ctxflow::http::response> handle(
-    std::shared_ptr<ctxflow::http::http_client> client, ctxflow::http::request req) {
+boost::asio::awaitable<ctxflow::integrations::http::response> handle(
+    std::shared_ptr<ctxflow::integrations::http::http_client> client,
+    ctxflow::integrations::http::request req) {
   std::vector<call> calls;
   const nlohmann::json list = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   bool valid = list.is_array();
@@ -34,9 +35,11 @@ boost::asio::awaitable<ctxflow::http::response> handle(
       calls.push_back({item["url"].get<std::string>(), arguments.dump()});
     }
   }
-  if (!valid) co_return ctxflow::http::response{400, {}, "expected a JSON array of {url, arguments}"};
+  if (!valid)
+    co_return ctxflow::integrations::http::response{
+        400, {}, "expected a JSON array of {url, arguments}"};
   for (const call& c : calls) {
-    ctxflow::http::request out;
+    ctxflow::integrations::http::request out;
     out.method = "POST";
     out.headers = {{"Content-Type", "application/json"}};
     out.body = c.body;
@@ -50,14 +53,14 @@ boost::asio::awaitable<ctxflow::http::response> handle(
     const boost::asio::cancellation_state state =
         co_await boost::asio::this_coro::cancellation_state;
     if (state.cancelled() != boost::asio::cancellation_type::none)
-      co_return ctxflow::http::response{503, {}, "shutting down"};
+      co_return ctxflow::integrations::http::response{503, {}, "shutting down"};
   }
-  co_return ctxflow::http::response{200, {}, ""};
+  co_return ctxflow::integrations::http::response{200, {}, ""};
 }
 
-ctxflow::http::server_options options_for(std::uint16_t port,
+ctxflow::integrations::http::server_options options_for(std::uint16_t port,
                                           std::chrono::milliseconds drain_timeout) {
-  ctxflow::http::server_options o;
+  ctxflow::integrations::http::server_options o;
   o.port = port;
   o.drain_timeout = drain_timeout;
   // No route: the service answers on any path, so it has no low-cardinality route to give and
@@ -69,9 +72,9 @@ ctxflow::http::server_options options_for(std::uint16_t port,
 
 service::service(boost::asio::any_io_executor ex, std::uint16_t port,
                  std::chrono::milliseconds drain_timeout)
-    : client_(std::make_shared<ctxflow::http::http_client>(ex)),
+    : client_(std::make_shared<ctxflow::integrations::http::http_client>(ex)),
       server_(ex,
-              [client = client_](ctxflow::http::request req) {
+              [client = client_](ctxflow::integrations::http::request req) {
                 return handle(client, std::move(req));
               },
               options_for(port, drain_timeout)) {}

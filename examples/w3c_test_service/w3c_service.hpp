@@ -2,7 +2,8 @@
 // w3c_test_service: the service the W3C Trace Context test suite drives. It accepts `POST` with a
 // JSON array of `{"url": ..., "arguments": ...}` and, in order, sends `POST url` with the JSON of
 // `arguments` as body, each call carrying the context of a new child span of the incoming
-// request (ctxflow::http::http_client / http_server do the extract, spans and inject).
+// request (ctxflow::integrations::http::http_client / http_server do the extract, spans and
+// inject).
 #pragma once
 
 #include <chrono>
@@ -26,7 +27,7 @@ namespace w3c_test_service {
 /// whole when invalid (R3.5).
 /// Shutdown: shutdown() lets requests in flight finish for `drain_timeout`, then cancels them:
 /// the call in progress is abandoned and the remaining calls are not made
-/// (ctxflow::http::http_server::shutdown()).
+/// (ctxflow::integrations::http::http_server::shutdown()).
 class service {
  public:
   service(boost::asio::any_io_executor ex, std::uint16_t port,
@@ -40,8 +41,8 @@ class service {
   std::uint16_t port() const noexcept { return server_.port(); }
 
  private:
-  std::shared_ptr<ctxflow::http::http_client> client_;
-  ctxflow::http::http_server server_;
+  std::shared_ptr<ctxflow::integrations::http::http_client> client_;
+  ctxflow::integrations::http::http_server server_;
 };
 
 }  // namespace w3c_test_service
