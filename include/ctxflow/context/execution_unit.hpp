@@ -152,10 +152,7 @@ class execution_unit_scope {
   }
   execution_unit_scope(const execution_unit_scope&) = delete;
   execution_unit_scope& operator=(const execution_unit_scope&) = delete;
-  ~execution_unit_scope() {
-    unit_.leave();
-    unit_.finish();
-  }
+  ~execution_unit_scope() { unit_.leave(); }  // then the unit's destructor finishes it
 
  private:
   execution_unit unit_;
