@@ -196,7 +196,8 @@ class context_checkpoint {
       return false;
     }
     detail::tls_unit = unit_;
-    if (detail::tls_thread_unit.stack.size() > depth_) detail::tls_thread_unit.stack.truncate(depth_);
+    detail::attach_stack& stack = detail::tls_thread_unit.stack;
+    if (stack.size() > depth_) stack.truncate(depth_);
     detail::context_impl* stale = std::exchange(detail::tls_current, before);
     if (stale) stale->release();
     return true;
