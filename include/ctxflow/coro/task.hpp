@@ -20,8 +20,8 @@
 #include <variant>
 
 #include "ctxflow/context/context.hpp"
-#include "ctxflow/context/execution_unit.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/context/execution_unit.hpp"
 #include "ctxflow/coro/detail/unit_awaiter.hpp"
 
 namespace ctxflow::coro {
