@@ -12,16 +12,12 @@
 #include "internal/hex.hpp"
 #include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
+#include "propagation/ows.hpp"
 
 namespace ctxflow::propagation {
 
 std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcept {
-  if (v.size() != traceparent_size) {  // R2.9: OWS around the value
-    // Trimmed here rather than by internal::trim: a function that makes no calls needs no
-    // stack frame, which the exact-length value (nearly every one) would otherwise pay for.
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  }
+  if (v.size() != traceparent_size) v = detail::trim_ows(v);  // R2.9
   if (v.size() < traceparent_size) return std::nullopt;  // R2.8: shorter restarts
   const char* p = v.data();
   std::uint8_t version = 0;
