@@ -12,7 +12,7 @@
 #include <span>
 #include <utility>
 
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 
 namespace ctxflow::cli {
 namespace {

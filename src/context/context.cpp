@@ -14,7 +14,7 @@
 
 #include "context/state.hpp"
 #include "ctxflow/context/diagnostics.hpp"
-#include "internal/per_thread.hpp"
+#include "base/per_thread.hpp"
 
 namespace ctxflow {
 namespace detail {
@@ -226,7 +226,7 @@ context context::with_baggage_slot(const detail::ref_counted* baggage) const noe
 
 namespace {
 /// Ends a thread's own unit when the thread exits: a thread that leaves attachments behind must
-/// not leak their contexts. Armed on the thread's first attach only (internal/per_thread.hpp),
+/// not leak their contexts. Armed on the thread's first attach only (base/per_thread.hpp),
 /// so the hot path keeps its constant-initialised, trivially destructible thread-locals.
 void end_thread_unit() noexcept {
   detail::exec_unit& u = detail::tls_thread_unit;

@@ -16,12 +16,6 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<std::string> env_string(const char* name) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return std::nullopt;
@@ -31,7 +25,7 @@ std::optional<std::string> env_string(const char* name) {
 std::optional<bool> env_bool(const char* name, std::string_view code) {
   std::optional<std::string> v = env_string(name);
   if (!v) return std::nullopt;
-  const std::string lower = to_lower(trim(*v));
+  const std::string lower = to_lower(trim_ows(*v));
   if (lower == "true") return true;
   if (lower != "false")
     report_invalid_setting(code, name, *v, "expected true or false; treated as false");
@@ -40,7 +34,7 @@ std::optional<bool> env_bool(const char* name, std::string_view code) {
 
 std::optional<std::uint32_t> parse_uint(const char* name, std::string_view text,
                                         std::string_view code) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trim_ows(text);
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
   if (t.empty() || ec != std::errc() || p != t.data() + t.size()) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/ascii.hpp"
+
 namespace ctxflow::internal {
 
 /// The diagnostic code env parsing reports under unless the caller names another.
@@ -30,9 +32,7 @@ std::optional<std::chrono::milliseconds> env_millis(const char* name,
 std::optional<std::uint32_t> parse_uint(const char* name, std::string_view text,
                                         std::string_view code = env_invalid_code);
 
-/// ASCII lower case.
+/// ASCII lower case. (Trimming is internal::trim_ows, base/ascii.hpp.)
 std::string to_lower(std::string_view s);
-/// Without leading and trailing spaces and tabs.
-std::string_view trim(std::string_view s) noexcept;
 
 }  // namespace ctxflow::internal

@@ -6,10 +6,10 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "propagation/globals_access.hpp"
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 #include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
-#include "propagation/ows.hpp"
+#include "base/ascii.hpp"
 
 namespace ctxflow::propagation {
 namespace {
@@ -43,19 +43,19 @@ std::optional<b3_parsed> parse_multi(const carrier_getter& g, bool& present) noe
   present = trace.has_value() || span.has_value();
   if (!trace || !span) return std::nullopt;
   b3_parsed out;
-  if (!parse_trace_id(detail::trim_ows(*trace), out.span_context.trace) ||
-      !parse_span_id(detail::trim_ows(*span), out.span_context.span) || !valid_ids(out.span_context))
+  if (!parse_trace_id(internal::trim_ows(*trace), out.span_context.trace) ||
+      !parse_span_id(internal::trim_ows(*span), out.span_context.span) || !valid_ids(out.span_context))
     return std::nullopt;
   if (const auto parent = get_header(g, b3_propagator::parent_span_id_header, "x-b3-parentspanid")) {
     trace::span_id ignored;
-    if (!parse_span_id(detail::trim_ows(*parent), ignored)) return std::nullopt;
+    if (!parse_span_id(internal::trim_ows(*parent), ignored)) return std::nullopt;
   }
   if (const auto flags = get_header(g, b3_propagator::flags_header, "x-b3-flags")) {
-    if (detail::trim_ows(*flags) == "1") out.debug = true;
+    if (internal::trim_ows(*flags) == "1") out.debug = true;
   }
   bool sampled = out.debug;  // debug implies sampled
   if (const auto s = get_header(g, b3_propagator::sampled_header, "x-b3-sampled")) {
-    const std::string_view v = detail::trim_ows(*s);
+    const std::string_view v = internal::trim_ows(*s);
     if (v == "1" || v == "true") {
       sampled = true;
     } else if (v != "0" && v != "false") {
@@ -70,7 +70,7 @@ std::optional<b3_parsed> parse_multi(const carrier_getter& g, bool& present) noe
 }  // namespace
 
 std::optional<b3_parsed> parse_b3_single(std::string_view value) noexcept {
-  std::string_view v = detail::trim_ows(value);
+  std::string_view v = internal::trim_ows(value);
   b3_parsed out;
   // {TraceId}-{SpanId}[-{SamplingState}[-{ParentSpanId}]]
   std::size_t dash = v.find('-');
@@ -138,7 +138,7 @@ context b3_propagator::extract(const context& ctx, const carrier_getter& getter)
   std::optional<b3_parsed> parsed;
   if (const auto single = getter.get(single_header)) {
     parsed = parse_b3_single(*single);
-    const std::string_view trimmed = detail::trim_ows(*single);
+    const std::string_view trimmed = internal::trim_ows(*single);
     const bool sampling_only = trimmed == "0" || trimmed == "1" || trimmed == "d";
     if (!parsed && !sampling_only)
       internal::report_invalid_input("propagation.b3.invalid", "b3 header ignored", *single);

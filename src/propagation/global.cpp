@@ -15,7 +15,7 @@
 #include "ctxflow/propagation/w3c_baggage.hpp"
 #include "ctxflow/propagation/w3c_trace_context.hpp"
 #include "propagation/globals_access.hpp"
-#include "propagation/ows.hpp"
+#include "base/ascii.hpp"
 
 namespace ctxflow::propagation {
 namespace {
@@ -43,7 +43,7 @@ std::shared_ptr<const text_map_propagator> from_env_value(std::string_view csv) 
   std::string_view rest = csv;
   while (true) {
     const std::size_t comma = rest.find(',');
-    const std::string_view entry = detail::trim_ows(rest.substr(0, comma));
+    const std::string_view entry = internal::trim_ows(rest.substr(0, comma));
     if (!entry.empty()) {
       any_entry = true;
       if (detail::iequals(entry, "tracecontext")) {

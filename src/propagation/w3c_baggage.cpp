@@ -11,9 +11,9 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 #include "propagation/baggage_impl.hpp"
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 #include "internal/report.hpp"
-#include "propagation/ows.hpp"
+#include "base/ascii.hpp"
 
 namespace ctxflow::propagation {
 namespace {
@@ -122,15 +122,15 @@ bool split_member(std::string_view m, member_view& out) noexcept {
   const std::size_t semi = m.find(';');
   std::string_view kv = m.substr(0, semi);
   if (semi != std::string_view::npos) {
-    out.metadata = detail::trim_ows(m.substr(semi + 1));
+    out.metadata = internal::trim_ows(m.substr(semi + 1));
     if (!all_of(out.metadata, metadata_char)) return false;
   } else {
     out.metadata = {};
   }
   const std::size_t eq = kv.find('=');
   if (eq == std::string_view::npos) return false;
-  out.key = detail::trim_ows(kv.substr(0, eq));
-  out.value = detail::trim_ows(kv.substr(eq + 1));
+  out.key = internal::trim_ows(kv.substr(0, eq));
+  out.value = internal::trim_ows(kv.substr(eq + 1));
   return is_baggage_key(out.key) && all_of(out.value, octet);
 }
 
@@ -160,7 +160,7 @@ baggage parse_fields(const ForEachField& for_each_field, const baggage_limits& l
   for_each_field([&](std::string_view field) noexcept {
     while (!full) {
       const std::size_t comma = field.find(',');
-      const std::string_view m = detail::trim_ows(field.substr(0, comma));
+      const std::string_view m = internal::trim_ows(field.substr(0, comma));
       if (!m.empty()) {
         member_view mv;
         if (!split_member(m, mv)) {

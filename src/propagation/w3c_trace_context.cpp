@@ -9,15 +9,15 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 #include "internal/report.hpp"
 #include "propagation/span_bridge.hpp"
-#include "propagation/ows.hpp"
+#include "base/ascii.hpp"
 
 namespace ctxflow::propagation {
 
 std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcept {
-  if (v.size() != traceparent_size) v = detail::trim_ows(v);  // R2.9
+  if (v.size() != traceparent_size) v = internal::trim_ows(v);  // R2.9
   if (v.size() < traceparent_size) return std::nullopt;  // R2.8: shorter restarts
   const char* p = v.data();
   std::uint8_t version = 0;

@@ -11,7 +11,7 @@
 //   batch_options.cpp      the options from the environment
 //
 // Here: each thread keeps its shards of its last four processors in a per-thread cache
-// (internal/per_thread.hpp); on_end releases the thread's spans whose export has returned,
+// (base/per_thread.hpp); on_end releases the thread's spans whose export has returned,
 // admits the span, pushes it to the thread's ring and wakes the export thread when a batch is
 // complete.
 #include "ctxflow/sdk/batch_span_processor.hpp"
@@ -22,7 +22,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/sdk/recording_span.hpp"
-#include "internal/per_thread.hpp"
+#include "base/per_thread.hpp"
 #include "sdk/batch_admission.hpp"
 #include "sdk/batch_export_loop.hpp"
 #include "sdk/batch_shards.hpp"

@@ -32,7 +32,7 @@ void processors_from_names(std::string_view names, const char* source, bool simp
   std::string_view rest = names;
   while (true) {
     const std::size_t comma = rest.find(',');
-    const std::string name = internal::to_lower(internal::trim(rest.substr(0, comma)));
+    const std::string name = internal::to_lower(internal::trim_ows(rest.substr(0, comma)));
     if (!name.empty() && name != "none") {
       bool dup = false;
       for (const std::string& s : seen) dup = dup || s == name;

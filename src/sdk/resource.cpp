@@ -9,7 +9,7 @@
 
 #include "ctxflow/config.hpp"
 #include "internal/env.hpp"
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 #include "internal/report.hpp"
 
 namespace ctxflow::sdk {
@@ -77,13 +77,13 @@ std::optional<std::vector<attribute>> parse_resource_attributes(std::string_view
   std::string key, value;
   while (!text.empty()) {
     const std::size_t comma = text.find(',');
-    const std::string_view item = internal::trim(text.substr(0, comma));
+    const std::string_view item = internal::trim_ows(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (item.empty()) continue;
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) return std::nullopt;
-    if (!percent_decode(internal::trim(item.substr(0, eq)), key) || key.empty()) return std::nullopt;
-    if (!percent_decode(internal::trim(item.substr(eq + 1)), value)) return std::nullopt;
+    if (!percent_decode(internal::trim_ows(item.substr(0, eq)), key) || key.empty()) return std::nullopt;
+    if (!percent_decode(internal::trim_ows(item.substr(eq + 1)), value)) return std::nullopt;
     upsert(out, {key, value});
   }
   return out;

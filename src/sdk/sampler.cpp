@@ -116,7 +116,7 @@ class always_record final : public sampler {
 
 // The ratio in OTEL_TRACES_SAMPLER_ARG: a number in [0, 1]; 1.0 when unset or invalid.
 double parse_ratio(std::string_view arg) {
-  const std::string text(internal::trim(arg));
+  const std::string text(internal::trim_ows(arg));
   if (text.empty()) return 1.0;
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
@@ -143,7 +143,7 @@ std::shared_ptr<sampler> make_always_record_sampler(std::shared_ptr<sampler> roo
 }
 
 std::shared_ptr<sampler> sampler_from_values(std::string_view name, std::string_view arg) {
-  const std::string n = internal::to_lower(internal::trim(name));
+  const std::string n = internal::to_lower(internal::trim_ows(name));
   if (n.empty() || n == "parentbased_always_on")
     return make_parent_based_sampler(make_always_on_sampler());
   if (n == "always_on") return make_always_on_sampler();

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "ctxflow/sdk/recording_span.hpp"
-#include "internal/per_thread.hpp"
+#include "base/per_thread.hpp"
 #include "sdk/span_returns.hpp"
 
 namespace ctxflow::sdk::detail {

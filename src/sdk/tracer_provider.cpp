@@ -10,7 +10,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/resource.hpp"
-#include "internal/per_thread.hpp"
+#include "base/per_thread.hpp"
 #include "sdk/attribute_convert.hpp"
 #include "sdk/provider_state.hpp"
 #include "sdk/span_pool.hpp"
@@ -22,7 +22,7 @@ namespace {
 std::atomic<std::uint64_t> next_state_uid{1};
 
 // One cached lease per thread, for the provider it was last used with. A per-thread slot
-// (internal/per_thread.hpp) must be trivially destructible, so the shared_ptr lives in raw
+// (base/per_thread.hpp) must be trivially destructible, so the shared_ptr lives in raw
 // storage, constructed on first use and destroyed at thread exit.
 struct lease_cache {
   using lease_ptr = std::shared_ptr<const void>;

@@ -27,7 +27,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 #include "ctxflow/trace/tracer.hpp"
-#include "internal/per_thread.hpp"
+#include "base/per_thread.hpp"
 
 namespace ctxflow::trace {
 namespace {
@@ -106,7 +106,7 @@ constexpr std::size_t cached_block_size =
 // A few free blocks of cached_block_size per thread, so that extracting a request's context
 // and dropping it at the end of the request skip the allocator (a free list pop and push
 // instead of malloc and free). A block may be freed on another thread than the one that
-// took it; it then joins that thread's cache. A per-thread slot (internal/per_thread.hpp), so
+// took it; it then joins that thread's cache. A per-thread slot (base/per_thread.hpp), so
 // the fast path has no thread-local guard; the drain armed on the thread's first cached block
 // frees the cached blocks at thread exit, after which blocks are freed directly.
 struct block_cache {

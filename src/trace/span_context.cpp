@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The public id <-> hex conversions, on the one hex helper (src/internal/hex.hpp). Ids take the
+// The public id <-> hex conversions, on the one hex helper (src/base/hex.hpp). Ids take the
 // helper's vector paths; other lengths its byte loop.
 #include "ctxflow/trace/span_context.hpp"
 
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 
 namespace ctxflow::trace {
 

@@ -7,6 +7,7 @@
 #include <new>
 #include <type_traits>
 
+#include "base/ascii.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 
@@ -25,13 +26,6 @@ constexpr bool is_keychar(char c) noexcept {
 // chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E (no ',' and no '=').
 constexpr bool is_value_char(char c) noexcept {
   return c >= 0x20 && c <= 0x7E && c != ',' && c != '=';
-}
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -56,7 +50,7 @@ void trace_state::parser::feed(std::string_view field) noexcept {
   while (!failed_) {
     const std::size_t comma = field.find(',');
     const std::string_view raw = field.substr(0, comma);
-    const std::string_view m = trim_ows(raw);
+    const std::string_view m = internal::trim_ows(raw);
     if (!m.empty()) {  // empty and OWS-only members are skipped (R3.4)
       const std::size_t eq = m.find('=');
       if (eq == std::string_view::npos) {

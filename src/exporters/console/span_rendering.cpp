@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <variant>
 
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 
 namespace ctxflow::exporters {
 namespace detail {

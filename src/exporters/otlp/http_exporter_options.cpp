@@ -11,7 +11,7 @@
 #include "ctxflow/config.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "internal/env.hpp"
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 #include "internal/report.hpp"
 
 namespace ctxflow::exporters::otlp {
@@ -20,7 +20,7 @@ namespace {
 /// This exporter's diagnostic code for settings it ignores.
 constexpr std::string_view invalid_code = "otlp.config.invalid";
 
-using internal::trim;
+using internal::trim_ows;
 
 /// An env variable (signal-specific first, R10.1), with its name; empty counts as unset.
 struct env_value {
@@ -103,14 +103,14 @@ std::vector<http_header> parse_headers(std::string_view text, std::string_view s
     const std::size_t comma = text.find(',');
     const std::string_view item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    if (trim(item).empty()) continue;
+    if (trim_ows(item).empty()) continue;
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
       internal::report_invalid_setting(invalid_code, source, item,
                                        "header pair without '='");
       continue;
     }
-    const std::string_view key = trim(item.substr(0, eq));
+    const std::string_view key = trim_ows(item.substr(0, eq));
     bool key_ok = !key.empty();
     for (char c : key) key_ok = key_ok && is_tchar(c);
     if (!key_ok) {
@@ -118,7 +118,7 @@ std::vector<http_header> parse_headers(std::string_view text, std::string_view s
                                        "header name is not an HTTP token");
       continue;
     }
-    std::string value = percent_decode(trim(item.substr(eq + 1)));
+    std::string value = percent_decode(trim_ows(item.substr(eq + 1)));
     bool value_ok = true;
     for (unsigned char c : value) value_ok = value_ok && (c >= 0x20 || c == '\t') && c != 0x7F;
     if (!value_ok) {
@@ -133,7 +133,7 @@ std::vector<http_header> parse_headers(std::string_view text, std::string_view s
 
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now) {
-  value = trim(value);
+  value = trim_ows(value);
   if (value.empty()) return std::nullopt;
   if (value.front() >= '0' && value.front() <= '9') {
     std::uint64_t seconds = 0;
@@ -179,7 +179,7 @@ http_exporter_options http_exporter_options::from_environment() {
       o.timeout = std::chrono::milliseconds(*ms);
   }
   if (auto p = env("PROTOCOL")) {
-    const std::string v = internal::to_lower(trim(p->value));
+    const std::string v = internal::to_lower(trim_ows(p->value));
     if (v == "http/protobuf") {
       o.protocol = http_protocol::http_protobuf;
     } else if (v == "http/json") {
@@ -193,7 +193,7 @@ http_exporter_options http_exporter_options::from_environment() {
     }
   }
   if (auto c = env("COMPRESSION")) {
-    const std::string v = internal::to_lower(trim(c->value));
+    const std::string v = internal::to_lower(trim_ows(c->value));
     if (v == "gzip") {
       o.compression = http_compression::gzip;
     } else if (v == "none") {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 #include "otlp_common.hpp"
 
 namespace ctxflow::exporters::otlp {

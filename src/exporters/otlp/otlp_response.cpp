@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "internal/hex.hpp"
+#include "base/hex.hpp"
 
 namespace ctxflow::exporters::otlp {
 namespace {

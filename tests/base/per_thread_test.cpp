@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The per-thread slot helper the SDK's caches are built on (src/internal/per_thread.hpp): one
+// The per-thread slot helper the SDK's caches are built on (src/base/per_thread.hpp): one
 // slot per thread, a cleanup run once at the exit of a thread that armed it, and a closed flag
 // for code that runs on the thread after that cleanup.
-#include "internal/per_thread.hpp"
+#include "base/per_thread.hpp"
 
 #include <gtest/gtest.h>
 
