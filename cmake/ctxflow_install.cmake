@@ -159,6 +159,7 @@ install(FILES ${PROJECT_BINARY_DIR}/ctxflowConfig.cmake ${PROJECT_BINARY_DIR}/ct
 file(RELATIVE_PATH ctxflow_pc_to_prefix "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 string(REGEX REPLACE "/$" "" ctxflow_pc_to_prefix "${ctxflow_pc_to_prefix}")
 set(ctxflow_pc_libs "")
+set(ctxflow_pc_link_options "")
 set(ctxflow_pc_requires "")
 set(reversed ${ctxflow_components})
 list(REVERSE reversed)
@@ -173,6 +174,14 @@ foreach(component IN LISTS reversed)
         endif()
         string(APPEND ctxflow_pc_libs " -l${output_name}")
       endif()
+      # Link options a consumer needs, such as the --undefined that keeps an exporter's
+      # self-registration hook in a static link (OTEL_TRACES_EXPORTER=console, jsonl, otlp).
+      get_target_property(link_options ${target} INTERFACE_LINK_OPTIONS)
+      foreach(option IN LISTS link_options)
+        if(option MATCHES "^LINKER:(.*)$")
+          string(APPEND ctxflow_pc_link_options " -Wl,${CMAKE_MATCH_1}")
+        endif()
+      endforeach()
     endif()
   endforeach()
 endforeach()
@@ -206,6 +215,6 @@ Name: ctxflow
 Description: OpenTelemetry-compatible tracing whose context follows work across coroutines, threads and processes (C++20)
 Version: @PROJECT_VERSION@
 @ctxflow_pc_requires_line@Cflags: -I${includedir}@ctxflow_pc_cflags@
-Libs: -L${libdir}@ctxflow_pc_libs@ -pthread
+Libs: -L${libdir}@ctxflow_pc_link_options@@ctxflow_pc_libs@ -pthread
 ]=])
 install(FILES ${PROJECT_BINARY_DIR}/ctxflow.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
