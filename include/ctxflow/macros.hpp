@@ -10,8 +10,13 @@
 //
 // With exceptions these are `try` and `catch (...)`. Without them the protected block runs as
 // a plain block and the handler is compiled but never runs, so both spellings are checked by
-// every build. Inside the handler, current_exception_message() names what was thrown.
+// every build. Inside the handler, current_exception_message() names what was thrown;
+// describe_exception() does the same for a stored std::exception_ptr. These two are the only
+// places that tell exception types apart (src/context/exceptions.cpp).
 #pragma once
+
+#include <exception>
+#include <string>
 
 #include "ctxflow/export.hpp"
 
@@ -29,5 +34,12 @@ namespace ctxflow {
 /// std::exception, "a non-standard exception" otherwise, and "no exception" outside a handler or
 /// in a build without exceptions. The text lives as long as the handler runs.
 CTXFLOW_API const char* current_exception_message() noexcept;
+
+/// Names the exception `error` holds, for span events and messaging attributes: `type` gets its
+/// demangled type name ("unknown" when the runtime cannot tell), and `message` its what() when
+/// it derives from std::exception (left as is otherwise). False when `error` is empty or the
+/// build has no exceptions, with both left as they are. May throw std::bad_alloc.
+CTXFLOW_API bool describe_exception(const std::exception_ptr& error, std::string& type,
+                                    std::string& message);
 
 }  // namespace ctxflow

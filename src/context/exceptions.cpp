@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// current_exception_message(): the only place that tells exception types apart, so the code
-// that catches (CTXFLOW_TRY / CTXFLOW_CATCH_ALL) needs no #if of its own.
+// current_exception_message() and describe_exception(): the only place that tells exception
+// types apart, so the code that catches (CTXFLOW_TRY / CTXFLOW_CATCH_ALL) needs no #if of its own.
+#include <cxxabi.h>
+
+#include <cstdlib>
 #include <exception>
+#include <typeinfo>
 
 #include "ctxflow/macros.hpp"
 
@@ -20,6 +24,42 @@ const char* current_exception_message() noexcept {
   }
 #else
   return "no exception";
+#endif
+}
+
+#if CTXFLOW_HAS_EXCEPTIONS
+namespace {
+
+// Demangled; the mangled name as a fallback, "unknown" without type information.
+std::string type_name(const std::type_info* t) {
+  if (t == nullptr) return "unknown";
+  int status = 0;
+  char* d = abi::__cxa_demangle(t->name(), nullptr, nullptr, &status);
+  std::string out = (status == 0 && d != nullptr) ? std::string(d) : std::string(t->name());
+  std::free(d);
+  return out;
+}
+
+}  // namespace
+#endif
+
+bool describe_exception(const std::exception_ptr& error, std::string& type, std::string& message) {
+#if CTXFLOW_HAS_EXCEPTIONS
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    type = type_name(&typeid(e));
+    message = e.what();
+  } catch (...) {
+    type = type_name(abi::__cxa_current_exception_type());
+  }
+  return true;
+#else
+  (void)error;
+  (void)type;
+  (void)message;
+  return false;
 #endif
 }
 

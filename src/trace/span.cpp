@@ -3,8 +3,6 @@
 // remote-parent helper (R7.6, R1.9), and the no-op tracer (R7.6).
 #include "ctxflow/trace/span.hpp"
 
-#include <cxxabi.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -52,37 +50,6 @@ void add_exception_event(span_object* obj, std::string_view type, std::string_vi
     buf[n++] = a;
   }
   obj->add_event("exception", std::span<const attribute_kv>(buf, n), timestamp{});
-}
-
-// Names the exception `error` holds: its demangled type and, for a std::exception, what().
-// False when the build has no exceptions (nothing could have been thrown to describe). May throw
-// std::bad_alloc. Typed handlers cannot be spelled with CTXFLOW_TRY / CTXFLOW_CATCH_ALL, so this
-// is the one block here that needs the exceptions switch.
-bool describe_exception(const std::exception_ptr& error, std::string& type, std::string& message) {
-#if CTXFLOW_HAS_EXCEPTIONS
-  auto type_name = [](const std::type_info* t) {  // demangled; the mangled name as a fallback
-    if (t == nullptr) return std::string("unknown");
-    int status = 0;
-    char* d = abi::__cxa_demangle(t->name(), nullptr, nullptr, &status);
-    std::string out = (status == 0 && d) ? std::string(d) : std::string(t->name());
-    std::free(d);
-    return out;
-  };
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    type = type_name(&typeid(e));
-    message = e.what();
-  } catch (...) {
-    type = type_name(abi::__cxa_current_exception_type());
-  }
-  return true;
-#else
-  (void)error;
-  (void)type;
-  (void)message;
-  return false;
-#endif
 }
 
 // The non-recording span holding an extracted remote parent. It lives at the start of the
@@ -243,7 +210,7 @@ void record_escaped_exception(span_object* s, const std::exception_ptr* error,
   CTXFLOW_TRY {
     std::string type;
     std::string message;
-    if (!describe_exception(*error, type, message)) {
+    if (!ctxflow::describe_exception(*error, type, message)) {
       record_unknown(s, policy, at);
       return;
     }
@@ -301,7 +268,7 @@ void span_ref::record_exception(std::exception_ptr error,
   CTXFLOW_TRY {
     std::string type;
     std::string message;
-    if (!describe_exception(error, type, message)) type = "unknown";
+    if (!ctxflow::describe_exception(error, type, message)) type = "unknown";
     add_exception_event(obj_, type, message, extra);
   } CTXFLOW_CATCH_ALL {
     report(severity::warning, "trace.record_exception.failed",
