@@ -5,7 +5,8 @@
 # own files, the top-level headers (ctxflow/export.hpp, macros.hpp, config.hpp), and the modules
 # it may use, directly or through them. Also:
 #   - the map itself must be acyclic (so the include graph it allows is acyclic);
-#   - no file includes another module's detail/ headers (detail/ is private to its module);
+#   - no file includes another module's detail/ headers (detail/ is private to its module), nor
+#     another module's private headers under src/ (only src/base/ and src/internal/ are shared);
 #   - the instrumentation API (context, exec, coro, trace, propagation) never includes <iostream>.
 # The module of a file is its first folder under include/ctxflow/ or src/, except that
 # integrations/<x> is a module of its own for each <x>. CMake states the same edges as link
@@ -111,8 +112,14 @@ check_file() {
       target="${path#ctxflow/}"
     elif [[ "${BASH_REMATCH[1]}" == '"' && -e "$top/src/$path" && "$path" == */* ]]; then
       target="$path"  # a private header, relative to src/
+      tmodule="$(module_of "$target")"
+      if [[ "$tmodule" != "$module" && "$tmodule" != base && "$tmodule" != internal ]]; then
+        msg="src/$target is private to $tmodule (only base/ and internal/ headers are shared)"
+      fi
     fi
-    if [[ -n "$target" ]]; then
+    if [[ -n "$msg" ]]; then
+      :
+    elif [[ -n "$target" ]]; then
       tmodule="$(module_of "$target")"
       if [[ -n "$tmodule" && " ${allowed[$module]} " != *" $tmodule "* ]]; then
         msg="$module may not use $tmodule (module map in MAINTAINERS.md)"
@@ -171,12 +178,14 @@ self_test() (
   mk include/ctxflow/trace/bad.hpp '#include "ctxflow/propagation/p.hpp"' '#include "ctxflow/context/detail/b.hpp"'
   mk include/ctxflow/integrations/asio/bad.hpp '#include "ctxflow/integrations/http/h.hpp"'
   mk src/propagation/bad.cpp '#include "sdk/y.hpp"' '#include "ctxflow/exec/e.hpp"'
+  mk src/propagation/z.hpp '#include <cstdint>'
+  mk src/sdk/bad.cpp '#include "propagation/z.hpp"'
   if out="$(check_tree "$tmp")"; then
     echo "check_includes self-test: forbidden includes were accepted" >&2; return 1
   fi
   count="$(grep -c ': includes ' <<<"$out" || true)"
-  if [[ "$count" != 7 ]] || grep -v '/bad\.[ch]pp:' <<<"$out" | grep -q .; then
-    echo "check_includes self-test: expected 7 violations, all in bad.hpp/bad.cpp, got $count:" >&2
+  if [[ "$count" != 8 ]] || grep -v '/bad\.[ch]pp:' <<<"$out" | grep -q .; then
+    echo "check_includes self-test: expected 8 violations, all in bad.hpp/bad.cpp, got $count:" >&2
     echo "$out" >&2
     return 1
   fi
@@ -190,7 +199,7 @@ self_test() (
     echo "check_includes self-test: an unknown dependency was accepted" >&2; echo "$out" >&2; return 1
   fi
   [[ -z "${CHECK_INCLUDES_VERBOSE:-}" ]] || echo "$out"
-  echo "check_includes self-test: ok (clean tree accepted, 7/7 violations found, cyclic and unknown maps rejected)"
+  echo "check_includes self-test: ok (clean tree accepted, 8/8 violations found, cyclic and unknown maps rejected)"
 )
 
 case "${1:-}" in

@@ -3,7 +3,7 @@
 #include "ctxflow/coro/event_loop.hpp"
 
 #include "ctxflow/context/diagnostics.hpp"
-#include "exec/run_job.hpp"
+#include "ctxflow/exec/run_item.hpp"
 
 namespace ctxflow::coro {
 namespace {
@@ -74,7 +74,7 @@ void event_loop::run() noexcept {
       it = std::move(queue_.front());
       queue_.pop_front();
     }
-    exec::detail::run_item(it.handle, it.job);
+    exec::run_item(it.handle, it.job);
   }
   tls_loop = prev_loop;
 }

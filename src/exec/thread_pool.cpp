@@ -10,11 +10,10 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/context/execution_unit.hpp"
 #include "ctxflow/exec/inline_executor.hpp"
+#include "ctxflow/exec/run_item.hpp"
 #include "ctxflow/macros.hpp"
-#include "exec/run_job.hpp"
 
 namespace ctxflow::exec {
-namespace detail {
 
 void run_guarded(unique_function& job) noexcept {
   CTXFLOW_TRY { job(); }
@@ -37,9 +36,7 @@ bool run_item(std::coroutine_handle<> handle, unique_function& job) noexcept {
   return true;
 }
 
-}  // namespace detail
-
-void inline_executor::run(unique_function& job) noexcept { detail::run_guarded(job); }
+void inline_executor::run(unique_function& job) noexcept { run_guarded(job); }
 
 thread_pool::thread_pool(std::size_t threads) {
   threads = std::max<std::size_t>(threads, 1);
@@ -75,7 +72,7 @@ void thread_pool::worker_main() noexcept {
       it = std::move(queue_.front());
       queue_.pop_front();
     }
-    if (detail::run_item(it.handle, it.job)) leaks_repaired_.fetch_add(1, std::memory_order_relaxed);
+    if (run_item(it.handle, it.job)) leaks_repaired_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
