@@ -92,7 +92,7 @@ module_of() {
 
 # check_file <file> <path relative to its tree> <tree: include|src> <root>
 check_file() {
-  local file="$1" rel="$2" kind="$3" top="$4" module lineno=0 line path target tmodule msg
+  local file="$1" rel="$2" kind="$3" top="$4" module lineno=0 line path target tmodule msg private
   module="$(module_of "$rel")"
   [[ -n "$module" ]] || return 0
   local shown="src/$rel"
@@ -108,25 +108,23 @@ check_file() {
     path="${BASH_REMATCH[2]}"
     msg=""
     target=""
+    tmodule=""
+    private=0
     if [[ "$path" == ctxflow/* ]]; then
       target="${path#ctxflow/}"
     elif [[ "${BASH_REMATCH[1]}" == '"' && -e "$top/src/$path" && "$path" == */* ]]; then
       target="$path"  # a private header, relative to src/
-      tmodule="$(module_of "$target")"
-      if [[ "$tmodule" != "$module" && "$tmodule" != base && "$tmodule" != internal ]]; then
-        msg="src/$target is private to $tmodule (only base/ and internal/ headers are shared)"
-      fi
+      private=1
     fi
-    if [[ -n "$msg" ]]; then
-      :
-    elif [[ -n "$target" ]]; then
-      tmodule="$(module_of "$target")"
-      if [[ -n "$tmodule" && " ${allowed[$module]} " != *" $tmodule "* ]]; then
-        msg="$module may not use $tmodule (module map in MAINTAINERS.md)"
-      elif [[ -n "$tmodule" && "$tmodule" != "$module" && "$target" == */detail/* ]]; then
-        msg="$target is private to $tmodule (detail/)"
-      fi
-    elif [[ "$path" == iostream && "$kind" == include && "$api_modules" == *" $module "* ]]; then
+    [[ -z "$target" ]] || tmodule="$(module_of "$target")"
+    if ((private)) && [[ "$tmodule" != "$module" && "$tmodule" != base && "$tmodule" != internal ]]; then
+      msg="src/$target is private to $tmodule (only base/ and internal/ headers are shared)"
+    elif [[ -n "$tmodule" && " ${allowed[$module]} " != *" $tmodule "* ]]; then
+      msg="$module may not use $tmodule (module map in MAINTAINERS.md)"
+    elif [[ -n "$tmodule" && "$tmodule" != "$module" && "$target" == */detail/* ]]; then
+      msg="$target is private to $tmodule (detail/)"
+    elif [[ -z "$target" && "$path" == iostream && "$kind" == include &&
+            "$api_modules" == *" $module "* ]]; then
       msg="the instrumentation API (${api_modules# }) may not include <iostream>"
     fi
     if [[ -n "$msg" ]]; then
