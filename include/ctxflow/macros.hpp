@@ -35,11 +35,18 @@ namespace ctxflow {
 /// in a build without exceptions. The text lives as long as the handler runs.
 CTXFLOW_API const char* current_exception_message() noexcept;
 
+/// What describe_exception() found in an exception_ptr.
+enum class exception_origin {
+  none,      ///< empty, or a build without exceptions: nothing was described
+  standard,  ///< derives from std::exception: type and what() described
+  other,     ///< anything else thrown: only its type described
+};
+
 /// Names the exception `error` holds, for span events and messaging attributes: `type` gets its
 /// demangled type name ("unknown" when the runtime cannot tell), and `message` its what() when
-/// it derives from std::exception (left as is otherwise). False when `error` is empty or the
-/// build has no exceptions, with both left as they are. May throw std::bad_alloc.
-CTXFLOW_API bool describe_exception(const std::exception_ptr& error, std::string& type,
-                                    std::string& message);
+/// it derives from std::exception (left as is otherwise). With exception_origin::none both are
+/// left as they are. May throw std::bad_alloc.
+CTXFLOW_API exception_origin describe_exception(const std::exception_ptr& error, std::string& type,
+                                                std::string& message);
 
 }  // namespace ctxflow

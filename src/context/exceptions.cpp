@@ -43,23 +43,25 @@ std::string type_name(const std::type_info* t) {
 }  // namespace
 #endif
 
-bool describe_exception(const std::exception_ptr& error, std::string& type, std::string& message) {
+exception_origin describe_exception(const std::exception_ptr& error, std::string& type,
+                                    std::string& message) {
 #if CTXFLOW_HAS_EXCEPTIONS
-  if (!error) return false;
+  if (!error) return exception_origin::none;
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
     type = type_name(&typeid(e));
     message = e.what();
+    return exception_origin::standard;
   } catch (...) {
     type = type_name(abi::__cxa_current_exception_type());
+    return exception_origin::other;
   }
-  return true;
 #else
   (void)error;
   (void)type;
   (void)message;
-  return false;
+  return exception_origin::none;
 #endif
 }
 

@@ -210,7 +210,7 @@ void record_escaped_exception(span_object* s, const std::exception_ptr* error,
   CTXFLOW_TRY {
     std::string type;
     std::string message;
-    if (!ctxflow::describe_exception(*error, type, message)) {
+    if (ctxflow::describe_exception(*error, type, message) == exception_origin::none) {
       record_unknown(s, policy, at);
       return;
     }
@@ -268,7 +268,8 @@ void span_ref::record_exception(std::exception_ptr error,
   CTXFLOW_TRY {
     std::string type;
     std::string message;
-    if (!ctxflow::describe_exception(error, type, message)) type = "unknown";
+    if (ctxflow::describe_exception(error, type, message) == exception_origin::none)
+      type = "unknown";
     add_exception_event(obj_, type, message, extra);
   } CTXFLOW_CATCH_ALL {
     report(severity::warning, "trace.record_exception.failed",

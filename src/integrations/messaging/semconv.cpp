@@ -15,7 +15,9 @@ namespace detail {
 std::string exception_kind(const std::exception_ptr& e) {
   std::string type;
   std::string message;
-  if (!ctxflow::describe_exception(e, type, message)) return "exception";
+  // Only a std::exception is named by its type; anything else thrown is "exception".
+  if (ctxflow::describe_exception(e, type, message) != exception_origin::standard)
+    return "exception";
   return type;
 }
 
