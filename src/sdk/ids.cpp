@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The default id generator (R7.12): xoshiro256** per thread, seeded from std::random_device
 // through splitmix64, reseeded in a child after fork() so parent and child never repeat ids.
-#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/id_generator.hpp"
 
 #include <pthread.h>
@@ -39,12 +38,17 @@ struct rng {
     }();
     (void)registered;
     std::uint64_t x = 0;
-    CTXFLOW_TRY {
+    // std::random_device reports an unusable source by throwing, which without exceptions is an
+    // abort: such builds seed from the time and address below only. This is the one seed that
+    // must not use CTXFLOW_TRY, whose protected block also runs without exceptions.
+#if CTXFLOW_HAS_EXCEPTIONS
+    try {
       std::random_device rd;
       x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    } CTXFLOW_CATCH_ALL {
+    } catch (...) {
       x = 0;
     }
+#endif
     // Mix in time and the state's address so that even a failing random_device gives distinct
     // streams per thread.
     x ^= static_cast<std::uint64_t>(
