@@ -6,10 +6,13 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 
 #include "coro/manual_resume.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "ctxflow/context/context_var.hpp"
+#include "ctxflow/coro/event_loop.hpp"
+#include "ctxflow/coro/schedule_on.hpp"
 #include "ctxflow/coro/sync_wait.hpp"
 #include "ctxflow/exec/inline_executor.hpp"
 #include "ctxflow/exec/thread_pool.hpp"
@@ -123,6 +126,58 @@ TEST(Spawn, WaitingForAnEmptyTaskIsALoggedNoOp) {
   };
   coro::sync_wait(awaiter());
   EXPECT_EQ(capture.count("coro.task.empty"), 2u);
+}
+
+// spawn(task): the current loop, Python's asyncio.create_task.
+
+task<int> read_value() { co_return value.get(); }
+
+task<> leave_value_set(std::thread::id& ran_on) {
+  ran_on = std::this_thread::get_id();
+  auto token = value.set(9);  // left set: must stay inside the spawned task
+  co_return;
+}
+
+TEST(SpawnOnTheCurrentLoop, StartsOnTheCallersLoopFromTheContextAtSpawnTime) {  // C4
+  std::thread::id ran_on;
+  auto main = [](std::thread::id& ran) -> task<int> {
+    auto token = value.set(5);
+    auto seen = coro::spawn(read_value());
+    auto later = value.set(6);  // a change after the spawn does not reach the task
+    auto isolated = coro::spawn(leave_value_set(ran));
+    const int got = co_await seen;
+    co_await isolated;
+    const int after = value.get();  // the spawned task's change did not leak back
+    (void)value.reset(std::move(later));
+    (void)value.reset(std::move(token));
+    co_return got * 10 + after;
+  };
+  EXPECT_EQ(coro::run(main(ran_on)), 56);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());  // coro::run's loop runs on this thread
+  EXPECT_EQ(value.get(), 0);
+}
+
+TEST(SpawnOnTheCurrentLoop, OnAThreadPoolStartsOnThatPool) {
+  exec::thread_pool pool(2);
+  auto main = [](exec::thread_pool& p) -> task<bool> {
+    co_await coro::schedule_on(p);
+    auto child = coro::spawn([](exec::thread_pool& q) -> task<bool> {
+      co_return exec::current_scheduler() == &q;
+    }(p));
+    co_return co_await child;
+  };
+  EXPECT_TRUE(coro::sync_wait(main(pool)));
+}
+
+TEST(SpawnOnTheCurrentLoop, OutsideAnyLoopReportsAndRunsTheTaskOnTheDefaultPool) {
+  testing::diagnostics_capture capture;
+  auto token = value.set(3);
+  auto handle = coro::spawn([]() -> task<bool> {
+    co_return value.get() == 3 && exec::current_scheduler() == &exec::default_pool();
+  }());
+  (void)value.reset(std::move(token));
+  EXPECT_TRUE(handle.get());
+  EXPECT_EQ(capture.count("coro.spawn.no_scheduler"), 1u);
 }
 
 }  // namespace

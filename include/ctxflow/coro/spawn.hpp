@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // spawn(executor, task): starts a task of its own on an executor with a snapshot of the
 // spawner's context (C4, Python's create_task), and returns an awaitable join_handle.
+// spawn(task) does the same on the event loop or thread pool running the caller.
 #pragma once
 
 #include <atomic>
@@ -9,9 +10,11 @@
 #include <utility>
 
 #include "ctxflow/context/context.hpp"
+#include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/coro/task.hpp"
 #include "ctxflow/exec/executor.hpp"
 #include "ctxflow/exec/scheduler.hpp"
+#include "ctxflow/exec/thread_pool.hpp"
 
 namespace ctxflow::coro {
 
@@ -137,6 +140,38 @@ join_handle<T> spawn_root(Executor& ex, task<T> t, bool report_exception_to_span
 template <exec::executor Executor, class T>
 join_handle<T> spawn(Executor& ex, task<T> t) {
   return detail::spawn_root(ex, std::move(t), true);
+}
+
+/// Starts `t` as a task of its own on the scheduler running the caller (the event loop or the
+/// thread-pool worker, exec::current_scheduler()) and returns its join handle: inside a task,
+/// the equivalent of Python's `asyncio.create_task(coro)`.
+///
+/// Precondition: called on a thread run by a ctxflow scheduler (inside event_loop::run(),
+/// coro::run(), or a job or task on a thread_pool). Elsewhere (a plain thread, sync_wait on a
+/// plain thread, an Asio thread) there is no loop to join: the call reports
+/// `coro.spawn.no_scheduler` (severity error) and starts the task on exec::default_pool()
+/// instead, so the task still runs and the handle still works.
+/// Context, errors: as spawn(ex, t): the snapshot is taken now (C4), the task's changes stay in
+/// it (C6).
+/// Resumes on: the caller's scheduler for the first step (after the caller's current step, on a
+/// single-threaded event loop); later steps wherever the task's awaits resume it.
+///
+/// Example:
+/// ```
+/// ctxflow::coro::task<> handler() {
+///   auto child = ctxflow::coro::spawn(fetch());   // starts on this loop, sees our span
+///   co_await other_work();
+///   auto body = co_await child;
+/// }
+/// ```
+template <class T>
+join_handle<T> spawn(task<T> t) {
+  if (exec::scheduler* here = exec::current_scheduler())
+    return detail::spawn_root(*here, std::move(t), true);
+  report(severity::error, "coro.spawn.no_scheduler",
+         "spawn(task) outside an event loop or thread pool: the task runs on "
+         "exec::default_pool()");
+  return detail::spawn_root(exec::default_pool(), std::move(t), true);
 }
 
 }  // namespace ctxflow::coro
