@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -103,6 +104,26 @@ task<bool> refused_connect(net::io_context& io) {
 TEST(AsioUseTask, AnErrorCodeIsThrownAtTheAwait) {  // Errors contract
   io_thread asio;
   EXPECT_TRUE(coro::sync_wait(refused_connect(asio.io)));
+}
+
+net::awaitable<int> asio_lookup() {
+  net::steady_timer timer(co_await net::this_coro::executor, std::chrono::milliseconds(1));
+  co_await timer.async_wait(net::use_awaitable);
+  co_return value.get() + 1;  // the coroutine starts from the task's context
+}
+
+task<int> await_an_awaitable(net::io_context& io) {
+  auto token = value.set(5);
+  const int got = co_await integrations::asio::co_spawn(io, asio_lookup(), use_task);
+  const int after = value.get();
+  (void)value.reset(std::move(token));
+  co_return got * 10 + after;
+}
+
+TEST(AsioUseTask, TaskAwaitsAnAsioAwaitableSpawnedWithUseTaskAndKeepsItsContext) {  // C4, C5
+  io_thread asio;
+  EXPECT_EQ(coro::run(await_an_awaitable(asio.io)), 65);
+  EXPECT_EQ(value.get(), 0);
 }
 
 task<int> doubled_on_pool(exec::thread_pool& pool, int& seen_in_task) {

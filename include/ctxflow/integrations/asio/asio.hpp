@@ -3,9 +3,8 @@
 // ctxflow's Asio integration (co_spawn, bind_context, use_task, async_run, context_executor).
 //
 // Why a header of its own: Boost 1.74's <boost/asio/awaitable.hpp> calls std::exchange without
-// including <utility>. With libstdc++ 12 nothing else that <boost/asio.hpp> pulls in before it
-// provides the declaration, so a file whose first include is <boost/asio.hpp> fails to compile
-// with g++ 12. Including <utility> here first makes the order of includes irrelevant; later Boost
+// including <utility>, so with g++ 12 a file whose first include is <boost/asio.hpp> fails to
+// compile. Including <utility> here first makes the order of includes irrelevant; later Boost
 // releases include it themselves and are unaffected.
 // See docs/usage/integrations.md.
 #pragma once
