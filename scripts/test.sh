@@ -10,7 +10,7 @@
 #   install   install into a temporary prefix; check that no installed CMake or pkg-config
 #             file holds an absolute path and that only the Redis export names hiredis; build
 #             and run tests/cmake/find_package (all components, core, and sdk+integrations_http
-#             without pkg-config), every ctxflow-<component> pkg-config module, a ctxflow-core
+#             where pkg-config finds no hiredis), every ctxflow-<component> pkg-config module, a ctxflow-core
 #             program, tests/cmake/pkg_config_otlp (built from ctxflow-sdk and ctxflow-otlp-http
 #             only, exporting one span to a loopback receiver) and tests/cmake/add_subdirectory;
 #             build the examples that call find_package(ctxflow) and, when it exists, tests/docs
@@ -263,9 +263,11 @@ stage_install() {
   done
   rm -rf "$consumers/find_package-bad"
 
-  echo "-- find_package(ctxflow COMPONENTS sdk integrations_http) without pkg-config (no hiredis)"
-  find_package_consumer "$prefix" "$consumers/find_package-http" \
-    "-DCTXFLOW_TEST_COMPONENTS=sdk;integrations_http" -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON
+  # pkg-config finds no module at all here, so a hiredis lookup would fail the configure.
+  echo "-- find_package(ctxflow COMPONENTS sdk integrations_http) where pkg-config finds no hiredis"
+  PKG_CONFIG_LIBDIR="$work/no-pkg-config-modules" PKG_CONFIG_PATH="" \
+    find_package_consumer "$prefix" "$consumers/find_package-http" \
+    "-DCTXFLOW_TEST_COMPONENTS=sdk;integrations_http"
   if grep -q 'loaded.*integrations_redis' "$work/fp.log"; then
     echo "find_package(ctxflow COMPONENTS sdk integrations_http) loaded integrations_redis" >&2; return 1
   fi

@@ -57,7 +57,9 @@ bool read_until(int fd, std::string& data, std::size_t want, clock_type::time_po
   return true;
 }
 
-std::string header_value(const std::string& head, const std::string& name) {
+// The value of header `name` (lower case) in `request_head` (request line and headers).
+std::string header_value(const std::string& request_head, const std::string& name) {
+  const std::string head = request_head + "\r\n";  // every header line ends in CRLF
   std::size_t at = 0;
   while ((at = head.find("\r\n", at)) != std::string::npos) {
     at += 2;
