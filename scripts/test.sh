@@ -323,7 +323,7 @@ stage_package() {
               ./usr/lib/pkgconfig/ctxflow.pc ./usr/share/doc/ctxflow/LICENSE; do
     grep -qxF "$path" <<<"$contents" || { echo "the package lacks $path" >&2; return 1; }
   done
-  if grep -E 'gtest|gmock|benchmark|_test$' <<<"$contents"; then
+  if grep -E 'lib(gtest|gmock|benchmark)|_(test|benchmark)$|/tests?/' <<<"$contents"; then
     echo "the package holds test files" >&2; return 1
   fi
   echo "   $(grep -vc '/$' <<<"$contents") files; no test files"
