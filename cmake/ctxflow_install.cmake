@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
-# Installs the headers, the libraries, the `ctxflow` CMake package and a ctxflow.pc file.
-# Every library in CTXFLOW_INSTALL_TARGETS is one package component, named by its EXPORT_NAME
-# (core, sdk, otlp_http, asio, testing, and the umbrella ctxflow). Each component has its own
-# export file and its own list of find_dependency() packages, worked out here from the targets'
-# link libraries, so `find_package(ctxflow COMPONENTS core)` looks only for what core needs.
-# Executables in the list (the ctxflow tool) are installed to bin/ and not exported.
+# Installs the headers, the libraries, the `ctxflow` program, the `ctxflow` CMake package and
+# one pkg-config module per component. Every library in CTXFLOW_INSTALL_TARGETS is one package
+# component, named by its EXPORT_NAME (context ... otlp_http, testing, the umbrellas core, sdk,
+# asio and ctxflow). Each component has its own export file, its own list of find_dependency()
+# packages and its own ctxflow-<component>.pc (`_` written `-`; the umbrella ctxflow is
+# ctxflow.pc), all worked out here from the targets' link libraries, so
+# `find_package(ctxflow COMPONENTS core)` and `pkg-config ctxflow-core` look only for what core
+# needs. Executables in the list (the ctxflow program) are installed to bin/ and not exported.
+# Nothing installed holds an absolute path: third-party libraries are imported targets (found
+# again by the package config) or pkg-config modules, and the .pc files locate their prefix
+# from their own directory.
 include(CMakePackageConfigHelpers)
 
 set(ctxflow_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/ctxflow)
@@ -24,10 +29,12 @@ set(ctxflow_pkg_ZLIB ZLIB)
 set(ctxflow_pkg_OpenSSL OpenSSL)
 set(ctxflow_pkg_Boost Boost)
 set(ctxflow_pkg_protobuf Protobuf)
+# PkgConfig::<name> (from pkg_check_modules(<name> IMPORTED_TARGET <name>)) stands for the
+# pkg-config module <name>; the package config finds it again the same way.
 set(ctxflow_pc_CURL libcurl)
 set(ctxflow_pc_ZLIB zlib)
 set(ctxflow_pc_OpenSSL openssl)
-set(ctxflow_pc_Protobuf protobuf)
+set(ctxflow_pc_protobuf protobuf)
 
 # Pass 1: the component name of every installed library.
 set(ctxflow_libraries "")
@@ -59,14 +66,46 @@ foreach(target IN LISTS ctxflow_libraries)
   get_target_property(interface_links ${target} INTERFACE_LINK_LIBRARIES)
   if(interface_links)
     list(APPEND links ${interface_links})
+  else()
+    set(interface_links "")
   endif()
+
+  # Public links: the interface ones not wrapped in $<LINK_ONLY:...> (that wrapper marks a
+  # static library's private dependency).
+  set(public_links "")
+  foreach(link IN LISTS interface_links)
+    if(NOT link MATCHES "^\\$<")
+      list(APPEND public_links ${link})
+    endif()
+  endforeach()
 
   set(ctxflow_requires_${component} "")
   set(ctxflow_packages_${component} "")
+  set(ctxflow_pc_public_${component} "")
+  set(ctxflow_pc_private_${component} "")
+  set(ctxflow_pc_threads_${component} FALSE)
   foreach(link IN LISTS links)
+    set(visibility private)
+    if(link IN_LIST public_links)
+      set(visibility public)
+    endif()
     string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" link "${link}")
     if(link MATCHES "\\$<")
       continue()  # build-only generator expressions
+    endif()
+    # The pkg-config side: ctxflow modules, system modules, -pthread.
+    set(pc_module "")
+    if(link STREQUAL "Threads::Threads")
+      set(ctxflow_pc_threads_${component} TRUE)
+    elseif(link MATCHES "^PkgConfig::(.+)$")
+      set(pc_module ${CMAKE_MATCH_1})
+    elseif(link MATCHES "^([A-Za-z0-9_]+)::")
+      if(DEFINED ctxflow_pc_${CMAKE_MATCH_1})
+        set(pc_module ${ctxflow_pc_${CMAKE_MATCH_1}})
+      endif()
+    endif()
+    if(pc_module)
+      list(APPEND ctxflow_pc_${visibility}_${component} ${pc_module})
     endif()
     # Imported targets found in a component's own folder are not visible here, so namespaced
     # names are taken as they are; plain library names (pthread, z) need no package.
@@ -78,8 +117,12 @@ foreach(target IN LISTS ctxflow_libraries)
     endif()
     if(DEFINED ctxflow_component_of_${link})
       list(APPEND ctxflow_requires_${component} ${ctxflow_component_of_${link}})
+      list(APPEND ctxflow_pc_${visibility}_${component} ctxflow:${ctxflow_component_of_${link}})
     elseif(link MATCHES "^ctxflow::(.+)$")
       list(APPEND ctxflow_requires_${component} ${CMAKE_MATCH_1})
+      list(APPEND ctxflow_pc_${visibility}_${component} ctxflow:${CMAKE_MATCH_1})
+    elseif(link MATCHES "^PkgConfig::(.+)$")
+      list(APPEND ctxflow_packages_${component} pkg-config:${CMAKE_MATCH_1})
     elseif(link MATCHES "^([A-Za-z0-9_]+)::")
       set(namespace ${CMAKE_MATCH_1})
       if(DEFINED ctxflow_pkg_${namespace})
@@ -97,6 +140,11 @@ foreach(target IN LISTS ctxflow_libraries)
   list(REMOVE_DUPLICATES ctxflow_requires_${component})
   list(REMOVE_DUPLICATES ctxflow_packages_${component})
   list(REMOVE_ITEM ctxflow_requires_${component} ${component})
+  list(REMOVE_DUPLICATES ctxflow_pc_public_${component})
+  list(REMOVE_DUPLICATES ctxflow_pc_private_${component})
+  if(ctxflow_pc_public_${component})
+    list(REMOVE_ITEM ctxflow_pc_private_${component} ${ctxflow_pc_public_${component}})
+  endif()
 endforeach()
 
 # Dependency order (a component after everything it links), for loading the export files.
@@ -154,67 +202,118 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/ctxflowConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/ctxflowConfig.cmake ${PROJECT_BINARY_DIR}/ctxflowConfigVersion.cmake
   DESTINATION ${ctxflow_cmake_dir})
 
-# ctxflow.pc: every library, dependents first, so one `pkg-config --libs ctxflow` links them all.
-# The prefix is computed from the file's own location, so the package can be moved.
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# pkg-config: one module per component. A module's Libs hold its own library and the linker
+# options its consumers need, such as the --undefined that keeps an exporter's
+# self-registration hook in a static link (OTEL_TRACES_EXPORTER=console, jsonl, otlp); its
+# Cflags the include directory and its interface definitions (CTXFLOW_SHARED,
+# CTXFLOW_HAS_OTLP_HTTP). Requires names the ctxflow modules and system modules (libcurl, zlib,
+# openssl, hiredis) it links publicly. Private dependencies go to Requires.private for a shared
+# library; a static archive needs them on the consumer's link line, so there they are Requires
+# too. The prefix is computed from the file's own location, so the tree can be moved.
 file(RELATIVE_PATH ctxflow_pc_to_prefix "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 string(REGEX REPLACE "/$" "" ctxflow_pc_to_prefix "${ctxflow_pc_to_prefix}")
-set(ctxflow_pc_libs "")
-set(ctxflow_pc_link_options "")
-set(ctxflow_pc_requires "")
-set(reversed ${ctxflow_components})
-list(REVERSE reversed)
-foreach(component IN LISTS reversed)
-  foreach(target IN LISTS ctxflow_libraries)
-    if(ctxflow_component_of_${target} STREQUAL component)
-      get_target_property(type ${target} TYPE)
-      if(NOT type STREQUAL "INTERFACE_LIBRARY")
-        get_target_property(output_name ${target} OUTPUT_NAME)
-        if(NOT output_name)
-          set(output_name ${target})
-        endif()
-        string(APPEND ctxflow_pc_libs " -l${output_name}")
-      endif()
-      # Link options a consumer needs, such as the --undefined that keeps an exporter's
-      # self-registration hook in a static link (OTEL_TRACES_EXPORTER=console, jsonl, otlp).
-      get_target_property(link_options ${target} INTERFACE_LINK_OPTIONS)
-      foreach(option IN LISTS link_options)
-        if(option MATCHES "^LINKER:(.*)$")
-          string(APPEND ctxflow_pc_link_options " -Wl,${CMAKE_MATCH_1}")
-        endif()
-      endforeach()
+
+# ctxflow_pc_name(<component> <out>): ctxflow-<component> with '-' for '_'; ctxflow for the umbrella.
+function(ctxflow_pc_name component out)
+  if(component STREQUAL "ctxflow")
+    set(${out} ctxflow PARENT_SCOPE)
+  else()
+    string(REPLACE "_" "-" name "ctxflow-${component}")
+    set(${out} ${name} PARENT_SCOPE)
+  endif()
+endfunction()
+
+# ctxflow_pc_list(<out> <entries...>): a Requires list; ctxflow:<component> entries become the
+# component's module at this version.
+function(ctxflow_pc_list out)
+  set(words "")
+  foreach(entry IN LISTS ARGN)
+    if(entry MATCHES "^ctxflow:(.+)$")
+      ctxflow_pc_name(${CMAKE_MATCH_1} name)
+      list(APPEND words "${name} = ${PROJECT_VERSION}")
+    else()
+      list(APPEND words ${entry})
     endif()
   endforeach()
-endforeach()
-foreach(package IN LISTS ctxflow_all_packages)
-  if(DEFINED ctxflow_pc_${package})
-    list(APPEND ctxflow_pc_requires ${ctxflow_pc_${package}})
+  list(JOIN words ", " joined)
+  set(${out} "${joined}" PARENT_SCOPE)
+endfunction()
+
+set(CTXFLOW_PC_MODULES "")
+foreach(target IN LISTS ctxflow_libraries)
+  set(component ${ctxflow_component_of_${target}})
+  ctxflow_pc_name(${component} pc_name)
+  get_target_property(type ${target} TYPE)
+
+  set(pc_libs "")
+  get_target_property(link_options ${target} INTERFACE_LINK_OPTIONS)
+  if(link_options)
+    foreach(option IN LISTS link_options)
+      if(option MATCHES "^LINKER:(.*)$")
+        string(APPEND pc_libs " -Wl,${CMAKE_MATCH_1}")
+      elseif(NOT option MATCHES "\\$<")
+        string(APPEND pc_libs " ${option}")
+      endif()
+    endforeach()
   endif()
-endforeach()
-if(TARGET ctxflow_integrations_redis)
-  # hiredis is found by path, not as a CMake package, so it is named here (Debian ships hiredis.pc).
-  list(APPEND ctxflow_pc_requires hiredis)
-endif()
-list(JOIN ctxflow_pc_requires " " ctxflow_pc_requires)
-set(ctxflow_pc_cflags "")
-set(ctxflow_pc_requires_line "")
-if(BUILD_SHARED_LIBS)
-  set(ctxflow_pc_cflags " -DCTXFLOW_SHARED")
-  if(ctxflow_pc_requires)
-    set(ctxflow_pc_requires_line "Requires.private: ${ctxflow_pc_requires}\n")
+  if(NOT type STREQUAL "INTERFACE_LIBRARY")
+    get_target_property(output_name ${target} OUTPUT_NAME)
+    if(NOT output_name)
+      set(output_name ${target})
+    endif()
+    string(APPEND pc_libs " -l${output_name}")
   endif()
-elseif(ctxflow_pc_requires)
-  # Static archives need their dependencies on the consumer's link line.
-  set(ctxflow_pc_requires_line "Requires: ${ctxflow_pc_requires}\n")
-endif()
-file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/ctxflow.pc @ONLY CONTENT [=[
+  if(ctxflow_pc_threads_${component})
+    string(APPEND pc_libs " -pthread")
+  endif()
+  if(NOT type STREQUAL "INTERFACE_LIBRARY")
+    set(pc_libs " -L\${libdir}${pc_libs}")
+  endif()
+
+  set(pc_cflags "-I\${includedir}")
+  get_target_property(definitions ${target} INTERFACE_COMPILE_DEFINITIONS)
+  if(definitions)
+    foreach(definition IN LISTS definitions)
+      if(NOT definition MATCHES "\\$<")
+        string(APPEND pc_cflags " -D${definition}")
+      endif()
+    endforeach()
+  endif()
+
+  if(type STREQUAL "STATIC_LIBRARY")
+    ctxflow_pc_list(pc_requires ${ctxflow_pc_public_${component}} ${ctxflow_pc_private_${component}})
+    set(pc_requires_private "")
+  else()
+    ctxflow_pc_list(pc_requires ${ctxflow_pc_public_${component}})
+    ctxflow_pc_list(pc_requires_private ${ctxflow_pc_private_${component}})
+  endif()
+  set(pc_requires_lines "")
+  if(pc_requires)
+    string(APPEND pc_requires_lines "Requires: ${pc_requires}\n")
+  endif()
+  if(pc_requires_private)
+    string(APPEND pc_requires_lines "Requires.private: ${pc_requires_private}\n")
+  endif()
+
+  if(component STREQUAL "ctxflow")
+    set(pc_description "OpenTelemetry-compatible tracing whose context follows work across coroutines, threads and processes (C++20): every installed component")
+  else()
+    set(pc_description "ctxflow component ${component} (CMake: ctxflow::${component})")
+  endif()
+  file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/pkgconfig/${pc_name}.pc @ONLY CONTENT [=[
 prefix=${pcfiledir}/@ctxflow_pc_to_prefix@
 includedir=${prefix}/@CMAKE_INSTALL_INCLUDEDIR@
 libdir=${prefix}/@CMAKE_INSTALL_LIBDIR@
 
-Name: ctxflow
-Description: OpenTelemetry-compatible tracing whose context follows work across coroutines, threads and processes (C++20)
+Name: @pc_name@
+Description: @pc_description@
 Version: @PROJECT_VERSION@
-@ctxflow_pc_requires_line@Cflags: -I${includedir}@ctxflow_pc_cflags@
-Libs: -L${libdir}@ctxflow_pc_link_options@@ctxflow_pc_libs@ -pthread
+@pc_requires_lines@Cflags: @pc_cflags@
+Libs:@pc_libs@
 ]=])
-install(FILES ${PROJECT_BINARY_DIR}/ctxflow.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/${pc_name}.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  list(APPEND CTXFLOW_PC_MODULES ${pc_name})
+endforeach()

@@ -7,9 +7,17 @@
 #             those labelled `faults`
 #   faults    the same build, ctest: tests labelled `faults` (slow, dead, frozen and malicious
 #             peers, killed processes, signals; each starts its own servers on 127.0.0.1)
-#   install   install into a temporary prefix; build and run tests/cmake/find_package (also via
-#             pkg-config) and tests/cmake/add_subdirectory; build the examples that call
-#             find_package(ctxflow) against the installed package
+#   install   install into a temporary prefix; check that no installed CMake or pkg-config
+#             file holds an absolute path and that only the Redis export names hiredis; build
+#             and run tests/cmake/find_package (all components, core, and sdk+integrations_http
+#             where pkg-config finds no hiredis), every ctxflow-<component> pkg-config module, a ctxflow-core
+#             program, tests/cmake/pkg_config_otlp (built from ctxflow-sdk and ctxflow-otlp-http
+#             only, exporting one span to a loopback receiver) and tests/cmake/add_subdirectory;
+#             build the examples that call find_package(ctxflow) and, when it exists, tests/docs
+#             (ctest -L docs) against the installed package
+#   package   cpack -G DEB in build/release; print the package's Depends, check its contents,
+#             unpack it with dpkg-deb -x into a temporary root (nothing is installed on the
+#             machine) and run the find_package and pkg-config consumers against that root
 #   noexcept  every module without third-party dependencies (context ... testing) built with
 #             -fno-exceptions as shared libraries linked with --no-undefined, so the linker
 #             rejects a use of a module the module map does not allow; tests/cmake/no_exceptions
@@ -23,14 +31,14 @@
 #   --no-setup       do not run scripts/setup.sh (also: CTXFLOW_SKIP_SETUP=1)
 # Environment: CTXFLOW_JOBS (default 2), CTXFLOW_TEST_TIMEOUT (seconds per test, default 300).
 # Stops at the first failing stage. The last line is "N passed, N failed": ctest tests of every
-# stage that ran them, plus one check for each stage without ctest (includes, install, noexcept,
-# fuzz); a stage that fails before its tests run counts as one failure.
+# stage that ran them, plus one check for each stage without ctest (includes, install, package,
+# noexcept, fuzz); a stage that fails before its tests run counts as one failure.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all_stages=(includes release faults install noexcept asan tsan fuzz)
+all_stages=(includes release faults install package noexcept asan tsan fuzz)
 jobs="${CTXFLOW_JOBS:-2}"
 test_timeout="${CTXFLOW_TEST_TIMEOUT:-300}"
 run_setup=1
@@ -130,13 +138,86 @@ stage_faults() {
   run_ctest build/release -L faults
 }
 
+# check_installed_tree <prefix>: the installed CMake package and .pc files name no absolute
+# path (neither this checkout, nor the prefix, nor a system library), and only the Redis
+# component's export names hiredis, so core, sdk and the HTTP integration never need it.
+check_installed_tree() {
+  local prefix="$1" dirs hits file
+  dirs=("$prefix"/lib*/cmake/ctxflow "$prefix"/lib*/pkgconfig)
+  hits="$(grep -rnF -e "$root" -e "$prefix" "${dirs[@]}" || true)"
+  hits+="$(grep -rnE '(^|[[:space:]"'\'';=(:])/(usr|lib|lib64|opt|home|tmp|work|root|srv)/' "${dirs[@]}" || true)"
+  if [[ -n "$hits" ]]; then
+    echo "installed package files hold absolute paths:" >&2; echo "$hits" >&2; return 1
+  fi
+  for file in "$prefix"/lib*/cmake/ctxflow/ctxflow-*-targets*.cmake; do
+    if [[ "$(basename "$file")" != ctxflow-integrations_redis-targets* ]] && grep -q hiredis "$file"; then
+      echo "$(basename "$file") names hiredis; only integrations_redis may" >&2; return 1
+    fi
+  done
+  echo "   no absolute paths in $(find "${dirs[@]}" -type f | wc -l) CMake and pkg-config files; hiredis only in the Redis export"
+}
+
+# check_pkg_config <prefix>: every ctxflow*.pc resolves and points into <prefix>; ctxflow-core
+# stays free of the optional parts and builds a program alone; ctxflow-sdk + ctxflow-otlp-http
+# export over OTLP/HTTP; ctxflow.pc links everything.
+check_pkg_config() {
+  local prefix="$1" pcdir pc module flags modules=()
+  pcdir="$(dirname "$(find "$prefix" -name ctxflow.pc | head -n 1)")"
+  local -x PKG_CONFIG_PATH="$pcdir"
+  for pc in "$pcdir"/ctxflow*.pc; do
+    module="$(basename "$pc" .pc)"
+    flags="$(pkg-config --cflags --libs "$module")" || { echo "pkg-config $module failed" >&2; return 1; }
+    if [[ "$flags" != *"-I$pcdir/"* ]]; then
+      echo "pkg-config $module: the include path does not point into the tree ($flags)" >&2; return 1
+    fi
+    modules+=("$module")
+  done
+  echo "   ${#modules[@]} pkg-config modules resolve, each with paths into the tree: ${modules[*]}"
+
+  flags="$(pkg-config --cflags --libs ctxflow-core)"
+  echo "   ctxflow-core: ${flags//$pcdir/<pcdir>}"
+  if [[ "$(pkg-config --libs ctxflow-core)" =~ (testing|asio|integrations|hiredis|curl|otlp) ]]; then
+    echo "ctxflow-core links more than the instrumentation API" >&2; return 1
+  fi
+  # shellcheck disable=SC2086  # the flags are a word list
+  c++ -std=c++20 -Wall -Wextra -Werror tests/cmake/find_package/main.cpp -o "$work/core_consumer" $flags
+  timeout 60 "$work/core_consumer"
+
+  flags="$(pkg-config --cflags --libs ctxflow-sdk ctxflow-otlp-http)"
+  echo "   ctxflow-sdk ctxflow-otlp-http: ${flags//$pcdir/<pcdir>}"
+  # shellcheck disable=SC2086
+  c++ -std=c++20 -Wall -Wextra -Werror tests/cmake/pkg_config_otlp/main.cpp -o "$work/otlp_consumer" $flags
+  timeout 60 "$work/otlp_consumer"
+
+  flags="$(pkg-config --cflags --libs ctxflow)"
+  # shellcheck disable=SC2086
+  c++ -std=c++20 tests/cmake/find_package/main.cpp -o "$work/pkg_config_consumer" $flags
+  timeout 60 "$work/pkg_config_consumer"
+  echo "   ctxflow (every component): built and ran tests/cmake/find_package/main.cpp"
+}
+
+# find_package_consumer <prefix> <build dir> [cmake args...]: configures, builds and runs
+# tests/cmake/find_package against <prefix>; prints the package's component line.
+find_package_consumer() {
+  local prefix="$1" dir="$2"
+  shift 2
+  rm -rf "$dir"
+  cmake -S tests/cmake/find_package -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$prefix" "$@" >"$work/fp.log" || { cat "$work/fp.log"; return 1; }
+  grep -o 'ctxflow [0-9.]*: available .*' "$work/fp.log" | sed 's/^/   /'
+  build_dir "$dir" >"$work/fp-build.log" || { cat "$work/fp-build.log"; return 1; }
+  timeout 60 "$dir/find_package_consumer"
+}
+
 stage_install() {
   local prefix="$work/prefix" consumers="$root/build/consumers"
   build_release
   rm -rf "$prefix"
   cmake --install build/release --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; return 1; }
   echo "installed into a temporary prefix: $(find "$prefix" -type f | wc -l) files"
-  find "$prefix" -path '*cmake/ctxflow/*' -o -name '*.pc' | sed "s|^$prefix/|  |" | sort
+  find "$prefix" -path '*cmake/ctxflow/*' -o -name '*.pc' -o -path '*/bin/*' | sed "s|^$prefix/|  |" | sort
+  "$prefix/bin/ctxflow" version
+  check_installed_tree "$prefix"
 
   # All components, then only core: a request loads the named components and what they link.
   local variant flags status available
@@ -182,13 +263,18 @@ stage_install() {
   done
   rm -rf "$consumers/find_package-bad"
 
-  echo "-- pkg-config consumer (tests/cmake/find_package/main.cpp, flags from ctxflow.pc)"
-  local pc_flags
-  pc_flags="$(PKG_CONFIG_PATH="$(dirname "$(find "$prefix" -name ctxflow.pc)")" pkg-config --cflags --libs ctxflow)"
-  echo "   pkg-config --cflags --libs ctxflow: ${pc_flags//$prefix/<prefix>}"
-  # shellcheck disable=SC2086  # the flags are a word list
-  c++ -std=c++20 tests/cmake/find_package/main.cpp -o "$work/pkg_config_consumer" $pc_flags
-  "$work/pkg_config_consumer"
+  # pkg-config finds no module at all here, so a hiredis lookup would fail the configure.
+  echo "-- find_package(ctxflow COMPONENTS sdk integrations_http) where pkg-config finds no hiredis"
+  PKG_CONFIG_LIBDIR="$work/no-pkg-config-modules" PKG_CONFIG_PATH="" \
+    find_package_consumer "$prefix" "$consumers/find_package-http" \
+    "-DCTXFLOW_TEST_COMPONENTS=sdk;integrations_http"
+  if grep -q 'loaded.*integrations_redis' "$work/fp.log"; then
+    echo "find_package(ctxflow COMPONENTS sdk integrations_http) loaded integrations_redis" >&2; return 1
+  fi
+  rm -rf "$consumers/find_package-http"
+
+  echo "-- pkg-config: one module per component"
+  check_pkg_config "$prefix"
 
   # Examples written to build on their own (they call find_package(ctxflow)) build against it too.
   local example name
@@ -203,11 +289,54 @@ stage_install() {
     build_dir "$consumers/example-$name"
   done
 
+  # Documentation snippets compiled against the installed package, when that project exists.
+  if [[ -f tests/docs/CMakeLists.txt ]]; then
+    echo "-- tests/docs against the installed package"
+    rm -rf "$consumers/docs"
+    cmake -S tests/docs -B "$consumers/docs" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$prefix" >"$work/docs.log" || { cat "$work/docs.log"; return 1; }
+    build_dir "$consumers/docs"
+    run_ctest "$consumers/docs" -L docs
+  else
+    echo "-- tests/docs: no tests/docs/CMakeLists.txt, skipped"
+  fi
+
   echo "-- add_subdirectory consumer"
   cmake -S tests/cmake/add_subdirectory -B "$consumers/add_subdirectory" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release >"$work/as.log" || { cat "$work/as.log"; return 1; }
   build_dir "$consumers/add_subdirectory"
   "$consumers/add_subdirectory/add_subdirectory_consumer"
+}
+
+stage_package() {
+  local deb_root="$work/deb-root" consumers="$root/build/consumers" deb contents path
+  build_release
+  rm -f build/release/libctxflow-dev_*.deb
+  (cd build/release && cpack -G DEB) >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log"; return 1; }
+  deb="$(find build/release -maxdepth 1 -name 'libctxflow-dev_*.deb' | head -n 1)"
+  [[ -n "$deb" ]] || { echo "cpack made no libctxflow-dev package" >&2; cat "$work/cpack.log"; return 1; }
+  echo "-- $deb"
+  dpkg-deb --info "$deb" | grep -E '^ (Package|Version|Maintainer|Depends):'
+  contents="$(dpkg-deb -c "$deb" | awk '{ print $NF }')"
+  for path in ./usr/bin/ctxflow ./usr/include/ctxflow/config.hpp ./usr/lib/libctxflow_context.a \
+              ./usr/lib/cmake/ctxflow/ctxflowConfig.cmake ./usr/lib/pkgconfig/ctxflow-core.pc \
+              ./usr/lib/pkgconfig/ctxflow.pc ./usr/share/doc/ctxflow/LICENSE; do
+    grep -qxF "$path" <<<"$contents" || { echo "the package lacks $path" >&2; return 1; }
+  done
+  if grep -E 'lib(gtest|gmock|benchmark)|_(test|benchmark)$|/tests?/' <<<"$contents"; then
+    echo "the package holds test files" >&2; return 1
+  fi
+  echo "   $(grep -vc '/$' <<<"$contents") files; no test files"
+
+  rm -rf "$deb_root"
+  dpkg-deb -x "$deb" "$deb_root"
+  "$deb_root/usr/bin/ctxflow" version
+  check_installed_tree "$deb_root/usr"
+  echo "-- find_package consumer against the unpacked package"
+  find_package_consumer "$deb_root/usr" "$consumers/package-find_package"
+  rm -rf "$consumers/package-find_package"
+  echo "-- pkg-config consumers against the unpacked package"
+  check_pkg_config "$deb_root/usr"
 }
 
 stage_noexcept() {
@@ -244,7 +373,8 @@ describe() {
     includes) echo "header dependency direction and doc citations (scripts/check_includes.sh, scripts/check_docs.sh)" ;;
     release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests but 'faults'" ;;
     faults) echo "fault-injection tests (label 'faults') on the Release build" ;;
-    install) echo "install to a temporary prefix; find_package, pkg-config and add_subdirectory consumers" ;;
+    install) echo "install to a temporary prefix; find_package, per-component pkg-config (OTLP to a loopback receiver) and add_subdirectory consumers" ;;
+    package) echo "cpack -G DEB; the unpacked package's Depends, contents, find_package and pkg-config consumers" ;;
     noexcept) echo "the modules as shared libraries (--no-undefined) + a program, with -fno-exceptions" ;;
     asan) echo "AddressSanitizer + UndefinedBehaviorSanitizer build + all tests" ;;
     tsan) echo "ThreadSanitizer build + tests labelled 'concurrency'" ;;
