@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the headers, the libraries, the `ctxflow` CMake package and a ctxflow.pc file.
 # Every library in CTXFLOW_INSTALL_TARGETS is one package component, named by its EXPORT_NAME
-# (core, sdk, otlp_http, asio, testing, and the umbrella ctxflow). Each component has its own
+# (core, sdk, otlp_http, asio, log, testing, and the umbrella ctxflow). Each component has its own
 # export file and its own list of find_dependency() packages, worked out here from the targets'
 # link libraries, so `find_package(ctxflow COMPONENTS core)` looks only for what core needs.
 # Executables in the list (the ctxflow tool) are installed to bin/ and not exported.
@@ -10,7 +10,7 @@ include(CMakePackageConfigHelpers)
 set(ctxflow_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/ctxflow)
 
 # A component library defined without appending itself to the list is still installed.
-foreach(component core sdk otlp_http asio testing ctxflow)
+foreach(component core sdk otlp_http asio log testing ctxflow)
   if(TARGET ctxflow_${component} AND NOT ctxflow_${component} IN_LIST CTXFLOW_INSTALL_TARGETS)
     list(APPEND CTXFLOW_INSTALL_TARGETS ctxflow_${component})
   endif()
@@ -24,10 +24,14 @@ set(ctxflow_pkg_ZLIB ZLIB)
 set(ctxflow_pkg_OpenSSL OpenSSL)
 set(ctxflow_pkg_Boost Boost)
 set(ctxflow_pkg_protobuf Protobuf)
+set(ctxflow_pkg_fmt fmt)
+set(ctxflow_pkg_spdlog spdlog)
 set(ctxflow_pc_CURL libcurl)
 set(ctxflow_pc_ZLIB zlib)
 set(ctxflow_pc_OpenSSL openssl)
 set(ctxflow_pc_Protobuf protobuf)
+set(ctxflow_pc_fmt fmt)
+set(ctxflow_pc_spdlog spdlog)
 
 # Pass 1: the component name of every installed library.
 set(ctxflow_libraries "")
