@@ -6,7 +6,7 @@
 //   trace::span_context  `trace_id=<32 hex> span_id=<16 hex> trace_flags=<2 hex>`
 //   log::ids             `trace_id=<32 hex> span_id=<16 hex>`, or nothing when not valid
 // A value formats as what it holds: an invalid (all-zero) id gives zeros. Only log::ids, the
-// "ids of the current span" helper, formats as empty text when there is no span.
+// answer to "which span is this line in", formats as empty text when there is no span.
 // Each takes the format spec of a string ({:>40}, {:.8}). Text is built in a stack buffer; no
 // allocation beyond what the output does. See docs/usage/logging.md.
 #pragma once

@@ -31,7 +31,7 @@
 
 namespace ctxflow::log {
 
-/// The pattern flag character the helpers below register unless told otherwise: `%*`.
+/// The pattern flag character the functions below register unless told otherwise: `%*`.
 inline constexpr char spdlog_ids_flag_char = '*';
 
 /// A pattern like spdlog's default (`%+`) with the ids in brackets before the message:
