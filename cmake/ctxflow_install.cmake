@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the headers, the libraries, the `ctxflow` program, the `ctxflow` CMake package and
 # one pkg-config module per component. Every library in CTXFLOW_INSTALL_TARGETS is one package
-# component, named by its EXPORT_NAME (context ... otlp_http, testing, the umbrellas core, sdk,
+# component, named by its EXPORT_NAME (context ... otlp_http, log, testing, the umbrellas core, sdk,
 # asio and ctxflow). Each component has its own export file, its own list of find_dependency()
 # packages and its own ctxflow-<component>.pc (`_` written `-`; the umbrella ctxflow is
 # ctxflow.pc), all worked out here from the targets' link libraries, so
@@ -15,7 +15,7 @@ include(CMakePackageConfigHelpers)
 set(ctxflow_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/ctxflow)
 
 # A component library defined without appending itself to the list is still installed.
-foreach(component core sdk otlp_http asio testing ctxflow)
+foreach(component core sdk otlp_http asio log testing ctxflow)
   if(TARGET ctxflow_${component} AND NOT ctxflow_${component} IN_LIST CTXFLOW_INSTALL_TARGETS)
     list(APPEND CTXFLOW_INSTALL_TARGETS ctxflow_${component})
   endif()
@@ -29,12 +29,16 @@ set(ctxflow_pkg_ZLIB ZLIB)
 set(ctxflow_pkg_OpenSSL OpenSSL)
 set(ctxflow_pkg_Boost Boost)
 set(ctxflow_pkg_protobuf Protobuf)
+set(ctxflow_pkg_fmt fmt)
+set(ctxflow_pkg_spdlog spdlog)
 # PkgConfig::<name> (from pkg_check_modules(<name> IMPORTED_TARGET <name>)) stands for the
 # pkg-config module <name>; the package config finds it again the same way.
 set(ctxflow_pc_CURL libcurl)
 set(ctxflow_pc_ZLIB zlib)
 set(ctxflow_pc_OpenSSL openssl)
 set(ctxflow_pc_protobuf protobuf)
+set(ctxflow_pc_fmt fmt)
+set(ctxflow_pc_spdlog spdlog)
 
 # Pass 1: the component name of every installed library.
 set(ctxflow_libraries "")

@@ -27,8 +27,8 @@ if(CTXFLOW_DPKG_SHLIBDEPS)
 endif()
 
 # What the installed headers, the static libraries and the package config need on the
-# consumer's machine. Boost is the only third-party header the public headers include (the
-# Asio integration); OpenSSL, libcurl, zlib and hiredis are linked by the archives.
+# consumer's machine. Boost (the Asio integration), {fmt} and spdlog (the log component) are
+# the third-party headers the public headers include; OpenSSL, libcurl, zlib and hiredis are linked by the archives.
 set(ctxflow_deb_depends "")
 if(TARGET ctxflow_integrations_asio)
   list(APPEND ctxflow_deb_depends "libboost1.81-dev")
@@ -42,6 +42,9 @@ if(TARGET ctxflow_integrations_redis)
 endif()
 if(TARGET ctxflow_otlp_http)
   list(APPEND ctxflow_deb_depends "libcurl4-openssl-dev | libcurl-dev" "zlib1g-dev")
+endif()
+if(TARGET ctxflow_log)
+  list(APPEND ctxflow_deb_depends "libfmt-dev" "libspdlog-dev")
 endif()
 list(JOIN ctxflow_deb_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 

@@ -234,7 +234,7 @@ stage_install() {
     # core is an umbrella: it loads its modules (context ... propagation) and the internal
     # targets they link, and nothing above them.
     if [[ "$variant" == core && ( "$status" != *"; loaded "*core* ||
-          ",${status#*loaded }," =~ ,(sdk|sdk_core|exporters_[a-z]*|otlp_http|testing|asio|integrations_[a-z]*|ctxflow), ) ]]; then
+          ",${status#*loaded }," =~ ,(sdk|sdk_core|exporters_[a-z]*|otlp_http|log|testing|asio|integrations_[a-z]*|ctxflow), ) ]]; then
       echo "find_package(ctxflow COMPONENTS core) loaded more than core and its modules" >&2; return 1
     fi
     available="${status#*available }"
