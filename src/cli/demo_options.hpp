@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,7 @@
 
 namespace ctxflow::cli {
 
-/// The options of `ctxflow demo` (`ctxflow --help` describes them).
+/// The options of `ctxflow demo` (`ctxflow demo --help` describes them).
 struct demo_args {
   std::string out_path = "ctxflow-demo.jsonl";
   exporters::render_options render;
@@ -22,8 +23,12 @@ struct demo_args {
   queue_choice queue;  // `--redis HOST:PORT`; the in-process queue by default
 };
 
-/// Parses the options into `a`; returns an exit code (after a message on stderr) when the demo
-/// must not run.
+/// Prints the usage of `ctxflow demo`: its options and exit statuses.
+void demo_usage(std::FILE* to);
+
+/// Parses the options into `a`; returns an exit code when the demo must not run: 0 after
+/// printing its usage for `--help`/`-h`, 2 after a message on stderr naming the option that is
+/// unknown or lacks a value.
 std::optional<int> parse_demo_args(int argc, char** argv, demo_args& a);
 
 /// Parses `HOST:PORT`.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The `ctxflow` command-line program.
+// The `ctxflow` command-line program: the commands, help and version. Exit status: 0 for help
+// and version, 2 for a command line it does not understand; a command's own otherwise.
 #include <cstdio>
 #include <cstring>
 
@@ -12,21 +13,26 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "usage: ctxflow <command> [options]\n"
+      "       ctxflow --help | --version\n"
       "\n"
       "commands:\n"
-      "  demo [--out FILE] [--redis HOST:PORT] [--ascii]\n"
-      "        run an asynchronous order pipeline that crosses every boundary ctxflow\n"
-      "        handles (tasks, threads, an HTTP call, a queue and a child process), write\n"
-      "        every span of every process as OTLP JSON lines to FILE (default\n"
-      "        ctxflow-demo.jsonl), then read FILE back, print its trace as a waterfall\n"
-      "        and verify that every span in it is in one trace under the right parent.\n"
-      "        Spans go only to FILE unless OTEL_TRACES_EXPORTER names exporters too\n"
-      "        (otlp, console, jsonl), configured by OTEL_EXPORTER_OTLP_* as usual;\n"
-      "        the child process and the payment service export their spans the same way.\n"
-      "        Exit status: 0 verified (and exported), 1 a check or an export failed,\n"
-      "        2 bad options, 128+N stopped by signal N (SIGINT 130, SIGTERM 143: the\n"
-      "        payment service stops gracefully and the spans are flushed first).\n"
-      "  version\n");
+      "  demo      run an asynchronous order pipeline that crosses every boundary ctxflow\n"
+      "            handles (tasks, threads, an HTTP call, a queue and a child process), write\n"
+      "            its spans as OTLP JSON lines, print the trace and verify that it is one\n"
+      "            trace with every span under the right parent\n"
+      "            (`ctxflow demo --help` lists its options and exit statuses)\n"
+      "  help      print this text\n"
+      "  version   print the version\n"
+      "\n"
+      "options:\n"
+      "  -h, --help      print this text and exit\n"
+      "  -V, --version   print `ctxflow <version>` and exit\n"
+      "\n"
+      "exit status: 0 done, 2 unknown command or option; a command's own otherwise\n");
+}
+
+bool is(const char* arg, const char* a, const char* b = nullptr) {
+  return std::strcmp(arg, a) == 0 || (b != nullptr && std::strcmp(arg, b) == 0);
 }
 
 }  // namespace
@@ -36,26 +42,23 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
-  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
-      std::strcmp(argv[1], "help") == 0) {
+  const char* command = argv[1];
+  if (is(command, "--help", "-h") || is(command, "help")) {
     usage(stdout);
     return 0;
   }
-  if (std::strcmp(argv[1], "demo") == 0) {
-    for (int i = 2; i < argc; ++i) {
-      if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-        usage(stdout);
-        return 0;
-      }
-    }
-    return ctxflow::cli::run_demo(argc - 2, argv + 2);
-  }
-  if (std::strcmp(argv[1], "demo-child") == 0)
-    return ctxflow::cli::run_demo_child(argc - 2, argv + 2);
-  if (std::strcmp(argv[1], "version") == 0) {
+  if (is(command, "--version", "-V") || is(command, "version")) {
     std::printf("ctxflow %s\n", CTXFLOW_VERSION_STRING);
     return 0;
   }
-  usage(stderr);
+  if (is(command, "demo")) return ctxflow::cli::run_demo(argc - 2, argv + 2);
+  if (is(command, "demo-child")) return ctxflow::cli::run_demo_child(argc - 2, argv + 2);
+  if (command[0] == '-') {
+    std::fprintf(stderr, "ctxflow: unknown option '%s'\nrun `ctxflow --help` for usage\n",
+                 command);
+  } else {
+    std::fprintf(stderr, "ctxflow: unknown command '%s'\nrun `ctxflow --help` for usage\n",
+                 command);
+  }
   return 2;
 }

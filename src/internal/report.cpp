@@ -31,12 +31,12 @@ void report_invalid_input(std::string_view code, std::string_view what,
 }
 
 void report_invalid_setting(std::string_view code, std::string_view name, std::string_view value,
-                            std::string_view why) noexcept {
+                            std::string_view why, std::string_view instead) noexcept {
   char shown[201];
   sanitise(value, shown, 200);
-  reportf(severity::warning, code, "%.*s=\"%s\" is invalid (%.*s); using the default",
+  reportf(severity::warning, code, "%.*s=\"%s\" is invalid (%.*s); using %.*s",
           static_cast<int>(name.size()), name.data(), shown, static_cast<int>(why.size()),
-          why.data());
+          why.data(), static_cast<int>(instead.size()), instead.data());
 }
 
 }  // namespace ctxflow::internal

@@ -16,7 +16,9 @@ void report_invalid_input(std::string_view code, std::string_view what,
 
 /// A setting (an environment variable, an option) that is ignored in favour of its default:
 /// reported as a warning naming the setting, with at most 200 characters of the value.
+/// `instead` names what is used in its place ("using <instead>").
 void report_invalid_setting(std::string_view code, std::string_view name, std::string_view value,
-                            std::string_view why) noexcept;
+                            std::string_view why,
+                            std::string_view instead = "the default") noexcept;
 
 }  // namespace ctxflow::internal

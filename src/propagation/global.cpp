@@ -34,7 +34,13 @@ std::shared_ptr<const text_map_propagator> make(known k) {
 
 std::shared_ptr<const text_map_propagator> from_env_value(std::string_view csv) {
   std::vector<known> chosen;
-  bool none = false, any_entry = false;
+  // Entries that name nothing ctxflow can use; reported once the outcome is known.
+  struct skipped {
+    std::string_view entry;
+    bool unsupported;  // a propagator of the specification that ctxflow does not implement
+  };
+  std::vector<skipped> rejected;
+  bool none = false;
   auto add = [&](known k) {
     for (known c : chosen)
       if (c == k) return;  // R5.7: each propagator once
@@ -45,7 +51,6 @@ std::shared_ptr<const text_map_propagator> from_env_value(std::string_view csv) 
     const std::size_t comma = rest.find(',');
     const std::string_view entry = internal::trim_ows(rest.substr(0, comma));
     if (!entry.empty()) {
-      any_entry = true;
       if (detail::iequals(entry, "tracecontext")) {
         add(known::tracecontext);
       } else if (detail::iequals(entry, "baggage")) {
@@ -56,21 +61,32 @@ std::shared_ptr<const text_map_propagator> from_env_value(std::string_view csv) 
         add(known::b3multi);
       } else if (detail::iequals(entry, "none")) {
         none = true;
-      } else if (detail::iequals(entry, "jaeger") || detail::iequals(entry, "xray") ||
-                 detail::iequals(entry, "ottrace")) {
-        reportf(severity::warning, "propagation.env.unsupported",
-                "OTEL_PROPAGATORS: '%.*s' is not supported by ctxflow and is ignored",
-                static_cast<int>(entry.size()), entry.data());
       } else {
-        reportf(severity::warning, "propagation.env.unknown",
-                "OTEL_PROPAGATORS: unknown propagator '%.*s' is ignored",
-                static_cast<int>(entry.size() > 64 ? 64 : entry.size()), entry.data());
+        rejected.push_back({entry, detail::iequals(entry, "jaeger") ||
+                                       detail::iequals(entry, "xray") ||
+                                       detail::iequals(entry, "ottrace")});
       }
     }
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
-  if (!any_entry) {  // an empty value counts as unset: the default
+  // Nothing usable and no `none` (an empty value, only unknown entries): the default.
+  const bool fallback = chosen.empty() && !none;
+  const char* outcome = fallback ? "no usable propagator is left, so the default "
+                                   "'tracecontext,baggage' is used"
+                                 : "skipped";
+  for (const skipped& r : rejected) {
+    const int n = static_cast<int>(r.entry.size() > 64 ? 64 : r.entry.size());
+    if (r.unsupported) {
+      reportf(severity::warning, "propagation.env.unsupported",
+              "OTEL_PROPAGATORS: '%.*s' is not supported by ctxflow; %s", n, r.entry.data(),
+              outcome);
+    } else {
+      reportf(severity::warning, "propagation.env.unknown",
+              "OTEL_PROPAGATORS: unknown propagator '%.*s'; %s", n, r.entry.data(), outcome);
+    }
+  }
+  if (fallback) {
     add(known::tracecontext);
     add(known::baggage);
   }
@@ -80,7 +96,6 @@ std::shared_ptr<const text_map_propagator> from_env_value(std::string_view csv) 
              "OTEL_PROPAGATORS: 'none' is listed with other propagators; no propagator is used");
     return detail::globals().noop;
   }
-  if (chosen.empty()) return detail::globals().noop;
   if (chosen.size() == 1) return make(chosen[0]);
   std::vector<composite_propagator::pointer> list;
   for (known k : chosen) list.push_back(make(k));

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 
 #include <ctime>
+#include <string>
+#include <vector>
 
+#include "ctxflow/exporters/otlp/http_exporter.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 
 namespace ctxflow::exporters::otlp {
@@ -155,6 +158,131 @@ TEST(OtlpOptionsFromEnvironment, ATimeoutOfZeroMeansNoLimit) {
   env_guard env;
   env.set("OTEL_EXPORTER_OTLP_TIMEOUT", "0");
   EXPECT_EQ(http_exporter_options::from_environment().timeout, 0ms);
+}
+
+// Endpoints that are not http(s) URLs with a host, each with what the report must show of it.
+struct bad_endpoint {
+  const char* value;
+  const char* shown;  // the value as the report prints it (control characters as '?')
+};
+const std::vector<bad_endpoint> bad_endpoints = {
+    {"not-a-url", "not-a-url"},
+    {"ftp://x", "ftp://x"},
+    {"http://", "http://"},
+    {"https:///v1/traces", "https:///v1/traces"},
+    {"http://:4318", "http://:4318"},
+    {"http://collector:99999", "http://collector:99999"},
+    {"http://collector:0", "http://collector:0"},
+    {"http://collector:43x8", "http://collector:43x8"},
+    {"http://collector:", "http://collector:"},
+    {"http://[::1", "http://[::1"},
+    {"http://col lector:4318", "http://col lector:4318"},
+    {" http://collector:4318", " http://collector:4318"},
+    {"http://collector:4318\r\nX-Injected: 1", "http://collector:4318??X-Injected: 1"},
+    {"http://collector:4318/v1/traces\n", "http://collector:4318/v1/traces?"},
+    {"http://collector\t:4318", "http://collector?:4318"},
+};
+
+TEST(OtlpEndpointCheck, AcceptsHttpAndHttpsUrlsWithAHostAndAValidPort) {
+  for (const char* url :
+       {"http://localhost:4318/v1/traces", "https://collector.example.com", "HTTP://Collector:1",
+        "http://127.0.0.1:65535/v1/traces?tenant=a#f", "http://[::1]:4318/v1/traces",
+        "https://[2001:db8::1]/", "http://user:pw@collector:4318/x", "http://c/base/"}) {
+    EXPECT_EQ(endpoint_problem(url), "") << url;
+  }
+}
+
+TEST(OtlpEndpointCheck, RejectsEveryMalformedFormWithAReason) {
+  for (const bad_endpoint& b : bad_endpoints) EXPECT_NE(endpoint_problem(b.value), "") << b.value;
+  EXPECT_EQ(endpoint_problem("ftp://x"), "not an http:// or https:// URL");
+  EXPECT_EQ(endpoint_problem("http://"), "no host");
+  EXPECT_EQ(endpoint_problem("http://c:99999"), "the port is not a number from 1 to 65535");
+  EXPECT_EQ(endpoint_problem("http://c\r\n"), "contains a space or a control character");
+}
+
+TEST(OtlpOptionsFromEnvironment, AnInvalidTracesEndpointIsReportedByNameAndValueAndTheDefaultUsed) {
+  for (const bad_endpoint& b : bad_endpoints) {
+    env_guard env;
+    env.set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", b.value);
+    ctxflow::testing::diagnostics_capture diags;
+    const auto o = http_exporter_options::from_environment();
+    EXPECT_EQ(o.endpoint, "http://localhost:4318/v1/traces") << b.value;
+    const auto records = diags.records();
+    ASSERT_EQ(records.size(), 1u) << b.value;
+    EXPECT_EQ(records[0].code, "otlp.config.invalid");
+    EXPECT_NE(records[0].message.find(std::string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"") +
+                                      b.shown + "\""),
+              std::string::npos)
+        << records[0].message;
+    EXPECT_NE(records[0].message.find("http://localhost:4318/v1/traces"), std::string::npos)
+        << records[0].message;
+  }
+}
+
+TEST(OtlpOptionsFromEnvironment, AnInvalidGenericEndpointIsReportedByNameAndValueAndTheDefaultUsed) {
+  for (const bad_endpoint& b : bad_endpoints) {
+    env_guard env;
+    env.set("OTEL_EXPORTER_OTLP_ENDPOINT", b.value);
+    ctxflow::testing::diagnostics_capture diags;
+    const auto o = http_exporter_options::from_environment();
+    EXPECT_EQ(o.endpoint, "http://localhost:4318/v1/traces") << b.value;
+    const auto records = diags.records();
+    ASSERT_EQ(records.size(), 1u) << b.value;
+    EXPECT_EQ(records[0].code, "otlp.config.invalid");
+    EXPECT_NE(records[0].message.find(std::string("OTEL_EXPORTER_OTLP_ENDPOINT=\"") + b.shown +
+                                      "\""),
+              std::string::npos)
+        << records[0].message;
+  }
+}
+
+TEST(OtlpOptionsFromEnvironment, AnInvalidTracesEndpointLeavesAValidGenericOneInCharge) {
+  env_guard env;
+  env.set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4318");
+  env.set("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318");
+  ctxflow::testing::diagnostics_capture diags;
+  const auto o = http_exporter_options::from_environment();
+  EXPECT_EQ(o.endpoint, "http://generic:4318/v1/traces");
+  const auto records = diags.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_NE(records[0].message.find("using OTEL_EXPORTER_OTLP_ENDPOINT"), std::string::npos)
+      << records[0].message;
+}
+
+TEST(OtlpOptionsFromEnvironment, ValidEndpointsAreKeptWithoutAReport) {
+  env_guard env;
+  ctxflow::testing::diagnostics_capture diags;
+  env.set("OTEL_EXPORTER_OTLP_ENDPOINT", "https://Collector.example.com:443/base");
+  EXPECT_EQ(http_exporter_options::from_environment().endpoint,
+            "https://Collector.example.com:443/base/v1/traces");
+  env.set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://[::1]:4318/custom");
+  EXPECT_EQ(http_exporter_options::from_environment().endpoint, "http://[::1]:4318/custom");
+  EXPECT_EQ(diags.size(), 0u);
+}
+
+TEST(OtlpHttpExporter, AnInvalidEndpointInTheOptionsIsReportedAndTheDefaultUsed) {
+  for (const bad_endpoint& b : bad_endpoints) {
+    ctxflow::testing::diagnostics_capture diags;
+    http_exporter_options o;
+    o.endpoint = b.value;
+    http_exporter exporter(o);
+    EXPECT_EQ(exporter.options().endpoint, "http://localhost:4318/v1/traces") << b.value;
+    const auto records = diags.records();
+    ASSERT_EQ(diags.count("otlp.config.invalid"), 1u) << b.value;
+    EXPECT_NE(records[0].message.find(std::string("http_exporter_options::endpoint=\"") + b.shown +
+                                      "\""),
+              std::string::npos)
+        << records[0].message;
+  }
+}
+
+TEST(OtlpHttpExporter, AValidEndpointInTheOptionsIsKept) {
+  ctxflow::testing::diagnostics_capture diags;
+  http_exporter_options o;
+  o.endpoint = "https://collector.example.com:4318/custom";
+  http_exporter exporter(o);
+  EXPECT_EQ(exporter.options().endpoint, "https://collector.example.com:4318/custom");
+  EXPECT_EQ(diags.count("otlp.config.invalid"), 0u);
 }
 
 }  // namespace

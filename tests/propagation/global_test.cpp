@@ -92,9 +92,53 @@ TEST(OtelPropagators, UnknownEntriesAreWarnedAndOnlyThoseIgnored) {
   EXPECT_EQ(capture.count("propagation.env.unsupported"), 3u);
 }
 
-TEST(OtelPropagators, NothingUsableGivesTheNoopPropagator) {
+TEST(OtelPropagators, AnEmptyValueGivesTheDefaultWithoutAReport) {
   ctxflow::testing::diagnostics_capture capture;
-  EXPECT_EQ(names(propagator_from_env_value("foo")), (std::vector<std::string>{"none"}));
+  EXPECT_EQ(names(propagator_from_env_value("")), (std::vector<std::string>{"tracecontext", "baggage"}));
+  EXPECT_EQ(capture.size(), 0u);
+}
+
+TEST(OtelPropagators, AnUnsupportedEntryAloneIsReportedAndGivesTheDefault) {
+  ctxflow::testing::diagnostics_capture capture;
+  EXPECT_EQ(names(propagator_from_env_value("xray")), (std::vector<std::string>{"tracecontext", "baggage"}));
+  const auto records = capture.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].code, "propagation.env.unsupported");
+  EXPECT_NE(records[0].message.find("'xray'"), std::string::npos) << records[0].message;
+  EXPECT_NE(records[0].message.find("tracecontext,baggage"), std::string::npos) << records[0].message;
+}
+
+TEST(OtelPropagators, OnlyUnknownEntriesAreReportedEachAndGiveTheDefault) {
+  ctxflow::testing::diagnostics_capture capture;
+  EXPECT_EQ(names(propagator_from_env_value("foo, bar")), (std::vector<std::string>{"tracecontext", "baggage"}));
+  EXPECT_EQ(capture.count("propagation.env.unknown"), 2u);
+  EXPECT_EQ(capture.size(), 2u);
+}
+
+TEST(OtelPropagators, AnUnsupportedEntryNextToAKnownOneIsSkippedWithOneReport) {
+  ctxflow::testing::diagnostics_capture capture;
+  EXPECT_EQ(names(propagator_from_env_value("b3,xray")), (std::vector<std::string>{"b3"}));
+  const auto records = capture.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].code, "propagation.env.unsupported");
+  EXPECT_NE(records[0].message.find("'xray'"), std::string::npos) << records[0].message;
+  EXPECT_NE(records[0].message.find("skipped"), std::string::npos) << records[0].message;
+}
+
+TEST(OtelPropagators, NoneAloneMeansNoPropagationWithoutAReport) {
+  ctxflow::testing::diagnostics_capture capture;
+  const auto p = propagator_from_env_value("none");
+  EXPECT_EQ(names(p), (std::vector<std::string>{"none"}));
+  headers h;
+  inject(*p, testing::context_with(testing::make_span_context()), h);
+  EXPECT_TRUE(h.empty());
+  EXPECT_EQ(capture.size(), 0u);
+}
+
+TEST(OtelPropagators, NoneWithOnlyUnknownEntriesStillMeansNone) {
+  ctxflow::testing::diagnostics_capture capture;
+  EXPECT_EQ(names(propagator_from_env_value("none,xray")), (std::vector<std::string>{"none"}));
+  EXPECT_EQ(capture.count("propagation.env.unsupported"), 1u);
 }
 
 TEST(OtelPropagators, NoneMeansNoPropagatorEvenWithOthers) {

@@ -3,7 +3,8 @@
 // their parents, orphans at the root with a marker), optionally followed by a waterfall. The
 // renderers it uses, render_tree() and render_waterfall(), are public so that tests, the
 // ctxflow::testing kit and the `ctxflow demo` program draw traces the same way.
-// register_console_exporter() makes it available to sdk::init as OTEL_TRACES_EXPORTER=console.
+// Linking the library makes it available to sdk::init as OTEL_TRACES_EXPORTER=console;
+// register_console_exporter() does the same explicitly.
 #pragma once
 
 #include <array>
@@ -161,7 +162,9 @@ class CTXFLOW_API console_exporter final : public sdk::span_exporter {
 
 /// Registers the factory "console" in the SDK's exporter registry, so that
 /// `OTEL_TRACES_EXPORTER=console` (or the init option naming it) creates a console_exporter
-/// writing trees to stdout. Idempotent. True when registered.
+/// writing trees to stdout. Linking this library already does it before the registry's first
+/// lookup; the call is for putting the factory back after replacing it. Idempotent. True when
+/// registered.
 CTXFLOW_API bool register_console_exporter() noexcept;
 
 }  // namespace ctxflow::exporters

@@ -24,12 +24,13 @@ CTXFLOW_API void set_global_propagator(std::shared_ptr<const text_map_propagator
 
 /// Builds the propagator an `OTEL_PROPAGATORS` value names (R5.7): a comma-separated,
 /// case-insensitive list of `tracecontext`, `baggage`, `b3` (single-header inject), `b3multi`
-/// and `none`. Empty (or only separators and spaces) means `tracecontext,baggage`. Duplicates
-/// are registered once. Unknown entries, and the known but unsupported `jaeger`, `xray` and
-/// `ottrace`, are ignored with a warning (`propagation.env.unknown`,
-/// `propagation.env.unsupported`); the others are kept. `none` alone, `none` with others
-/// (warned: `propagation.env.none_with_others`), or a list where nothing usable remains give
-/// the no-op propagator. One entry gives that propagator, several a composite in list order.
+/// and `none`. Duplicates are registered once. Unknown entries, and the known but unsupported
+/// `jaeger`, `xray` and `ottrace`, are skipped, each reported once as a warning naming it
+/// (`propagation.env.unknown`, `propagation.env.unsupported`); the others are kept. When no
+/// usable entry is left (an empty value, only separators, only skipped entries) the default
+/// `tracecontext,baggage` applies. `none` alone, or `none` with others (warned:
+/// `propagation.env.none_with_others`), gives the no-op propagator. One entry gives that
+/// propagator, several a composite in list order.
 /// Errors: never null; allocation failure gives the no-op propagator.
 CTXFLOW_API std::shared_ptr<const text_map_propagator> propagator_from_env_value(
     std::string_view csv) noexcept;

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // span_recorder: records every span a test produces. For its lifetime it installs, as the
 // global tracer provider, an SDK provider with a simple processor feeding an in-memory exporter,
-// and puts the previous global provider back when destroyed. Read the spans back as a list or
+// and as the global propagator W3C trace context plus baggage (the SDK's default), and puts the
+// previous global provider and propagator back when destroyed. Read the spans back as a list or
 // as a trace_tree to assert structure. No test-framework dependency.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "ctxflow/export.hpp"
 #include "ctxflow/exporters/in_memory_exporter.hpp"
+#include "ctxflow/propagation/propagator.hpp"
 #include "ctxflow/sdk/sampler.hpp"
 #include "ctxflow/sdk/span_data.hpp"
 #include "ctxflow/sdk/span_limits.hpp"
@@ -32,15 +35,25 @@ struct span_recorder_options {
   /// Null: the SDK's default resource.
   std::shared_ptr<const sdk::resource> resource_ptr{};
   sdk::span_limits limits{};
-  /// False: the provider is not made global; use tracer() or provider() explicitly.
+  /// False: the provider is not made global; use tracer() or provider() explicitly. Nothing
+  /// global is touched then, the propagator included.
   bool install_global = true;
+  /// Which global propagator the recorder installs for its lifetime (with install_global):
+  /// `w3c`, the default, is tracecontext then baggage, as `OTEL_PROPAGATORS` unset gives;
+  /// `keep` leaves the current one alone; `given` installs `propagator_ptr`.
+  enum class propagator_choice : std::uint8_t { w3c, keep, given };
+  propagator_choice propagator = propagator_choice::w3c;
+  /// The propagator installed with `propagator_choice::given` (null: the no-op propagator).
+  std::shared_ptr<const propagation::text_map_propagator> propagator_ptr{};
 };
 
 /// Records the spans ended while it is alive.
 ///
-/// Contract: construction installs its provider globally (unless told not to) and returns the
+/// Contract: construction installs its provider globally (unless told not to) and keeps the
 /// global provider that was there before; destruction restores that one, then shuts its own
-/// provider down. Spans are exported by a simple processor as they end (R7.19), so spans() sees
+/// provider down. Likewise it installs the W3C tracecontext + baggage propagator as the global
+/// propagator (or the one the options choose) and restores the previous propagator when
+/// destroyed, so that an inject/extract hop through the global propagator stays in one trace. Spans are exported by a simple processor as they end (R7.19), so spans() sees
 /// a span as soon as its end() returns. Nested recorders restore one another in order.
 ///
 /// Thread safety: distinct objects: safe. Shared objects: the readers (spans, tree, size,
@@ -90,7 +103,9 @@ class CTXFLOW_API span_recorder {
   std::shared_ptr<exporters::in_memory_store> store_;
   std::shared_ptr<sdk::tracer_provider> provider_;
   std::shared_ptr<trace::tracer_provider> previous_;
+  std::shared_ptr<const propagation::text_map_propagator> previous_propagator_;
   bool installed_ = false;
+  bool propagator_installed_ = false;
 };
 
 }  // namespace ctxflow::testing

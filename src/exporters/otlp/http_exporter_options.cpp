@@ -65,7 +65,76 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+/// The endpoint variable's value when it is usable; otherwise reports it (naming the variable,
+/// the value and what is used instead) and gives nothing, so that it counts as unset.
+std::optional<std::string> checked_endpoint(const char* name, std::string_view instead) {
+  std::optional<std::string> v = internal::env_string(name);
+  if (!v) return v;
+  if (const std::string_view why = endpoint_problem(*v); !why.empty()) {
+    internal::report_invalid_setting(invalid_code, name, *v, why, instead);
+    return std::nullopt;
+  }
+  return v;
+}
+
+bool iprefix(std::string_view s, std::string_view prefix) noexcept {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string_view endpoint_problem(std::string_view url) noexcept {
+  for (const char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F) return "contains a space or a control character";
+  }
+  std::size_t at = 0;
+  if (iprefix(url, "http://")) {
+    at = 7;
+  } else if (iprefix(url, "https://")) {
+    at = 8;
+  } else {
+    return "not an http:// or https:// URL";
+  }
+  std::string_view authority = url.substr(at);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const std::size_t user = authority.rfind('@'); user != std::string_view::npos)
+    authority.remove_prefix(user + 1);
+  std::string_view host = authority;
+  std::string_view port;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {  // an IPv6 literal
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "an IPv6 host without ']'";
+    host = authority.substr(0, close + 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "unexpected characters after the IPv6 host";
+      has_port = true;
+      port = after.substr(1);
+    }
+    if (host.size() == 2) return "no host";
+  } else if (const std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    has_port = true;
+  }
+  if (host.empty()) return "no host";
+  if (has_port) {
+    unsigned value = 0;
+    const auto r = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() || value == 0 ||
+        value > 65535)
+      return "the port is not a number from 1 to 65535";
+  }
+  return {};
+}
 
 std::string resolve_traces_endpoint(std::optional<std::string_view> traces_endpoint,
                                     std::optional<std::string_view> base_endpoint) {
@@ -168,10 +237,14 @@ http_exporter_options http_exporter_options::from_environment() {
     report(severity::warning, invalid_code,
            "OTEL_CONFIG_FILE is not supported; using the OTEL_EXPORTER_OTLP_* variables");
   }
-  const std::optional<std::string> traces_endpoint =
-      internal::env_string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  // An invalid endpoint is reported and counts as unset: a valid generic variable stands in for
+  // the traces one, and the default for both.
+  constexpr std::string_view default_text = "the default http://localhost:4318/v1/traces";
   const std::optional<std::string> base_endpoint =
-      internal::env_string("OTEL_EXPORTER_OTLP_ENDPOINT");
+      checked_endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", default_text);
+  const std::optional<std::string> traces_endpoint = checked_endpoint(
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+      base_endpoint ? std::string_view("OTEL_EXPORTER_OTLP_ENDPOINT") : default_text);
   o.endpoint = resolve_traces_endpoint(traces_endpoint, base_endpoint);
   if (auto h = env("HEADERS")) o.headers = parse_headers(h->value, h->name);
   if (auto t = env("TIMEOUT")) {

@@ -14,6 +14,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/exporters/otlp/response.hpp"
 #include "exporters/otlp/http_exporter_impl.hpp"
+#include "internal/report.hpp"
 
 namespace ctxflow::exporters::otlp {
 
@@ -58,6 +59,12 @@ bool detail::gzip(const std::string& in, std::string& out) {
 }
 
 http_exporter::impl::impl(http_exporter_options o) : opts(std::move(o)) {
+  if (const std::string_view why = endpoint_problem(opts.endpoint); !why.empty()) {
+    internal::report_invalid_setting("otlp.config.invalid", "http_exporter_options::endpoint",
+                                     opts.endpoint, why,
+                                     "the default http://localhost:4318/v1/traces");
+    opts.endpoint = http_exporter_options{}.endpoint;
+  }
   agent = user_agent(opts.user_agent_prefix);
   endpoint_for_reports = opts.endpoint.substr(0, 200);
   if (opts.retry.max_attempts == 0) opts.retry.max_attempts = 1;

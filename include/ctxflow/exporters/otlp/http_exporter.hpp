@@ -65,7 +65,9 @@ struct http_exporter_stats {
 class http_exporter final : public sdk::span_exporter {
  public:
   /// Creates the exporter. Errors: a libcurl initialisation failure is reported
-  /// (`otlp.export.init_failed`) and every export then fails.
+  /// (`otlp.export.init_failed`) and every export then fails; an endpoint that
+  /// endpoint_problem() rejects is reported (`otlp.config.invalid`, with the value) and the
+  /// default `http://localhost:4318/v1/traces` is used instead.
   CTXFLOW_API explicit http_exporter(http_exporter_options options = {});
   CTXFLOW_API ~http_exporter() override;
   http_exporter(const http_exporter&) = delete;

@@ -41,7 +41,9 @@ using http_header = std::pair<std::string, std::string>;
 
 /// Settings of otlp::http_exporter. Every environment setting has a field here (R10).
 struct http_exporter_options {
-  /// The full URL requests are POSTed to (R8.6, R8.14): `http(s)://host[:port]/path`.
+  /// The full URL requests are POSTed to (R8.6, R8.14): `http(s)://host[:port]/path`. The
+  /// exporter checks it with endpoint_problem(); an unusable one is reported
+  /// (`otlp.config.invalid`) and replaced by this default.
   std::string endpoint = "http://localhost:4318/v1/traces";
   http_protocol protocol = http_protocol::http_protobuf;
   http_compression compression = http_compression::none;
@@ -70,7 +72,9 @@ struct http_exporter_options {
   /// CLIENT_CERTIFICATE); a signal-specific variable wins over the generic one (R10.1). Empty
   /// values count as unset.
   /// Errors: invalid values are reported (`otlp.config.invalid`, naming the variable) and
-  /// ignored; `grpc` is reported and replaced by http/protobuf (R8.16).
+  /// ignored; `grpc` is reported and replaced by http/protobuf (R8.16). An endpoint variable
+  /// that endpoint_problem() rejects counts as unset: the other endpoint variable applies, else
+  /// the default.
   CTXFLOW_API static http_exporter_options from_environment();
 };
 
@@ -80,6 +84,12 @@ struct http_exporter_options {
 /// `http://localhost:4318/v1/traces`.
 CTXFLOW_API std::string resolve_traces_endpoint(std::optional<std::string_view> traces_endpoint,
                                                 std::optional<std::string_view> base_endpoint);
+
+/// Why `url` cannot be an OTLP/HTTP endpoint, or empty when it can: it must start with
+/// `http://` or `https://` (any case), name a host (a name, an IPv4 address or a bracketed IPv6
+/// address), have a port from 1 to 65535 if it has one, and contain no space or control
+/// character (CR, LF, tab...).
+CTXFLOW_API std::string_view endpoint_problem(std::string_view url) noexcept;
 
 /// Parses `k1=v1,k2=v2` (R8.15): whitespace around keys and values is trimmed, values are
 /// percent-decoded (a malformed `%` sequence is kept literally), and a pair without `=`, with an
