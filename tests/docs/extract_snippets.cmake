@@ -3,8 +3,8 @@
 # <root>/<page> to <out dir>/<target>.cpp and sets <out var> to a list of
 # "<target>|<test name>|<file>|<kind>", kind being `main` (a program), `unit` (a translation unit
 # without main) or `partial` (wrapped; see CMakeLists.txt). A block's name is the page's path,
-# without a leading docs/, and the line of its opening fence: docs.usage.tracing.md:42 (test),
-# docs_usage_tracing_md_L42 (target). `#line` directives make the compiler name the Markdown
+# and the line of its opening fence: the test is docs/usage/tracing.md:42, where the compiler
+# would point, and the target docs_usage_tracing_md_L42. `#line` directives make the compiler name the Markdown
 # file and line.
 
 # Characters that CMake lists would otherwise interpret, swapped for control characters while a
@@ -38,7 +38,6 @@ function(docs_extract_snippets root page out_dir out_var)
   string(REPLACE "\n" ";" lines "${text}")
 
   string(REGEX REPLACE "^docs/" "" short "${page}")
-  string(REPLACE "/" "." test_base "docs.${short}")
   string(MAKE_C_IDENTIFIER "docs.${short}" target_base)
 
   set(result "")
@@ -67,7 +66,7 @@ function(docs_extract_snippets root page out_dir out_var)
       if(fence STREQUAL "cpp")
         docs_restore(body "${body}")
         set(target "${target_base}_L${start}")
-        set(test_name "${test_base}:${start}")
+        set(test_name "${page}:${start}")
         math(EXPR first "${start} + 1")
         set(origin "#line ${first} \"${page}\"\n")
         if(mode STREQUAL "unit")
