@@ -7,11 +7,13 @@
 # would point, and the target docs_usage_tracing_md_L42. `#line` directives make the compiler name the Markdown
 # file and line.
 
-# Characters that CMake lists would otherwise interpret, swapped for control characters while a
+# Characters that CMake lists would otherwise interpret (a backslash at the end of a line would
+# join it to the next), swapped for control characters while a
 # page is handled as a list of lines.
 string(ASCII 1 docs_semicolon)
 string(ASCII 2 docs_open_bracket)
 string(ASCII 3 docs_close_bracket)
+string(ASCII 4 docs_backslash)
 
 function(docs_write_if_changed file content)
   if(EXISTS "${file}")
@@ -27,11 +29,13 @@ function(docs_restore out text)
   string(REPLACE "${docs_semicolon}" ";" text "${text}")
   string(REPLACE "${docs_open_bracket}" "[" text "${text}")
   string(REPLACE "${docs_close_bracket}" "]" text "${text}")
+  string(REPLACE "${docs_backslash}" "\\" text "${text}")
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
 function(docs_extract_snippets root page out_dir out_var)
   file(READ "${root}/${page}" text)
+  string(REPLACE "\\" "${docs_backslash}" text "${text}")
   string(REPLACE ";" "${docs_semicolon}" text "${text}")
   string(REPLACE "[" "${docs_open_bracket}" text "${text}")
   string(REPLACE "]" "${docs_close_bracket}" text "${text}")
