@@ -6,7 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include <boost/version.hpp>
+#if BOOST_VERSION >= 107700
 #include <boost/asio/cancellation_state.hpp>
+#endif
 #include <boost/asio/this_coro.hpp>
 #include <nlohmann/json.hpp>
 
@@ -49,11 +52,13 @@ boost::asio::awaitable<ctxflow::integrations::http::response> handle(
     } catch (const std::exception&) {
       // An unreachable or invalid URL fails that call only; the others still run.
     }
+#if BOOST_VERSION >= 107700
     // Cancelled (the server's shutdown ran out of time): make no further calls.
     const boost::asio::cancellation_state state =
         co_await boost::asio::this_coro::cancellation_state;
     if (state.cancelled() != boost::asio::cancellation_type::none)
       co_return ctxflow::integrations::http::response{503, {}, "shutting down"};
+#endif
   }
   co_return ctxflow::integrations::http::response{200, {}, ""};
 }

@@ -7,19 +7,22 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/version.hpp>
+#if BOOST_VERSION >= 107700
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#endif
 
 #include "ctxflow/context/context_var.hpp"
 
@@ -170,6 +173,16 @@ TEST(AsioLegacyNamespace, OldNamespaceNamesTheSameFunctionsAndTypes) {
   (void)value.reset(std::move(value_in));
 }
 #pragma GCC diagnostic pop
+
+#ifdef CTXFLOW_CONFIGURED_BOOST_VERSION
+// The headers compiled against are those of the Boost that CMake found.
+static_assert(BOOST_VERSION == CTXFLOW_CONFIGURED_BOOST_VERSION,
+              "the Boost headers in use are not the ones find_package(Boost) found");
+TEST(BoostHeaders, AreTheOnesCMakeFound) {
+  std::printf("[ boost ] headers %s, BOOST_VERSION %d\n", BOOST_LIB_VERSION, BOOST_VERSION);
+  EXPECT_EQ(BOOST_VERSION, CTXFLOW_CONFIGURED_BOOST_VERSION);
+}
+#endif
 
 }  // namespace
 }  // namespace ctxflow

@@ -37,8 +37,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/version.hpp>
+#if BOOST_VERSION >= 107700  // per-operation cancellation
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#endif
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -739,7 +742,8 @@ TEST(HttpServerShutdown, AnInFlightRequestFinishesAndIdleConnectionsAreClosed) {
   EXPECT_EQ(late.connect_errno(), ECONNREFUSED);
 }
 
-awaitable<http::response> wait_forever(std::atomic<int>& arrived, http::request) {
+// Used by the tests that need coroutine cancellation (Boost 1.77 and later).
+[[maybe_unused]] awaitable<http::response> wait_forever(std::atomic<int>& arrived, http::request) {
   arrived.fetch_add(1);
   net::steady_timer timer(co_await net::this_coro::executor, 60s);
   co_await timer.async_wait(net::use_awaitable);
@@ -757,6 +761,49 @@ awaitable<http::response> call_slow(http::http_client& client, std::uint16_t por
   co_return http::response{503, {}, "cancelled"};
 }
 
+#if BOOST_VERSION < 107700
+// Without per-operation cancellation the drain timeout cannot reach the handler: it closes the
+// connection at once, and the handler runs on until its own call ends (here: the client's
+// deadline), after which wait_for_shutdown() returns.
+TEST(HttpServerShutdown, AtTheDrainTimeoutTheConnectionIsClosedAndTheHandlerRunsToItsDeadline) {
+  io_threads io;
+  std::atomic<int> arrived{0};
+  // Slower than the client's deadline; not forever, since its own stop cannot cancel it either.
+  http::http_server downstream(io.executor(), [&arrived](http::request req) {
+    arrived.fetch_add(1);
+    return answer_after(6s, std::move(req));
+  });
+  downstream.start();
+  http::client_options co;
+  co.timeout = 2s;  // what ends the handler's call
+  http::http_client client(io.executor(), co);
+  std::atomic<int> outcome{0};
+  const std::uint16_t downstream_port = downstream.port();
+  http::server_options o;
+  o.drain_timeout = 500ms;
+  http::http_server server(io.executor(), [&](http::request req) {
+    return call_slow(client, downstream_port, outcome, std::move(req));
+  }, o);
+  server.start();
+
+  raw_socket s(server.port());
+  ASSERT_TRUE(s.send(get_request("/work")));
+  ASSERT_TRUE(eventually([&] { return arrived.load() == 1; }));
+  const auto begin = clock_type::now();
+  server.shutdown();
+  EXPECT_TRUE(s.read_until_closed(5s).has_value());
+  const double closed = seconds_since(begin);
+  EXPECT_GE(closed, 0.4);  // the request had its drain time
+  EXPECT_LT(closed, 1.5);  // then its connection was closed, before the handler ended
+  EXPECT_FALSE(server.wait_for_shutdown(200ms));  // the handler is still waiting downstream
+  EXPECT_TRUE(server.wait_for_shutdown(10s));
+  const double took = seconds_since(begin);
+  EXPECT_GE(took, 1.5);  // the client's 2 s deadline ended the call
+  EXPECT_LT(took, 5.0);
+  EXPECT_EQ(outcome.load(), 2);
+  stop_all({&server, &downstream});
+}
+#else
 TEST(HttpServerShutdown, AHandlerStuckOnASlowDownstreamCallIsCancelledAtTheDrainTimeout) {
   io_threads io;
   std::atomic<int> arrived{0};
@@ -792,9 +839,16 @@ TEST(HttpServerShutdown, AHandlerStuckOnASlowDownstreamCallIsCancelledAtTheDrain
               took);
   stop_all({&server, &downstream});
 }
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // integrations::asio::co_spawn hands the token's cancellation slot to the coroutine.
+#if BOOST_VERSION < 107700
+TEST(AsioCoSpawnCancellation, TheTokensCancellationSlotReachesTheAwaitedOperation) {
+  GTEST_SKIP() << "Boost " << BOOST_LIB_VERSION
+               << " has no per-operation cancellation (added in 1.77)";
+}
+#else
 
 awaitable<void> nested_wait(std::atomic<bool>& waiting) {
   net::steady_timer timer(co_await net::this_coro::executor, 60s);
@@ -834,13 +888,18 @@ TEST(AsioCoSpawnCancellation, TheTokensCancellationSlotReachesTheAwaitedOperatio
     EXPECT_TRUE(aborted) << "overload " << overload;
   }
 }
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // The W3C test service process and SIGTERM.
 
 TEST(W3cTestServiceProcess, SigtermShutsDownWithinTheDrainTimeoutWhileAHandlerWaitsDownstream) {
-#ifndef CTXFLOW_W3C_TEST_SERVICE
+#if !defined(CTXFLOW_W3C_TEST_SERVICE)
   GTEST_SKIP() << "the examples are not built";
+#elif BOOST_VERSION < 107700
+  GTEST_SKIP() << "Boost " << BOOST_LIB_VERSION
+               << " cannot cancel the service's handler at the drain timeout (per-operation "
+                  "cancellation came with 1.77)";
 #else
   io_threads io;
   std::atomic<int> arrived{0};

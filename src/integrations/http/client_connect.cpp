@@ -49,7 +49,7 @@ net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, std
   error_code ec;
   ctl->resolve_wait.expires_at(std::chrono::steady_clock::time_point::max());
   co_await ctl->resolve_wait.async_wait(ctl->token(ec));
-  ctl->signal.slot().clear();
+  ctl->release();
   ctl->check("resolving the host name");
   if (!result->done)  // not reached: the wait ends by the resolution or by a stop
     throw transport_failure(net::error::operation_aborted,
@@ -75,6 +75,7 @@ net::awaitable<std::unique_ptr<connection>> open_connection(http_client::impl& s
     conn = std::make_unique<connection>(self.ex, self.tls_context());
   else
     conn = std::make_unique<connection>(self.ex);
+  ctl->watch(&conn->socket());
 
   error_code ec;
   error_code parse_error;

@@ -24,7 +24,15 @@ control::control(net::any_io_executor s, std::string peer_name, std::chrono::mil
 void control::stop(stop_reason r) {
   if (finished || reason != stop_reason::none) return;
   reason = r;
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
   signal.emit(net::cancellation_type::terminal);
+#else
+  // No per-operation cancellation: end whatever is pending on the strand's objects. The
+  // connection is not pooled after a stop, so closing its socket loses nothing.
+  error_code ignored;
+  resolve_wait.cancel(ignored);
+  if (socket != nullptr) socket->close(ignored);
+#endif
 }
 
 void control::check(std::string_view phase) const {
@@ -42,7 +50,7 @@ void control::check(std::string_view phase) const {
 }
 
 void control::settle(const error_code& ec, std::string_view phase) {
-  signal.slot().clear();
+  release();
   check(phase);
   if (ec)
     throw transport_failure(ec,
@@ -59,14 +67,17 @@ void control::arm_deadline(const std::shared_ptr<control>& ctl) {
   });
 }
 
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
 void cancel_forwarder::operator()(net::cancellation_type type) const {
   if (type == net::cancellation_type::none) return;
   net::post(ctl->strand, [c = ctl] { c->stop(stop_reason::cancelled); });
 }
+#endif
 
 control_guard::~control_guard() {
   ctl.finished = true;
-  ctl.signal.slot().clear();
+  ctl.release();
+  ctl.socket = nullptr;
   try {
     ctl.deadline_timer.cancel();
   } catch (...) {  // cancelling a timer does not fail in practice; nothing to do if it did

@@ -107,7 +107,7 @@ net::awaitable<void> tls_handshake(connection& conn, const std::string& host, bo
   error_code ec;
   ctl.check("the TLS handshake");
   co_await conn.tls->async_handshake(ssl::stream_base::client, ctl.token(ec));
-  ctl.signal.slot().clear();
+  ctl.release();
   ctl.check("the TLS handshake");
   if (ec) {
     auto failure = handshake_failure(conn, ec, host, ctl.peer);

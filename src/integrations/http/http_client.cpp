@@ -17,8 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -39,6 +37,11 @@
 #include "integrations/http/client_pool.hpp"
 #include "integrations/http/semconv.hpp"
 
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#endif
+
 namespace ctxflow::integrations::http {
 
 namespace net = boost::asio;
@@ -46,7 +49,9 @@ namespace beast = boost::beast;
 using boost::system::error_code;
 using detail::connection;
 using detail::control;
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
 using detail::cancel_forwarder;
+#endif
 using detail::control_guard;
 using detail::error_type_of;
 using detail::is_stale;
@@ -134,6 +139,7 @@ net::awaitable<response> send_attempts(std::shared_ptr<http_client::impl> self,
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<connection> conn = self->take(key);
     const bool reused = conn != nullptr;
+    ctl->watch(reused ? &conn->socket() : nullptr);
 
     // Attributes known before the request is sent go in at start, for samplers (R9.2).
     std::vector<trace::attribute_kv> start_attributes = {
@@ -189,6 +195,7 @@ net::awaitable<response> send_attempts(std::shared_ptr<http_client::impl> self,
       else
         co_await exchange(*conn->plain, conn->buffer, breq, parser, *ctl, response_started);
       detail::beast_response bres = parser.release();
+      ctl->watch(nullptr);  // the connection goes back to the pool or is closed
 
       out.status = static_cast<int>(bres.result_int());
       for (const auto& field : bres)
@@ -209,6 +216,7 @@ net::awaitable<response> send_attempts(std::shared_ptr<http_client::impl> self,
     }
 
     if (failure_exception) {
+      ctl->watch(nullptr);
       if (conn) conn->close();  // a failed connection is never pooled
       // A pooled connection the peer had closed: try once more on a fresh one (a new attempt).
       const bool retry = reused && attempt == 0 && !response_started && is_stale(failure) &&
@@ -283,6 +291,7 @@ net::awaitable<response> send_on_strand(std::shared_ptr<http_client::impl> self,
   auto ctl = std::make_shared<control>(net::make_strand(self->ex),
                                        state->host + ":" + std::to_string(state->port), timeout);
 
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
   // The awaiting coroutine's cancellation reaches the request through its strand. A coroutine
   // cancelled already fails here, without sending.
   net::cancellation_state cancellation = co_await net::this_coro::cancellation_state;
@@ -298,6 +307,12 @@ net::awaitable<response> send_on_strand(std::shared_ptr<http_client::impl> self,
   send_result result = co_await integrations::asio::co_spawn(
       ctl->strand, send_attempts_as_value(std::move(self), std::move(state), ctl),
       net::bind_cancellation_slot(net::cancellation_slot(), net::use_awaitable));
+#else
+  // Boost before 1.77: coroutines have no cancellation state; the deadline still applies.
+  send_result result = co_await integrations::asio::co_spawn(
+      ctl->strand, send_attempts_as_value(std::move(self), std::move(state), ctl),
+      net::use_awaitable);
+#endif
   if (!result.res) throw send_failure(result.ec, std::move(result.what));
   co_return std::move(*result.res);
 }

@@ -9,7 +9,6 @@
 #include <limits>
 #include <utility>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -21,6 +20,10 @@
 #include "ctxflow/integrations/asio/co_spawn.hpp"
 #include "ctxflow/propagation/text_map.hpp"
 #include "integrations/http/server_state.hpp"
+
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
+#include <boost/asio/bind_cancellation_slot.hpp>
+#endif
 
 namespace ctxflow::integrations::http {
 
@@ -82,10 +85,15 @@ net::awaitable<void> http_server::impl::accept_loop(std::shared_ptr<impl> keep) 
     // different connections never see each other's context (C6). Its cancellation signal is
     // bound to the completion token, so integrations::asio::co_spawn hands it to the coroutine:
     // emitting it cancels whatever the coroutine (the handler included) awaits.
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
     integrations::asio::co_spawn(
         conn->strand, ctxflow::context(), serve(keep, conn),
         net::bind_cancellation_slot(conn->cancel.slot(),
                                     [keep, conn](std::exception_ptr) { finished(keep, conn); }));
+#else
+    integrations::asio::co_spawn(conn->strand, ctxflow::context(), serve(keep, conn),
+                                 [keep, conn](std::exception_ptr) { finished(keep, conn); });
+#endif
   }
   {
     std::lock_guard lock(mu);

@@ -118,9 +118,11 @@ net::awaitable<bool> http_server::impl::serve_request(connection_state& conn,
     span->set_status(trace::status_code::error);
   }
 
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
   // A cancelled handler (shutdown's drain ran out) leaves the coroutine cancelled; the answer
   // is still attempted (the socket is usually closed by then), not thrown away at the co_await.
   co_await net::this_coro::reset_cancellation_state();
+#endif
 
   detail::beast_response bres;
   bres.result(static_cast<unsigned>(res.status));

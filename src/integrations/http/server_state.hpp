@@ -16,11 +16,15 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include "integrations/http/cancellation.hpp"
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
 #include <boost/asio/cancellation_signal.hpp>
+#endif
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -47,9 +51,11 @@ struct connection_state {
   connection_state(strand_type st, tcp::socket s) : strand(std::move(st)), stream(std::move(s)) {}
   strand_type strand;
   boost::beast::tcp_stream stream;
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
   /// Bound to the coroutine's completion token: terminal cancellation reaches the handler and
   /// the operation it awaits.
   boost::asio::cancellation_signal cancel;
+#endif
   phase stage = phase::idle;
   bool finished = false;
   void close() noexcept {
@@ -58,9 +64,13 @@ struct connection_state {
     stream.socket().close(ignored);
   }
   /// Cancels the coroutine (terminal) and closes the socket, unless it has already finished.
+  /// Before Boost 1.77 coroutines cannot be cancelled: closing the socket ends the connection's
+  /// reads and writes, and a handler runs until it returns.
   void abort() noexcept {
     if (finished) return;
+#if CTXFLOW_HTTP_CANCELLATION_SLOTS
     cancel.emit(boost::asio::cancellation_type::terminal);
+#endif
     close();
   }
 };

@@ -91,7 +91,9 @@ struct send_options {
 /// Which cancellation types get through is the coroutine's filter: terminal by default; a
 /// coroutine that wants partial or total cancellation too enables it with
 /// `co_await this_coro::reset_cancellation_state(...)`. A coroutine already cancelled throws at
-/// the `co_await` without sending.
+/// the `co_await` without sending. Boost 1.74 has no cancellation of coroutines (it came with
+/// 1.77): there only the deadline ends a send() early; it closes the connection instead of
+/// cancelling the operation, with the same result for the caller.
 /// HTTPS (`https://` URLs, or send_options::tls): TLS through OpenSSL, with SNI for host names,
 /// the chain verified against the system store (or client_options::ca_file) and the
 /// certificate against the host name or IP address. TLS connections are pooled apart from plain

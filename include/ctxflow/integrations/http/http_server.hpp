@@ -111,7 +111,9 @@ struct server_options {
 /// the completion token, so the handler's coroutine and the operation it awaits (a timer,
 /// `http_client::send`, ...) are cancelled; then the sockets are closed. A handler that ignores
 /// cancellation keeps its connection (and wait_for_shutdown()) until it returns. stop() does the
-/// same at once, without the drain.
+/// same at once, without the drain. With Boost 1.74 (no per-operation cancellation before 1.77)
+/// the sockets are closed but handlers are not cancelled: a handler runs until it returns (its
+/// own deadlines still apply, the client's included), and wait_for_shutdown() waits for it.
 /// Context: the extracted context, with the SERVER span on top, is current inside the handler,
 /// on whichever thread each piece of it runs, so outgoing calls (http_client) carry its trace
 /// and baggage; nothing leaks to the I/O threads (C5, C7). Connections never share a context.
