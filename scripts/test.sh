@@ -18,6 +18,9 @@
 #   package   cpack -G DEB in build/release; print the package's Depends, check its contents,
 #             unpack it with dpkg-deb -x into a temporary root (nothing is installed on the
 #             machine) and run the find_package and pkg-config consumers against that root
+#   boost-1.74  scripts/boost_compat.sh: the Asio, HTTP and Redis integrations built against
+#             Debian's Boost 1.74 headers (fetched with apt-get download, unpacked with dpkg-deb
+#             -x; the machine keeps 1.81), ctest: tests labelled `integrations`, `faults` included
 #   noexcept  every module without third-party dependencies (context ... testing) built with
 #             -fno-exceptions as shared libraries linked with --no-undefined, so the linker
 #             rejects a use of a module the module map does not allow; tests/cmake/no_exceptions
@@ -38,7 +41,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all_stages=(includes release faults install package noexcept asan tsan fuzz)
+all_stages=(includes release faults install package boost-1.74 noexcept asan tsan fuzz)
 jobs="${CTXFLOW_JOBS:-2}"
 test_timeout="${CTXFLOW_TEST_TIMEOUT:-300}"
 run_setup=1
@@ -349,6 +352,12 @@ stage_noexcept() {
   build/noexcept/no_exceptions_smoke
 }
 
+# Function names may hold '-' and '.' in bash: the stage is called by its name.
+stage_boost-1.74() {
+  CTXFLOW_BOOST_COMPAT_CTEST=0 bash scripts/boost_compat.sh
+  run_ctest build/boost-1.74 -L integrations
+}
+
 stage_asan() {
   configure_preset asan
   build_dir build/asan
@@ -378,6 +387,7 @@ describe() {
     noexcept) echo "the modules as shared libraries (--no-undefined) + a program, with -fno-exceptions" ;;
     asan) echo "AddressSanitizer + UndefinedBehaviorSanitizer build + all tests" ;;
     tsan) echo "ThreadSanitizer build + tests labelled 'concurrency'" ;;
+    boost-1.74) echo "the Asio, HTTP and Redis integrations and their tests against Boost 1.74 (scripts/boost_compat.sh)" ;;
     fuzz) echo "fuzzers for a bounded time (scripts/fuzz.sh)" ;;
   esac
 }
@@ -403,7 +413,7 @@ index=0
 for stage in "${stages[@]}"; do
   index=$((index + 1))
   if [[ "$stage" == fuzz && ! -f scripts/fuzz.sh ]]; then
-    timings+=("$(printf '  %-9s skipped (no scripts/fuzz.sh)' "$stage")")
+    timings+=("$(printf '  %-10s skipped (no scripts/fuzz.sh)' "$stage")")
     continue
   fi
   banner "stage $index/${#stages[@]}: $stage: $(describe "$stage")"
@@ -420,10 +430,10 @@ for stage in "${stages[@]}"; do
   fi
   if ((rc == 0)); then
     echo "== stage $stage: passed in ${elapsed} s"
-    timings+=("$(printf '  %-9s passed  %5d s' "$stage" "$elapsed")")
+    timings+=("$(printf '  %-10s passed  %5d s' "$stage" "$elapsed")")
   else
     echo "== stage $stage: FAILED (exit $rc) after ${elapsed} s"
-    timings+=("$(printf '  %-9s FAILED  %5d s' "$stage" "$elapsed")")
+    timings+=("$(printf '  %-10s FAILED  %5d s' "$stage" "$elapsed")")
     summary
     exit 1
   fi
