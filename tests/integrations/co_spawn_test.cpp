@@ -263,6 +263,31 @@ TEST(AsioCoSpawn, WorksOnAStrandAndWithAnExplicitStartContext) {  // C4, C9
   EXPECT_EQ(seen, 42);
 }
 
+awaitable<void> count_off_strand(net::strand<net::any_io_executor> strand, int& off) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  for (int i = 0; i < 50; ++i) {
+    if (!strand.running_in_this_thread()) ++off;
+    timer.expires_after(std::chrono::microseconds(50));
+    co_await timer.async_wait(use_awaitable);
+  }
+  if (!strand.running_in_this_thread()) ++off;
+}
+
+// An any_io_executor holding a strand is not a context_executor: the coroutine keeps the strand
+// (Boost 1.74's any_executor::target<T>() casts without checking the type).
+TEST(AsioCoSpawn, AStrandInsideAnAnyIoExecutorStaysTheCoroutinesExecutor) {  // C9
+  net::io_context io;
+  auto strand = net::make_strand(net::any_io_executor(io.get_executor()));
+  const net::any_io_executor any = strand;
+  EXPECT_TRUE(integrations::asio::unwrap_executor(any) == any);
+  std::array<int, 4> off{};
+  for (int& o : off) integrations::asio::co_spawn(any, count_off_strand(strand, o), net::detached);
+  std::thread second([&] { io.run(); });
+  io.run();
+  second.join();
+  EXPECT_EQ(off, (std::array<int, 4>{}));
+}
+
 TEST(AsioCoSpawn, WrappedExecutorForwardsPropertiesAndComparesByCell) {  // C9
   net::io_context io;
   integrations::asio::context_executor<net::io_context::executor_type> a(io.get_executor());

@@ -45,11 +45,15 @@ net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, std
                            result->done = true;
                            c->resolve_wait.cancel();
                          });
-  // The handler runs on the strand, so it cannot run before this wait is in place.
-  error_code ec;
-  ctl->resolve_wait.expires_at(std::chrono::steady_clock::time_point::max());
-  co_await ctl->resolve_wait.async_wait(ctl->token(ec));
-  ctl->release();
+  // The handler and this coroutine both run on the strand (co_spawn keeps the strand as the
+  // coroutine's executor), so `done` is read and written on it only. A resolution that has
+  // already finished is not waited for: its cancel() found no wait to end.
+  if (!result->done) {
+    error_code ec;
+    ctl->resolve_wait.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await ctl->resolve_wait.async_wait(ctl->token(ec));
+    ctl->release();
+  }
   ctl->check("resolving the host name");
   if (!result->done)  // not reached: the wait ends by the resolution or by a stop
     throw transport_failure(net::error::operation_aborted,

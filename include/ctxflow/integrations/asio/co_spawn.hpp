@@ -8,6 +8,7 @@
 #pragma once
 
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -30,6 +31,16 @@ struct is_context_executor : std::false_type {};
 template <class E>
 struct is_context_executor<context_executor<E>> : std::true_type {};
 
+/// The target of `ex` when it is a `T`, else null. Boost before 1.75 does not check the type in
+/// `any_executor::target<T>()` (it casts whatever the executor holds), so the type is compared
+/// here first; without that, a strand would be read as a context_executor and the coroutine would
+/// run on the bare io_context, off its strand.
+template <class T>
+const T* target_if(const boost::asio::any_io_executor& ex) noexcept {
+  if (!ex || ex.target_type() != typeid(T)) return nullptr;
+  return ex.template target<T>();
+}
+
 /// Calls `f` with the executor to wrap: the inner executor when `ex` already is (or, for the
 /// polymorphic `any_io_executor`, holds) a context_executor, so a coroutine spawned from
 /// inside another one gets a cell of its own instead of running inside the other's.
@@ -39,11 +50,11 @@ decltype(auto) with_unwrapped(const Executor& ex, F&& f) {
     return f(ex.get_inner_executor());
   } else if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
     using io_ex = boost::asio::io_context::executor_type;
-    if (const auto* w = ex.template target<context_executor<io_ex>>())
+    if (const auto* w = target_if<context_executor<io_ex>>(ex))
       return f(boost::asio::any_io_executor(w->get_inner_executor()));
-    if (const auto* w = ex.template target<context_executor<boost::asio::strand<io_ex>>>())
+    if (const auto* w = target_if<context_executor<boost::asio::strand<io_ex>>>(ex))
       return f(boost::asio::any_io_executor(w->get_inner_executor()));
-    if (const auto* w = ex.template target<context_executor<boost::asio::any_io_executor>>())
+    if (const auto* w = target_if<context_executor<boost::asio::any_io_executor>>(ex))
       return f(w->get_inner_executor());
     return f(ex);
   } else {
