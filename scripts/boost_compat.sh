@@ -70,7 +70,7 @@ echo "Boost $header_version headers: ${include_dir#"$root"/}"
 # --- 2. Configure ---------------------------------------------------------------------------
 step "configuring $build"
 log="$root/$build/configure.log"
-if ! cmake -S . -B "$build" \
+if ! cmake -S . -B "$build" -G Ninja \
     -DCTXFLOW_WITH_ASIO=ON -DCTXFLOW_WITH_OTLP_HTTP=ON -DCTXFLOW_WERROR=ON \
     -DCTXFLOW_BUILD_TESTS=ON -DCTXFLOW_BUILD_EXAMPLES=OFF -DCTXFLOW_BUILD_BENCHMARKS=OFF \
     -DCMAKE_BUILD_TYPE=Release \
