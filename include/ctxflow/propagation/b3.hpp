@@ -44,7 +44,7 @@ CTXFLOW_API bool b3_debug(const context& ctx) noexcept;
 /// injected.
 ///
 /// Thread safety: immutable; safe to use from any thread.
-class b3_propagator final : public text_map_propagator {
+class CTXFLOW_API b3_propagator final : public text_map_propagator {
  public:
   static constexpr std::string_view single_header = "b3";
   static constexpr std::string_view trace_id_header = "X-B3-TraceId";

@@ -18,7 +18,7 @@ namespace ctxflow::propagation {
 /// name once, in order (R5.4).
 ///
 /// Thread safety: immutable after construction; safe to use from any thread.
-class composite_propagator final : public text_map_propagator {
+class CTXFLOW_API composite_propagator final : public text_map_propagator {
  public:
   using pointer = std::shared_ptr<const text_map_propagator>;
 

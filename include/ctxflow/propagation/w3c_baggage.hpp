@@ -47,7 +47,7 @@ CTXFLOW_API bool is_baggage_key(std::string_view key) noexcept;
 /// context has no baggage to send (R4.8).
 ///
 /// Thread safety: immutable; safe to use from any thread.
-class w3c_baggage_propagator final : public text_map_propagator {
+class CTXFLOW_API w3c_baggage_propagator final : public text_map_propagator {
  public:
   static constexpr std::string_view baggage_header = "baggage";
 

@@ -41,7 +41,7 @@ CTXFLOW_API void format_traceparent(const trace::span_context& sc,
 /// truncated to 512 characters by R3.9 (R2.13, R3.10).
 ///
 /// Thread safety: immutable; safe to use from any thread.
-class w3c_trace_context_propagator final : public text_map_propagator {
+class CTXFLOW_API w3c_trace_context_propagator final : public text_map_propagator {
  public:
   static constexpr std::string_view traceparent_header = "traceparent";
   static constexpr std::string_view tracestate_header = "tracestate";
