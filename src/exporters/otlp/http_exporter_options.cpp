@@ -10,8 +10,9 @@
 
 #include "ctxflow/config.hpp"
 #include "ctxflow/context/diagnostics.hpp"
-#include "internal/env.hpp"
+#include "base/ascii.hpp"
 #include "base/hex.hpp"
+#include "internal/env.hpp"
 #include "internal/report.hpp"
 
 namespace ctxflow::exporters::otlp {
@@ -77,16 +78,6 @@ std::optional<std::string> checked_endpoint(const char* name, std::string_view i
   return v;
 }
 
-bool iprefix(std::string_view s, std::string_view prefix) noexcept {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string_view endpoint_problem(std::string_view url) noexcept {
@@ -95,9 +86,9 @@ std::string_view endpoint_problem(std::string_view url) noexcept {
     if (u <= 0x20 || u == 0x7F) return "contains a space or a control character";
   }
   std::size_t at = 0;
-  if (iprefix(url, "http://")) {
+  if (internal::istarts_with(url, "http://")) {
     at = 7;
-  } else if (iprefix(url, "https://")) {
+  } else if (internal::istarts_with(url, "https://")) {
     at = 8;
   } else {
     return "not an http:// or https:// URL";

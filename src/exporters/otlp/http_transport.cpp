@@ -13,6 +13,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/exporters/otlp/response.hpp"
+#include "base/ascii.hpp"
 #include "exporters/otlp/http_exporter_impl.hpp"
 #include "internal/report.hpp"
 
@@ -28,16 +29,6 @@ namespace {
 bool curl_ready() noexcept {
   static const bool ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
   return ok;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -130,11 +121,11 @@ size_t http_exporter::impl::on_header(char* data, size_t size, size_t n, void* s
   auto* self = static_cast<impl*>(self_ptr);
   const size_t bytes = size * n;
   std::string_view line(data, bytes);
-  if (istarts_with(line, "retry-after:")) {
+  if (internal::istarts_with(line, "retry-after:")) {
     line.remove_prefix(12);
     while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
     self->retry_after.assign(line.substr(0, 128));
-  } else if (istarts_with(line, "http/")) {
+  } else if (internal::istarts_with(line, "http/")) {
     self->retry_after.clear();  // a new response (after an interim one) starts
   }
   return bytes;
