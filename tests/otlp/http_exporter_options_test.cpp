@@ -200,18 +200,19 @@ TEST(OtlpEndpointCheck, RejectsEveryMalformedFormWithAReason) {
   EXPECT_EQ(endpoint_problem("http://c\r\n"), "contains a space or a control character");
 }
 
-TEST(OtlpOptionsFromEnvironment, AnInvalidTracesEndpointIsReportedByNameAndValueAndTheDefaultUsed) {
+// Sets `variable` to each malformed endpoint alone: the default endpoint is used, and one
+// otlp.config.invalid report names the variable, the value and the default used instead.
+void expect_each_bad_endpoint_reported_and_default_used(const char* variable) {
   for (const bad_endpoint& b : bad_endpoints) {
     env_guard env;
-    env.set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", b.value);
+    env.set(variable, b.value);
     ctxflow::testing::diagnostics_capture diags;
     const auto o = http_exporter_options::from_environment();
     EXPECT_EQ(o.endpoint, "http://localhost:4318/v1/traces") << b.value;
     const auto records = diags.records();
     ASSERT_EQ(records.size(), 1u) << b.value;
     EXPECT_EQ(records[0].code, "otlp.config.invalid");
-    EXPECT_NE(records[0].message.find(std::string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"") +
-                                      b.shown + "\""),
+    EXPECT_NE(records[0].message.find(std::string(variable) + "=\"" + b.shown + "\""),
               std::string::npos)
         << records[0].message;
     EXPECT_NE(records[0].message.find("http://localhost:4318/v1/traces"), std::string::npos)
@@ -219,21 +220,12 @@ TEST(OtlpOptionsFromEnvironment, AnInvalidTracesEndpointIsReportedByNameAndValue
   }
 }
 
+TEST(OtlpOptionsFromEnvironment, AnInvalidTracesEndpointIsReportedByNameAndValueAndTheDefaultUsed) {
+  expect_each_bad_endpoint_reported_and_default_used("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+}
+
 TEST(OtlpOptionsFromEnvironment, AnInvalidGenericEndpointIsReportedByNameAndValueAndTheDefaultUsed) {
-  for (const bad_endpoint& b : bad_endpoints) {
-    env_guard env;
-    env.set("OTEL_EXPORTER_OTLP_ENDPOINT", b.value);
-    ctxflow::testing::diagnostics_capture diags;
-    const auto o = http_exporter_options::from_environment();
-    EXPECT_EQ(o.endpoint, "http://localhost:4318/v1/traces") << b.value;
-    const auto records = diags.records();
-    ASSERT_EQ(records.size(), 1u) << b.value;
-    EXPECT_EQ(records[0].code, "otlp.config.invalid");
-    EXPECT_NE(records[0].message.find(std::string("OTEL_EXPORTER_OTLP_ENDPOINT=\"") + b.shown +
-                                      "\""),
-              std::string::npos)
-        << records[0].message;
-  }
+  expect_each_bad_endpoint_reported_and_default_used("OTEL_EXPORTER_OTLP_ENDPOINT");
 }
 
 TEST(OtlpOptionsFromEnvironment, AnInvalidTracesEndpointLeavesAValidGenericOneInCharge) {
