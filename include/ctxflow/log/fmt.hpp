@@ -28,36 +28,32 @@ inline constexpr std::size_t span_context_text_size = 9 + 32 + 9 + 16 + 13 + 2;
 
 /// Writes the text of `sc` (span_context_text_size characters) to `out`.
 inline void write_span_context(const trace::span_context& sc, char* out) noexcept {
-  char* p = put(out, "trace_id=");
-  trace::to_lower_hex(sc.trace.bytes, p);
-  p = put(p + 32, " span_id=");
-  trace::to_lower_hex(sc.span.bytes, p);
-  p = put(p + 16, " trace_flags=");
+  char* p = put(put_ids(out, sc.trace, sc.span), " trace_flags=");
   const std::uint8_t flags[1] = {sc.flags.value};
   trace::to_lower_hex(flags, p);
 }
+
+/// The formatter of an id type with to_hex(): its lowercase hex text, with a string's spec.
+template <class Id>
+struct hex_id_formatter : fmt::formatter<fmt::string_view> {
+  template <class FormatContext>
+  auto format(const Id& id, FormatContext& ctx) const -> decltype(ctx.out()) {
+    const auto hex = id.to_hex();
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(hex.data(), hex.size()), ctx);
+  }
+};
 
 }  // namespace ctxflow::log::detail
 
 /// 32 lowercase hex characters.
 template <>
-struct fmt::formatter<ctxflow::trace::trace_id> : fmt::formatter<fmt::string_view> {
-  template <class FormatContext>
-  auto format(const ctxflow::trace::trace_id& id, FormatContext& ctx) const -> decltype(ctx.out()) {
-    const auto hex = id.to_hex();
-    return fmt::formatter<fmt::string_view>::format(fmt::string_view(hex.data(), hex.size()), ctx);
-  }
-};
+struct fmt::formatter<ctxflow::trace::trace_id>
+    : ctxflow::log::detail::hex_id_formatter<ctxflow::trace::trace_id> {};
 
 /// 16 lowercase hex characters.
 template <>
-struct fmt::formatter<ctxflow::trace::span_id> : fmt::formatter<fmt::string_view> {
-  template <class FormatContext>
-  auto format(const ctxflow::trace::span_id& id, FormatContext& ctx) const -> decltype(ctx.out()) {
-    const auto hex = id.to_hex();
-    return fmt::formatter<fmt::string_view>::format(fmt::string_view(hex.data(), hex.size()), ctx);
-  }
-};
+struct fmt::formatter<ctxflow::trace::span_id>
+    : ctxflow::log::detail::hex_id_formatter<ctxflow::trace::span_id> {};
 
 /// 2 lowercase hex characters, as in a traceparent header (`01`: sampled).
 template <>

@@ -20,6 +20,15 @@ inline char* put(char* p, std::string_view s) noexcept {
   for (char c : s) *p++ = c;
   return p;
 }
+
+/// Writes `trace_id=<32 hex> span_id=<16 hex>` to `p`, valid or not; returns its end.
+inline char* put_ids(char* p, const trace::trace_id& t, const trace::span_id& s) noexcept {
+  p = put(p, "trace_id=");
+  trace::to_lower_hex(t.bytes, p);
+  p = put(p + 2 * t.bytes.size(), " span_id=");
+  trace::to_lower_hex(s.bytes, p);
+  return p + 2 * s.bytes.size();
+}
 }  // namespace detail
 
 /// The trace id and span id of one span, for a log line.
@@ -41,12 +50,7 @@ struct ids {
   /// the ids are not valid. No allocation, no terminator.
   std::size_t write(std::span<char, text_size> out) const noexcept {
     if (!valid()) return 0;
-    char* p = out.data();
-    p = detail::put(p, "trace_id=");
-    trace::to_lower_hex(trace.bytes, p);
-    p += 2 * trace.bytes.size();
-    p = detail::put(p, " span_id=");
-    trace::to_lower_hex(span.bytes, p);
+    detail::put_ids(out.data(), trace, span);
     return text_size;
   }
 
