@@ -28,6 +28,8 @@ CTXFLOW_API void report_scope_source_changed(const std::source_location& where) 
 ///   whose context object was assigned while it was open reports `context.scope.source_changed`
 ///   when it ends (by then the borrowed state may have been freed: it is a safety net, not a
 ///   permission).
+///   A `const context&` from an accessor (`bound_context()`, `snapshot()`,
+///   `parent_context()`) is borrowed too: the object it belongs to must outlive the scope.
 /// - `scope s{std::move(ctx)}` or `scope s{make_context()}` (an rvalue) *adopts* it: the
 ///   current-context slot takes over the reference, and at the end a context nobody else
 ///   shares is freed without a locked instruction.
