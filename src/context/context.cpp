@@ -10,14 +10,84 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <typeinfo>
 #include <utility>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define CTXFLOW_NODE_CACHE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define CTXFLOW_NODE_CACHE_ASAN 1
+#endif
+#endif
 
 #include "context/state.hpp"
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/context/scope.hpp"
 #include "base/per_thread.hpp"
 
 namespace ctxflow {
 namespace detail {
+
+namespace {
+
+// A few free node blocks per thread, all of the size of a node with cached_entries entries, so
+// that the context of a current span (made at start_as_current_span, freed at its end) and of a
+// context_var set skip the allocator: a free-list pop and push instead of malloc and free. A
+// block freed on another thread joins that thread's cache. A per-thread slot
+// (base/per_thread.hpp): no thread-local guard on the fast path; the drain armed on a thread's
+// first cached block frees the blocks at thread exit, after which blocks are freed directly.
+constexpr std::size_t cached_node_size =
+    sizeof(context_impl) + context_impl::cached_entries * sizeof(context_entry);
+
+struct node_cache {
+  static constexpr std::uint32_t capacity = 16;
+  void* blocks[capacity];
+  std::uint32_t count;
+};
+
+// Under AddressSanitizer a cached block stays poisoned, so a use after free is still caught.
+#if defined(CTXFLOW_NODE_CACHE_ASAN)
+void poison(void* p) noexcept { ASAN_POISON_MEMORY_REGION(p, cached_node_size); }
+void unpoison(void* p) noexcept { ASAN_UNPOISON_MEMORY_REGION(p, cached_node_size); }
+#else
+void poison(void*) noexcept {}
+void unpoison(void*) noexcept {}
+#endif
+
+void drain_nodes(node_cache& c) noexcept {
+  while (c.count > 0) {
+    void* b = c.blocks[--c.count];
+    unpoison(b);
+    ::operator delete(b);
+  }
+}
+using cached_nodes = internal::per_thread<node_cache, &drain_nodes>;
+
+void* take_node_block() noexcept {
+  node_cache& c = cached_nodes::slot();
+  if (c.count > 0) [[likely]] {
+    void* b = c.blocks[--c.count];
+    unpoison(b);
+    return b;
+  }
+  return ::operator new(cached_node_size, std::nothrow);
+}
+
+void give_node_block(void* b) noexcept {
+  node_cache& c = cached_nodes::slot();
+  // arm(): false once the thread's drain has run (the thread is exiting).
+  if (c.count < node_cache::capacity && cached_nodes::arm()) [[likely]] {
+    poison(b);
+    c.blocks[c.count++] = b;
+    return;
+  }
+  ::operator delete(b);
+}
+
+}  // namespace
 
 context_impl::~context_impl() {
   if (span_) span_->release();
@@ -28,7 +98,12 @@ context_impl::~context_impl() {
 
 void context_impl::destroy() const noexcept {
   auto* self = const_cast<context_impl*>(this);
-  if (!self->in_span_block_) {
+  if (self->storage_ == storage::cached) {
+    self->~context_impl();
+    give_node_block(self);
+    return;
+  }
+  if (self->storage_ == storage::heap) {
     self->~context_impl();
     ::operator delete(static_cast<void*>(self));
     return;
@@ -52,9 +127,13 @@ context_impl* context_impl::make(const context_impl* base, slot which, std::uint
     if (present && !value) --n;
     if (!present && value) ++n;
   }
-  void* mem = ::operator new(sizeof(context_impl) + n * sizeof(context_entry), std::nothrow);
+  const bool cached = n <= cached_entries;
+  void* mem = cached ? take_node_block()
+                     : ::operator new(sizeof(context_impl) + n * sizeof(context_entry),
+                                      std::nothrow);
   if (!mem) return nullptr;
   auto* node = new (mem) context_impl();
+  if (cached) node->storage_ = storage::cached;
   node->span_ = base ? base->span_ : nullptr;
   node->baggage_ = base ? base->baggage_ : nullptr;
   if (which == slot::span) node->span_ = value;
@@ -95,7 +174,7 @@ context_impl* context_impl::make_with_span(void* block, const context_impl* base
   const std::size_t node_offset = span_node_offset(object_size);
   auto* node = new (static_cast<char*>(mem) + node_offset) context_impl();
   node->span_ = construct(mem, arg);  // adopted: the object starts with one reference
-  node->in_span_block_ = true;
+  node->storage_ = storage::span_block;
   if (base) {
     node->baggage_ = base->baggage_;
     if (node->baggage_) node->baggage_->add_ref();
@@ -186,11 +265,25 @@ void finish(exec_unit& u) noexcept {
     }
     u.stack.truncate(0);
   }
-  if (u.parked) {
-    u.parked->release();
-    u.parked = nullptr;
-  }
+  u.parked.drop();
 }
+
+void report_scope_source_changed(const std::source_location& where) noexcept {
+  report(severity::error, "context.scope.source_changed",
+         "the context a scope borrowed was assigned while the scope was open; it must outlive "
+         "the scope unchanged (pass an rvalue to make the scope own it)",
+         where);
+}
+
+#if CTXFLOW_COUNT_REFCOUNT_OPS
+void note_refcount_rmw(const ref_counted* object) noexcept {
+  refcount_rmw_counts& c = refcount_rmw_counters();
+  ++c.all;
+  if (typeid(*object) == typeid(context_impl)) ++c.context_nodes;
+}
+
+refcount_rmw_counts refcount_rmws() noexcept { return refcount_rmw_counters(); }
+#endif
 
 }  // namespace detail
 
@@ -198,30 +291,47 @@ context_key::context_key(std::string_view name) noexcept
     : id_(detail::key_counter().fetch_add(1, std::memory_order_relaxed) + 1), name_(name) {}
 
 namespace {
-context with_change(const context& self, detail::context_impl::slot which, std::uint64_t key_id,
-                    const detail::ref_counted* value) noexcept {
-  detail::context_impl* node = detail::context_impl::make(self.impl(), which, key_id, value);
+// A new context from `base` with the change; on allocation failure, `base` itself.
+context with_change(const detail::context_impl* base, detail::context_impl::slot which,
+                    std::uint64_t key_id, const detail::ref_counted* value) noexcept {
+  detail::context_impl* node = detail::context_impl::make(base, which, key_id, value);
   if (!node) {
     report(severity::error, "context.alloc_failed", "allocation of a context node failed");
-    return self;
+    return context_view(base).to_context();
   }
   return context::adopt(node);
 }
 }  // namespace
 
+context context_view::with_value(const context_key& key,
+                                 const detail::ref_counted* value) const noexcept {
+  if (!value && !find(key)) return to_context();
+  return with_change(impl_, detail::context_impl::slot::entry, key.id(), value);
+}
+
+context context_view::with_span_slot(const detail::ref_counted* span) const noexcept {
+  if (span == span_slot()) return to_context();
+  return with_change(impl_, detail::context_impl::slot::span, 0, span);
+}
+
+context context_view::with_baggage_slot(const detail::ref_counted* baggage) const noexcept {
+  if (baggage == baggage_slot()) return to_context();
+  return with_change(impl_, detail::context_impl::slot::baggage, 0, baggage);
+}
+
 context context::with_value(const context_key& key, const detail::ref_counted* value) const noexcept {
   if (!value && !find(key)) return *this;
-  return with_change(*this, detail::context_impl::slot::entry, key.id(), value);
+  return with_change(impl_, detail::context_impl::slot::entry, key.id(), value);
 }
 
 context context::with_span_slot(const detail::ref_counted* span) const noexcept {
   if (span == span_slot()) return *this;
-  return with_change(*this, detail::context_impl::slot::span, 0, span);
+  return with_change(impl_, detail::context_impl::slot::span, 0, span);
 }
 
 context context::with_baggage_slot(const detail::ref_counted* baggage) const noexcept {
   if (baggage == baggage_slot()) return *this;
-  return with_change(*this, detail::context_impl::slot::baggage, 0, baggage);
+  return with_change(impl_, detail::context_impl::slot::baggage, 0, baggage);
 }
 
 namespace {
@@ -235,19 +345,18 @@ void end_thread_unit() noexcept {
             "a thread exited with %u attachment(s) still on its own unit", u.stack.size());
   }
   u.stack.truncate(0);
-  if (detail::tls_unit == nullptr) {
-    if (detail::context_impl* c = std::exchange(detail::tls_current, nullptr)) c->release();
-  }
+  if (detail::tls_unit == nullptr) std::exchange(detail::tls_current, detail::slot_ptr()).drop();
 }
 using thread_unit_cleanup = internal::thread_exit_hook<&end_thread_unit>;
 }  // namespace
 
-context_token attach_slow(context& ctx, const std::source_location& where) noexcept {
+context_token attach_slow(detail::slot_ptr ctx, const std::source_location& where) noexcept {
   detail::exec_unit* u = detail::current_unit();
   if (u == &detail::tls_thread_unit && u->generation == 0) thread_unit_cleanup::arm();
   if (u->generation == 0) u->generation = detail::next_unit_generation();
   const std::uint64_t serial = ++u->next_serial;
   if (!u->stack.push({serial, where})) {
+    ctx.drop();
     report(severity::error, "context.alloc_failed",
            "attach: the attach stack could not grow; the current context is unchanged", where);
     return {};
@@ -258,7 +367,7 @@ context_token attach_slow(context& ctx, const std::source_location& where) noexc
   t.serial_ = serial;
   t.where_ = where;
   t.prev_ = detail::tls_current;
-  detail::tls_current = ctx.release();
+  detail::tls_current = ctx;
   return t;
 }
 
@@ -293,10 +402,10 @@ detach_result detach_slow(context_token& token) noexcept {
   const std::uint32_t unwound = u->stack.size() - index - 1;
   const std::source_location where = records[index].where;
   u->stack.truncate(index);
-  detail::context_impl* old = detail::tls_current;
-  detail::tls_current = std::exchange(token.prev_, nullptr);
+  detail::slot_ptr old = detail::tls_current;
+  detail::tls_current = std::exchange(token.prev_, detail::slot_ptr());
   token.serial_ = 0;
-  if (old) old->release();
+  old.drop();
   char msg[200];
   int n = std::snprintf(msg, sizeof msg,
                         "detach out of order: %u later attachment(s) of this %s were unwound; "

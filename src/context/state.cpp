@@ -10,9 +10,16 @@
 
 namespace ctxflow::detail {
 
-thread_local constinit context_impl* tls_current = nullptr;
+thread_local constinit slot_ptr tls_current{};
 thread_local constinit exec_unit* tls_unit = nullptr;
 thread_local constinit exec_unit tls_thread_unit{};
+
+#if CTXFLOW_COUNT_REFCOUNT_OPS
+refcount_rmw_counts& refcount_rmw_counters() noexcept {
+  static thread_local constinit refcount_rmw_counts counts{};
+  return counts;
+}
+#endif
 
 diagnostics_state& diagnostics() noexcept {
   static diagnostics_state state;

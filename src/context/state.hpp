@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/context/ref_counted.hpp"
 
 namespace ctxflow::detail {
 
@@ -31,5 +32,8 @@ diagnostics_state& diagnostics() noexcept;
 std::atomic<bool>& strict_flag() noexcept;
 std::atomic<std::uint64_t>& key_counter() noexcept;
 std::atomic<std::uint64_t>& unit_generation_counter() noexcept;
+#if CTXFLOW_COUNT_REFCOUNT_OPS
+refcount_rmw_counts& refcount_rmw_counters() noexcept;  // this thread's
+#endif
 
 }  // namespace ctxflow::detail

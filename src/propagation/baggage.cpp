@@ -61,7 +61,7 @@ std::string_view copy_text(baggage::impl& b, std::string_view s) noexcept {
 }  // namespace detail
 
 baggage baggage::current() noexcept {
-  const ctxflow::detail::context_impl* c = ctxflow::detail::tls_current;
+  const ctxflow::detail::context_impl* c = ctxflow::detail::current_impl();
   if (!c || !c->baggage()) return {};
   return baggage(ctxflow::detail::ref_ptr<const ctxflow::detail::ref_counted>::share(c->baggage()));
 }

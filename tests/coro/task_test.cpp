@@ -185,6 +185,26 @@ TEST(TaskContext, ScopeOpenedBeforeAnAwaitIsStillCurrentAfterItOnAnotherThread) 
   EXPECT_EQ(seen, 55);
 }
 
+TEST(TaskContext, ABorrowingScopeInATaskStaysCurrentAcrossAnAwaitOnAnotherThread) {  // C5
+  test::manual_resume gate;
+  int seen = -1;
+  context snapshot;
+  auto body = [&]() -> task<> {
+    const context mine = value.with(context::current(), 56);
+    scope s{mine};  // borrowed: the unit parks and resumes the borrowed pointer
+    co_await gate;
+    seen = value.get();
+    snapshot = context::current();  // owns its reference: outlives `mine`
+  };
+  std::thread runner([&] { coro::sync_wait(body()); });
+  while (!gate.waiting()) std::this_thread::yield();
+  std::thread([&] { gate.resume(); }).join();
+  runner.join();
+  EXPECT_EQ(seen, 56);
+  EXPECT_EQ(value.get(snapshot), 56);
+  EXPECT_EQ(value.get(), 0);
+}
+
 TEST(TaskContext, TokenFromAnotherTaskIsUnknownAndChangesNothing) {  // C3, R1.7
   testing::diagnostics_capture capture;
   context_token foreign;

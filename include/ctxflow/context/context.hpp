@@ -17,6 +17,7 @@ namespace ctxflow {
 
 class context_token;
 class context_view;
+class scope;
 
 /// What detach() did (R1.7).
 enum class detach_result : std::uint8_t {
@@ -62,7 +63,7 @@ class context {
   /// The current context of the running execution unit (thread or task): one thread-local load
   /// and one reference-count increment. Use current_span() and friends when only a slot is read.
   static context current() noexcept {
-    detail::context_impl* p = detail::tls_current;
+    detail::context_impl* p = detail::current_impl();
     if (p) p->add_ref();
     return context(p);
   }
@@ -130,13 +131,28 @@ class context_view {
     if (p) p->add_ref();
     return context::adopt(p);
   }
+  /// As context::with_value, without taking a reference to the viewed context first: a new
+  /// context built from the view costs no reference-count operation on the viewed node.
+  CTXFLOW_API context with_value(const context_key& key,
+                                 const detail::ref_counted* value) const noexcept;
+  /// As context::with_span_slot (see with_value). This is how a current span's context is
+  /// made from the current context.
+  CTXFLOW_API context with_span_slot(const detail::ref_counted* span) const noexcept;
+  /// As context::with_baggage_slot (see with_value).
+  CTXFLOW_API context with_baggage_slot(const detail::ref_counted* baggage) const noexcept;
   const detail::context_impl* impl() const noexcept { return impl_; }
 
  private:
   const detail::context_impl* impl_ = nullptr;
 };
 
-inline context_view context::current_view() noexcept { return context_view(detail::tls_current); }
+inline context_view context::current_view() noexcept {
+  return context_view(detail::current_impl());
+}
+
+namespace detail {
+inline context_token attach_slot(slot_ptr ctx, const std::source_location& where) noexcept;
+}  // namespace detail
 
 /// A move-only, single-use receipt from attach(); detach() consumes it.
 ///
@@ -149,7 +165,7 @@ class [[nodiscard]] context_token {
   constexpr context_token() noexcept = default;
   context_token(context_token&& o) noexcept
       : unit_(std::exchange(o.unit_, nullptr)),
-        prev_(std::exchange(o.prev_, nullptr)),
+        prev_(std::exchange(o.prev_, detail::slot_ptr())),
         generation_(o.generation_),
         serial_(std::exchange(o.serial_, 0)),
         where_(o.where_) {}
@@ -157,7 +173,7 @@ class [[nodiscard]] context_token {
     if (this != &o) {
       reset_storage();
       unit_ = std::exchange(o.unit_, nullptr);
-      prev_ = std::exchange(o.prev_, nullptr);
+      prev_ = std::exchange(o.prev_, detail::slot_ptr());
       generation_ = o.generation_;
       serial_ = std::exchange(o.serial_, 0);
       where_ = o.where_;
@@ -172,34 +188,35 @@ class [[nodiscard]] context_token {
   bool valid() const noexcept { return serial_ != 0; }
 
  private:
-  friend context_token attach(context ctx, const std::source_location& where) noexcept;
-  friend CTXFLOW_API context_token attach_slow(context& ctx, const std::source_location& where) noexcept;
+  friend context_token detail::attach_slot(detail::slot_ptr ctx,
+                                           const std::source_location& where) noexcept;
+  friend CTXFLOW_API context_token attach_slow(detail::slot_ptr ctx,
+                                               const std::source_location& where) noexcept;
   friend detach_result detach(context_token&& token) noexcept;
   friend CTXFLOW_API detach_result detach_slow(context_token& token) noexcept;
+  friend class scope;
   void reset_storage() noexcept {
-    if (prev_) prev_->release();
-    prev_ = nullptr;
+    prev_.drop();
     serial_ = 0;
   }
 
   detail::exec_unit* unit_ = nullptr;
-  detail::context_impl* prev_ = nullptr;  // owned: the context to restore
+  detail::slot_ptr prev_;  // the context to restore (owned, or borrowed from an outer scope)
   std::uint64_t generation_ = 0;
   std::uint64_t serial_ = 0;
   std::source_location where_{};  // the attach site, for diagnostics
 };
 
-/// Slow path of attach(): first attach of a unit, stack growth. Not for direct use.
-CTXFLOW_API context_token attach_slow(context& ctx, const std::source_location& where) noexcept;
+/// Slow path of attach(): first attach of a unit, stack growth. Not for direct use. On failure
+/// it drops `ctx` (releases it when owned).
+CTXFLOW_API context_token attach_slow(detail::slot_ptr ctx,
+                                      const std::source_location& where) noexcept;
 
-/// Makes `ctx` the current context of the running execution unit and returns the token that
-/// restores the previous one (R1.5).
-/// Errors: when the attach stack cannot grow (allocation failure) reports
-/// `context.alloc_failed`, leaves the current context unchanged and returns an invalid token.
-inline context_token attach(context ctx,
-                            const std::source_location& where =
-                                std::source_location::current()) noexcept {
-  detail::exec_unit* u = detail::current_unit();
+namespace detail {
+/// Makes the node `ctx` points at current, owned or borrowed as `ctx` says; attach() and
+/// scope are built on it.
+inline context_token attach_slot(slot_ptr ctx, const std::source_location& where) noexcept {
+  exec_unit* u = current_unit();
   if (u->generation == 0 || !u->stack.push({u->next_serial + 1, where}))
     return attach_slow(ctx, where);
   context_token t;
@@ -207,9 +224,31 @@ inline context_token attach(context ctx,
   t.generation_ = u->generation;
   t.serial_ = ++u->next_serial;
   t.where_ = where;
-  t.prev_ = detail::tls_current;
-  detail::tls_current = ctx.release();
+  t.prev_ = tls_current;
+  tls_current = ctx;
   return t;
+}
+}  // namespace detail
+
+/// Makes `ctx` the current context of the running execution unit and returns the token that
+/// restores the previous one (R1.5). The context is moved into the current-context slot: no
+/// reference-count operation (a freshly made context is attached and, at detach, freed without
+/// a locked instruction).
+/// Errors: when the attach stack cannot grow (allocation failure) reports
+/// `context.alloc_failed`, leaves the current context unchanged and returns an invalid token.
+inline context_token attach(context&& ctx,
+                            const std::source_location& where =
+                                std::source_location::current()) noexcept {
+  return detail::attach_slot(detail::slot_ptr::make_owned(ctx.release()), where);
+}
+
+/// As above for a context the caller keeps: the slot takes its own reference (one increment
+/// now, one decrement at detach), since a token may outlive `ctx`. To make a context current
+/// for a block without either, use `scope`, which borrows it.
+inline context_token attach(const context& ctx,
+                            const std::source_location& where =
+                                std::source_location::current()) noexcept {
+  return attach(context(ctx), where);
 }
 
 /// Slow path of detach(): out-of-order and unknown tokens. Not for direct use.
@@ -223,10 +262,10 @@ inline detach_result detach(context_token&& token) noexcept {
   if (token.unit_ == u && token.serial_ != 0 && !u->stack.empty() &&
       u->stack.top().serial == token.serial_ && token.generation_ == u->generation) {
     u->stack.truncate(u->stack.size() - 1);
-    detail::context_impl* old = detail::tls_current;
-    detail::tls_current = std::exchange(token.prev_, nullptr);
+    detail::slot_ptr old = detail::tls_current;
+    detail::tls_current = std::exchange(token.prev_, detail::slot_ptr());
     token.serial_ = 0;
-    if (old) old->release();
+    old.drop();  // a borrowed context is not released: its scope's owner keeps it
     return detach_result::ok;
   }
   return detach_slow(token);

@@ -50,14 +50,14 @@ class context_var {
 
   /// The value in the current context, or the default.
   /// Lifetime: the reference is valid until the running unit's current context changes.
-  const T& get() const noexcept { return get(detail::tls_current); }
+  const T& get() const noexcept { return get(detail::current_impl()); }
 
   /// The value in `ctx`, or the default. Lifetime: as long as `ctx`.
   const T& get(const context& ctx) const noexcept { return get(ctx.impl()); }
 
   /// True when the current context holds a value for this variable.
   bool is_set() const noexcept {
-    const detail::context_impl* c = detail::tls_current;
+    const detail::context_impl* c = detail::current_impl();
     return c && c->find(key_.id()) != nullptr;
   }
 
@@ -75,9 +75,16 @@ class context_var {
   /// Makes a new current context with this variable set to `value` and returns the token that
   /// restores the previous context (R1.5).
   /// Context: the change is visible to this execution unit and to tasks it spawns afterwards.
+  /// Cost: the value holder and the new context node (from a per-thread cache for small
+  /// contexts); no reference-count operation on either context node.
   context_token set(T value, const std::source_location& where =
                                  std::source_location::current()) const noexcept {
-    return attach(with(context::current(), std::move(value)), where);
+    auto holder = detail::make_ref<detail::var_value<T>>(std::move(value));
+    if (!holder) {
+      report(severity::error, "context.alloc_failed", "context_var value allocation failed");
+      return attach(context::current(), where);
+    }
+    return attach(context::current_view().with_value(key_, holder.get()), where);
   }
 
   /// Restores the context from before the matching set(). See detach() for misuse handling.

@@ -53,7 +53,7 @@ class execution_unit {
   /// A parked unit that starts from `ctx`. `kind` names the unit in diagnostics ("task",
   /// "bound call", ...); it must outlive the unit (a string literal).
   explicit execution_unit(context ctx = {}, const char* kind = "execution unit") noexcept {
-    unit_.parked = ctx.release();
+    unit_.parked = detail::slot_ptr::make_owned(ctx.release());
     unit_.kind = kind;
   }
   execution_unit(const execution_unit&) = delete;
@@ -68,20 +68,22 @@ class execution_unit {
   /// Ends a parked unit: reports attachments still open (`context.scope.leaked`, strict mode)
   /// and releases its context. The unit is then empty and may be entered again.
   void finish() noexcept {
-    if (unit_.parked || !unit_.stack.empty() || unit_.deferred) detail::finish(unit_);
+    if (unit_.parked.get() || !unit_.stack.empty() || unit_.deferred) detail::finish(unit_);
   }
 
   /// True when this unit is the one running on the calling thread.
   bool running_here() const noexcept { return detail::tls_unit == &unit_; }
   /// The context the unit holds while parked. Precondition: parked.
   context parked_context() const noexcept {
-    if (unit_.parked) unit_.parked->add_ref();
-    return context::adopt(unit_.parked);
+    detail::context_impl* p = unit_.parked.get();
+    if (p) p->add_ref();
+    return context::adopt(p);
   }
   /// Replaces the context the unit holds while parked. Precondition: parked.
   void set_parked_context(context ctx) noexcept {
-    detail::context_impl* old = std::exchange(unit_.parked, ctx.release());
-    if (old) old->release();
+    detail::slot_ptr old =
+        std::exchange(unit_.parked, detail::slot_ptr::make_owned(ctx.release()));
+    old.drop();
   }
   const char* kind() const noexcept { return unit_.kind; }
 
@@ -177,34 +179,39 @@ class context_checkpoint {
         depth_(detail::tls_thread_unit.stack.size()) {
     // An extra reference keeps the runner's context alive even if the work drops a token it
     // attached over it (only taken when there is one: workers with the empty context pay
-    // nothing).
-    if (ctx_) ctx_->add_ref();
+    // nothing). Taken also when the runner's slot only borrows it, so that restore() can put
+    // back an owned pointer.
+    if (detail::context_impl* p = ctx_.get()) p->add_ref();
   }
   context_checkpoint(const context_checkpoint&) = delete;
   context_checkpoint& operator=(const context_checkpoint&) = delete;
   ~context_checkpoint() {
-    if (ctx_) ctx_->release();
+    if (detail::context_impl* p = ctx_.get()) p->release();
   }
 
   /// Puts back the running unit, the thread's attach depth and the current context as they
   /// were at construction. Returns true when something had to be repaired. Call once.
   bool restore() noexcept {
-    detail::context_impl* const before = std::exchange(ctx_, nullptr);
+    const detail::slot_ptr before = std::exchange(ctx_, detail::slot_ptr());
+    detail::context_impl* const held = before.get();  // this checkpoint's reference
     if (detail::tls_unit == unit_ && detail::tls_thread_unit.stack.size() == depth_ &&
         detail::tls_current == before) [[likely]] {
-      if (before) before->release();
+      if (held) held->release();
       return false;
     }
     detail::tls_unit = unit_;
     detail::attach_stack& stack = detail::tls_thread_unit.stack;
     if (stack.size() > depth_) stack.truncate(depth_);
-    detail::context_impl* stale = std::exchange(detail::tls_current, before);
-    if (stale) stale->release();
+    // The checkpoint's own reference goes into the slot: the slot owns it from here, even when
+    // the runner had only borrowed it.
+    detail::slot_ptr stale =
+        std::exchange(detail::tls_current, detail::slot_ptr::make_owned(held));
+    stale.drop();
     return true;
   }
 
  private:
-  detail::context_impl* ctx_;  // owned while held
+  detail::slot_ptr ctx_;  // the runner's slot as it was; this checkpoint owns a reference to it
   detail::exec_unit* unit_;
   std::uint32_t depth_;
 };

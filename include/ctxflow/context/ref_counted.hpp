@@ -13,7 +13,26 @@
 #include <new>
 #include <utility>
 
+#include "ctxflow/config.hpp"
+#include "ctxflow/export.hpp"
+
 namespace ctxflow::detail {
+
+class ref_counted;
+
+#if CTXFLOW_COUNT_REFCOUNT_OPS
+/// Counting build (CMake option CTXFLOW_COUNT_REFCOUNT_OPS): every atomic read-modify-write on
+/// a reference count made by this thread, and those of them on context nodes. Tests read them
+/// to prove which operations take no locked instruction.
+struct refcount_rmw_counts {
+  std::uint64_t all = 0;
+  std::uint64_t context_nodes = 0;
+};
+/// This thread's counts since it started.
+CTXFLOW_API refcount_rmw_counts refcount_rmws() noexcept;
+/// Counts one read-modify-write on `object`'s reference count.
+CTXFLOW_API void note_refcount_rmw(const ref_counted* object) noexcept;
+#endif
 
 /// Base of every object stored in a context. Immutable after construction except the count.
 ///
@@ -25,7 +44,12 @@ class ref_counted {
   ref_counted(const ref_counted&) = delete;
   ref_counted& operator=(const ref_counted&) = delete;
 
-  void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void add_ref() const noexcept {
+#if CTXFLOW_COUNT_REFCOUNT_OPS
+    note_refcount_rmw(this);
+#endif
+    refs_.fetch_add(1, std::memory_order_relaxed);
+  }
 
   void release() const noexcept {
     // A count of 1 means the caller holds the only reference, and nobody can take another
@@ -33,9 +57,14 @@ class ref_counted {
     // objects (an extracted context, an ended span, a trace_state) cost no locked instruction.
     // The acquire load pairs with the release half of the other owners' decrements, as the
     // acq_rel decrement does: the last owner sees every write they made before destroying.
-    if (refs_.load(std::memory_order_acquire) == 1 ||
-        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    if (refs_.load(std::memory_order_acquire) == 1) {
       destroy();
+      return;
+    }
+#if CTXFLOW_COUNT_REFCOUNT_OPS
+    note_refcount_rmw(this);
+#endif
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
   }
 
   std::uint32_t use_count() const noexcept { return refs_.load(std::memory_order_relaxed); }

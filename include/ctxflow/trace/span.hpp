@@ -246,7 +246,7 @@ class [[nodiscard]] span_guard {
 /// Context: reads the running execution unit's current context.
 /// Lifetime: valid while that context stays current (see span_ref).
 inline span_ref current_span() noexcept {
-  const ctxflow::detail::context_impl* c = ctxflow::detail::tls_current;
+  const ctxflow::detail::context_impl* c = ctxflow::detail::current_impl();
   const ctxflow::detail::ref_counted* s = c ? c->span() : nullptr;
   return span_ref(static_cast<span_object*>(const_cast<ctxflow::detail::ref_counted*>(s)));
 }
@@ -321,7 +321,10 @@ class [[nodiscard]] scoped_span {
   scoped_span(span s, exception_policy policy,
               const std::source_location& where = std::source_location::current()) noexcept
       : span_(std::move(s)),
-        token_(attach(context_with_span(context::current(), span_), where)),
+        // The new context is built from a view of the current one and moved into the slot:
+        // no reference-count operation on either context node; at the end the slot frees the
+        // node, which nobody else holds unless it was copied, without a locked instruction.
+        token_(attach(context::current_view().with_span_slot(span_.get()), where)),
         policy_(policy) {
     watch_unwinding();
   }

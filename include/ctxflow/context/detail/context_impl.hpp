@@ -76,7 +76,19 @@ class context_impl final : public ref_counted {
                                                   std::size_t object_size,
                                                   span_factory construct, void* arg) noexcept;
 
+  /// Nodes with at most this many entries come from a small per-thread cache of blocks of one
+  /// size, so the node of a current span or of a context_var set is made and freed without the
+  /// allocator in steady state.
+  static constexpr std::uint32_t cached_entries = 2;
+
  private:
+  /// Where the node's memory comes from, and so how destroy() gives it back.
+  enum class storage : std::uint8_t {
+    heap,        // ::operator new of its exact size
+    cached,      // a block of the per-thread node cache
+    span_block,  // the block of its span object (make_with_span)
+  };
+
   context_impl() noexcept = default;
   ~context_impl() override;
   void destroy() const noexcept override;
@@ -84,7 +96,51 @@ class context_impl final : public ref_counted {
   const ref_counted* span_ = nullptr;     // owned reference or null
   const ref_counted* baggage_ = nullptr;  // owned reference or null
   std::uint32_t size_ = 0;
-  bool in_span_block_ = false;  // the node lives in its span object's block (make_with_span)
+  storage storage_ = storage::heap;
+};
+
+/// The pointer to a context node that the current-context slot, a parked unit and a token's
+/// saved context hold, with a tag in its low bit that says whether the holder owns a reference
+/// (nodes are at least 8-byte aligned). An *owned* pointer holds one reference, released when
+/// the pointer is dropped. A *borrowed* pointer holds none: a `scope` made from a context it does
+/// not own puts one in the slot, and the scope guarantees the node outlives it (the borrowed
+/// context must outlive the scope; see scope). Whatever moves a slot_ptr moves the tag with
+/// it; whatever takes a reference from one (context::current(), a checkpoint) adds a reference
+/// to get(), whatever drops one calls drop(), which skips borrowed pointers.
+///
+/// Trivially destructible and constant-initialisable, so the thread's slot stays one plain
+/// thread-local (C2).
+class slot_ptr {
+ public:
+  constexpr slot_ptr() noexcept = default;
+  /// Takes over one reference the caller owns (null allowed).
+  static slot_ptr make_owned(context_impl* p) noexcept {
+    slot_ptr s;
+    s.bits_ = reinterpret_cast<std::uintptr_t>(p);
+    return s;
+  }
+  /// Refers to `p` without a reference; the caller guarantees `p` outlives every copy.
+  static slot_ptr make_borrowed(const context_impl* p) noexcept {
+    slot_ptr s;
+    s.bits_ = p ? (reinterpret_cast<std::uintptr_t>(p) | borrowed_bit) : 0;
+    return s;
+  }
+  /// The node, or null for the empty context.
+  context_impl* get() const noexcept {
+    return reinterpret_cast<context_impl*>(bits_ & ~borrowed_bit);
+  }
+  bool is_borrowed() const noexcept { return (bits_ & borrowed_bit) != 0; }
+  /// Releases the reference when it is owned; leaves the pointer empty.
+  void drop() noexcept {
+    const std::uintptr_t b = bits_;
+    bits_ = 0;
+    if (b != 0 && (b & borrowed_bit) == 0) reinterpret_cast<context_impl*>(b)->release();
+  }
+  friend bool operator==(slot_ptr a, slot_ptr b) noexcept { return a.bits_ == b.bits_; }
+
+ private:
+  static constexpr std::uintptr_t borrowed_bit = 1;
+  std::uintptr_t bits_ = 0;
 };
 
 /// The base of the object a context's span slot holds (trace::span_object). It lets the task
@@ -157,9 +213,9 @@ class attach_stack {
 /// Thread safety: used by one thread at a time; the hand-over between threads happens through
 /// the executor's own synchronisation (the queue push/pop gives the happens-before).
 struct exec_unit {
-  context_impl* parked = nullptr;         // owned: the unit's context while it is not running
+  slot_ptr parked;                        // the unit's context while it is not running
   exec_unit* resumer_unit = nullptr;      // the unit that was running before enter()
-  context_impl* resumer_ctx = nullptr;    // owned by the resumer; kept here while we run
+  slot_ptr resumer_ctx;                   // the resumer's; kept here while we run
   std::uint64_t generation = 0;           // 0: not yet assigned (a thread's unit)
   std::uint64_t next_serial = 0;
   attach_stack stack;
@@ -172,13 +228,16 @@ struct exec_unit {
   bool task = false;                      // a coroutine task's unit (may hop threads)
 };
 
-/// The current context of this thread: one trivially destructible pointer (C2). Owns one
-/// reference. Null means the empty context.
-extern CTXFLOW_API thread_local constinit context_impl* tls_current;
+/// The current context of this thread: one trivially destructible pointer (C2), owned or
+/// borrowed (slot_ptr). Empty means the empty context. Read it through current_impl().
+extern CTXFLOW_API thread_local constinit slot_ptr tls_current;
 /// The execution unit running on this thread; null means the thread's own unit.
 extern CTXFLOW_API thread_local constinit exec_unit* tls_unit;
 /// This thread's own unit.
 extern CTXFLOW_API thread_local constinit exec_unit tls_thread_unit;
+
+/// The current context's node (null: the empty context); no reference is taken.
+inline context_impl* current_impl() noexcept { return tls_current.get(); }
 
 inline exec_unit* current_unit() noexcept {
   exec_unit* u = tls_unit;
@@ -197,7 +256,7 @@ inline void enter(exec_unit& u) noexcept {
   u.resumer_ctx = tls_current;
   tls_unit = &u;
   tls_current = u.parked;
-  u.parked = nullptr;
+  u.parked = slot_ptr();
 }
 
 /// Parks the running unit `u` and puts back what enter() saved.
@@ -205,7 +264,7 @@ inline void leave(exec_unit& u) noexcept {
   u.parked = tls_current;
   tls_current = u.resumer_ctx;
   tls_unit = u.resumer_unit;
-  u.resumer_ctx = nullptr;
+  u.resumer_ctx = slot_ptr();
   u.resumer_unit = nullptr;
 }
 
@@ -260,7 +319,7 @@ CTXFLOW_API void settle_deferred(exec_unit& u, int uncaught_now,
 
 /// Tells the span current on this thread that the spawned task running here ended with `error`.
 inline void notify_span_of_task_exception(const std::exception_ptr& error) noexcept {
-  const context_impl* c = tls_current;
+  const context_impl* c = current_impl();
   const ref_counted* s = c ? c->span() : nullptr;
   if (s == nullptr) return;
   auto* object = const_cast<span_slot_object*>(static_cast<const span_slot_object*>(s));
