@@ -7,14 +7,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <random>
 
-namespace ctxflow::sdk {
-namespace {
+#include "sdk/random_ids.hpp"
 
-// Bumped in the child after every fork(); a thread whose state has an older value reseeds.
+namespace ctxflow::sdk {
+namespace detail {
+
 std::atomic<std::uint32_t> fork_generation{1};
+thread_local constinit id_rng tls_id_rng{{0, 0, 0, 0}, 0};
+
+namespace {
 
 void on_fork_child() noexcept { fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
@@ -25,55 +28,38 @@ std::uint64_t splitmix64(std::uint64_t& x) noexcept {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+}  // namespace
 
-struct rng {
-  std::uint64_t s[4];
-  std::uint32_t generation;  // 0: never seeded
-
-  void seed() noexcept {
-    static const bool registered = [] {
-      pthread_atfork(nullptr, nullptr, &on_fork_child);
-      return true;
-    }();
-    (void)registered;
-    std::uint64_t x = 0;
-    // std::random_device reports an unusable source by throwing, which without exceptions is an
-    // abort: such builds seed from the time and address below only. This is the one seed that
-    // must not use CTXFLOW_TRY, whose protected block also runs without exceptions.
+void id_rng::seed() noexcept {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, &on_fork_child);
+    return true;
+  }();
+  (void)registered;
+  std::uint64_t x = 0;
+  // std::random_device reports an unusable source by throwing, which without exceptions is an
+  // abort: such builds seed from the time and address below only. This is the one seed that
+  // must not use CTXFLOW_TRY, whose protected block also runs without exceptions.
 #if CTXFLOW_HAS_EXCEPTIONS
-    try {
-      std::random_device rd;
-      x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-    } catch (...) {
-      x = 0;
-    }
+  try {
+    std::random_device rd;
+    x = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  } catch (...) {
+    x = 0;
+  }
 #endif
-    // Mix in time and the state's address so that even a failing random_device gives distinct
-    // streams per thread.
-    x ^= static_cast<std::uint64_t>(
-        std::chrono::high_resolution_clock::now().time_since_epoch().count());
-    x ^= reinterpret_cast<std::uintptr_t>(this) * 0x9e3779b97f4a7c15ULL;
-    for (std::uint64_t& w : s) w = splitmix64(x);
-    generation = fork_generation.load(std::memory_order_relaxed);
-  }
+  // Mix in time and the state's address so that even a failing random_device gives distinct
+  // streams per thread.
+  x ^= static_cast<std::uint64_t>(
+      std::chrono::high_resolution_clock::now().time_since_epoch().count());
+  x ^= reinterpret_cast<std::uintptr_t>(this) * 0x9e3779b97f4a7c15ULL;
+  for (std::uint64_t& w : s) w = splitmix64(x);
+  generation = fork_generation.load(std::memory_order_relaxed);
+}
 
-  std::uint64_t next() noexcept {
-    if (generation != fork_generation.load(std::memory_order_relaxed)) [[unlikely]]
-      seed();
-    const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
-    const std::uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-  }
-};
+}  // namespace detail
 
-thread_local constinit rng tls_rng{{0, 0, 0, 0}, 0};
+namespace {
 
 class random_id_generator final : public id_generator {
  public:
@@ -84,26 +70,9 @@ class random_id_generator final : public id_generator {
 
 }  // namespace
 
-trace::trace_id random_trace_id() noexcept {
-  trace::trace_id id;
-  std::uint64_t hi = 0, lo = 0;
-  do {  // never all zero (R7.12)
-    hi = tls_rng.next();
-    lo = tls_rng.next();
-  } while (hi == 0 && lo == 0);
-  std::memcpy(id.bytes.data(), &hi, 8);
-  std::memcpy(id.bytes.data() + 8, &lo, 8);
-  return id;
-}
+trace::trace_id random_trace_id() noexcept { return detail::next_trace_id(); }
 
-trace::span_id random_span_id() noexcept {
-  trace::span_id id;
-  std::uint64_t v = 0;
-  do v = tls_rng.next();
-  while (v == 0);
-  std::memcpy(id.bytes.data(), &v, 8);
-  return id;
-}
+trace::span_id random_span_id() noexcept { return detail::next_span_id(); }
 
 std::shared_ptr<id_generator> make_random_id_generator() {
   return std::make_shared<random_id_generator>();

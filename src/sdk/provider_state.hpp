@@ -21,6 +21,7 @@
 #include "ctxflow/sdk/span_limits.hpp"
 #include "ctxflow/sdk/span_processor.hpp"
 #include "ctxflow/trace/tracer.hpp"
+#include "sdk/sampler_kind.hpp"
 
 namespace ctxflow::sdk::detail {
 
@@ -56,6 +57,7 @@ struct provider_state : std::enable_shared_from_this<provider_state> {
   std::shared_ptr<sampler> sampler_ptr;
   std::shared_ptr<sampler> fallback_sampler;  // used once sampler_ptr threw
   std::atomic<bool> sampler_off{false};       // false: sampler_ptr; true: fallback_sampler
+  builtin_sampler sampler_kind = builtin_sampler::other;  // of sampler_ptr (sampler_kind.hpp)
   std::shared_ptr<id_generator> ids;          // null: the built-in generator
   bool ids_random = true;
   span_limits limits;

@@ -158,7 +158,8 @@ void recording_span::update_name(std::string_view name) noexcept {
 }
 
 void recording_span::end(trace::timestamp end_time) noexcept {
-  const std::uint64_t t = to_unix_nanos(end_time);
+  const std::uint64_t t =
+      end_time.time_since_epoch().count() == 0 ? detail::fast_now_ns() : to_unix_nanos(end_time);
   {
     std::lock_guard lock(lock_);
     if (ended_.load(std::memory_order_relaxed)) return;  // only the first end counts (R7.3)

@@ -10,6 +10,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "internal/env.hpp"
 #include "internal/report.hpp"
+#include "sdk/sampler_kind.hpp"
 
 namespace ctxflow::sdk {
 namespace {
@@ -84,6 +85,18 @@ class parent_based final : public sampler {
     return parent.sampled() ? local_sampled_->should_sample(p)
                             : local_not_sampled_->should_sample(p);
   }
+  // True with always_on at the root and the four default delegates.
+  bool default_always_on() const noexcept {
+    auto is = [](const std::shared_ptr<sampler>& p, detail::builtin_sampler k) {
+      return detail::builtin_kind_of(p.get()) == k;
+    };
+    using detail::builtin_sampler;
+    return is(root_, builtin_sampler::always_on) &&
+           is(remote_sampled_, builtin_sampler::always_on) &&
+           is(remote_not_sampled_, builtin_sampler::always_off) &&
+           is(local_sampled_, builtin_sampler::always_on) &&
+           is(local_not_sampled_, builtin_sampler::always_off);
+  }
   std::string description() const override {
     return "ParentBased{root=" + root_->description() +
            ",remoteParentSampled=" + remote_sampled_->description() +
@@ -128,6 +141,19 @@ double parse_ratio(std::string_view arg) {
 }
 
 }  // namespace
+
+namespace detail {
+
+builtin_sampler builtin_kind_of(const sampler* s) noexcept {
+  if (s == nullptr) return builtin_sampler::other;
+  if (dynamic_cast<const always_on*>(s) != nullptr) return builtin_sampler::always_on;
+  if (dynamic_cast<const always_off*>(s) != nullptr) return builtin_sampler::always_off;
+  if (const auto* p = dynamic_cast<const parent_based*>(s); p != nullptr && p->default_always_on())
+    return builtin_sampler::parent_on;
+  return builtin_sampler::other;
+}
+
+}  // namespace detail
 
 std::shared_ptr<sampler> make_always_on_sampler() { return std::make_shared<always_on>(); }
 std::shared_ptr<sampler> make_always_off_sampler() { return std::make_shared<always_off>(); }

@@ -7,6 +7,7 @@
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
+#include "ctxflow/sdk/batch_span_processor.hpp"
 
 namespace ctxflow::sdk {
 namespace {
@@ -45,23 +46,29 @@ simple_span_processor::~simple_span_processor() {
   if (!shut_down_.load(std::memory_order_acquire)) (void)shutdown(std::chrono::milliseconds(30000));
 }
 
+// The counters written under mu_ are bumped with a load and a store: every writer holds the
+// mutex, so no read-modify-write is needed, and stats() reads them without taking it.
+void simple_span_processor::bump(std::atomic<std::uint64_t>& counter) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 void simple_span_processor::on_end(recording_span& span) noexcept {
   if (!span.data().context.sampled()) return;  // exporters see sampled spans only (R7.16)
   if (shut_down_.load(std::memory_order_acquire)) {
     after_shutdown_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  accepted_.fetch_add(1, std::memory_order_relaxed);
   const span_data* one[1] = {&span.data()};
   std::lock_guard lock(mu_);  // export calls never overlap (R7.19)
   if (!exporter_) {
     after_shutdown_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  bump(accepted_);
   if (exporter_->export_spans(std::span<const span_data* const>(one, 1)) == export_result::success) {
-    exported_.fetch_add(1, std::memory_order_relaxed);
+    bump(exported_);
   } else {
-    failed_.fetch_add(1, std::memory_order_relaxed);
+    bump(failed_);
     report(severity::warning, "sdk.export.failed", "the exporter failed to export a span");
   }
 }
@@ -102,7 +109,18 @@ multi_span_processor::multi_span_processor(std::vector<std::unique_ptr<span_proc
 
 multi_span_processor::~multi_span_processor() = default;
 
+namespace {
+// False for the built-in processors, which do nothing at span start.
+bool works_at_start(const span_processor* p) noexcept {
+  if (dynamic_cast<const simple_span_processor*>(p) != nullptr) return false;
+  if (dynamic_cast<const batch_span_processor*>(p) != nullptr) return false;
+  if (const auto* m = dynamic_cast<const multi_span_processor*>(p)) return m->wants_on_start();
+  return true;
+}
+}  // namespace
+
 void multi_span_processor::add(std::unique_ptr<span_processor> processor) {
+  if (works_at_start(processor.get())) starts_ = true;
   auto e = std::make_unique<entry>();
   e->processor = std::move(processor);
   entries_.push_back(std::move(e));
@@ -113,6 +131,7 @@ bool multi_span_processor::disabled(std::size_t i) const noexcept {
 }
 
 void multi_span_processor::on_start(recording_span& span, const trace::span_context& parent) noexcept {
+  if (!starts_) return;
   for (const auto& e : entries_) {
     if (e->off.load(std::memory_order_relaxed)) continue;
     CTXFLOW_TRY {

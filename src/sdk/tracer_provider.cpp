@@ -12,7 +12,10 @@
 #include "ctxflow/sdk/resource.hpp"
 #include "base/per_thread.hpp"
 #include "sdk/attribute_convert.hpp"
+#include "sdk/fast_clock.hpp"
 #include "sdk/provider_state.hpp"
+#include "sdk/random_ids.hpp"
+#include "sdk/sampler_kind.hpp"
 #include "sdk/span_pool.hpp"
 
 namespace ctxflow::sdk {
@@ -88,41 +91,59 @@ trace::span tracer_core::start_span(std::string_view name,
 
   const trace::span_ref parent = trace::parent_span_of(options);
   const trace::span_context& pctx = parent ? parent.get()->context() : invalid_span_context();
-  const bool has_parent = pctx.valid();
+  const bool has_parent = parent && pctx.valid();
 
   // R7.9 step 1: the trace id from a valid parent, else a new one.
   trace::trace_id tid;
   if (has_parent) {
     tid = pctx.trace;
   } else {
-    tid = st.ids ? st.ids->new_trace_id() : random_trace_id();
+    tid = st.ids ? st.ids->new_trace_id() : next_trace_id();
   }
 
-  // Step 2: the sampler. A throwing sampler is reported and replaced by the default.
-  const sampling_parameters params{pctx, tid, name, options.kind, options.attributes, options.links};
+  // Step 2: the sampler. The built-in samplers' decisions are taken here without a call
+  // (sampler_kind.hpp); they keep the parent's trace state and add no attributes. A throwing
+  // sampler is reported and replaced by the default, parent_based(always_on).
   sampling_result result;
-  if (!st.sampler_off.load(std::memory_order_relaxed)) {
-    CTXFLOW_TRY {
-      result = st.sampler_ptr->should_sample(params);
-    } CTXFLOW_CATCH_ALL {
-      if (!st.sampler_off.exchange(true))
-        report(severity::error, "sdk.sampler.failed",
-               "the sampler threw; it is switched off and parentbased_always_on is used");
-      result = st.fallback_sampler->should_sample(params);
+  const builtin_sampler kind =
+      st.sampler_off.load(std::memory_order_relaxed) ? builtin_sampler::parent_on : st.sampler_kind;
+  switch (kind) {
+    case builtin_sampler::always_on:
+      result.decision = sampling_decision::record_and_sample;
+      break;
+    case builtin_sampler::always_off:
+      result.decision = sampling_decision::drop;
+      break;
+    case builtin_sampler::parent_on:
+      result.decision = !has_parent || pctx.sampled() ? sampling_decision::record_and_sample
+                                                      : sampling_decision::drop;
+      break;
+    case builtin_sampler::other: {
+      const sampling_parameters params{pctx,         tid,           name,
+                                       options.kind, options.attributes, options.links};
+      CTXFLOW_TRY {
+        result = st.sampler_ptr->should_sample(params);
+      } CTXFLOW_CATCH_ALL {
+        if (!st.sampler_off.exchange(true))
+          report(severity::error, "sdk.sampler.failed",
+                 "the sampler threw; it is switched off and parentbased_always_on is used");
+        result = st.fallback_sampler->should_sample(params);
+      }
+      break;
     }
-  } else {
-    result = st.fallback_sampler->should_sample(params);
   }
 
   // Step 3: the span id, whatever the decision (R2.16).
-  const trace::span_id sid = st.ids ? st.ids->new_span_id() : random_span_id();
+  const trace::span_id sid = st.ids ? st.ids->new_span_id() : next_span_id();
 
   // Flags: children copy the random flag from the parent; roots set it when ids are random
   // (R2.14). Sampled follows the decision; never sampled without recording (R7.10).
   trace::trace_flags flags;
   flags = flags.with_random(has_parent ? pctx.flags.random() : st.ids_random);
   flags = flags.with_sampled(result.decision == sampling_decision::record_and_sample);
-  const trace::span_context sc{tid, sid, flags, false, std::move(result.trace_state)};
+  const trace::span_context sc{tid, sid, flags, false,
+                               kind == builtin_sampler::other ? std::move(result.trace_state)
+                                                              : pctx.state};
 
   if (result.decision == sampling_decision::drop) return trace::make_non_recording_span(sc);
 
@@ -147,11 +168,13 @@ trace::span tracer_core::start_span(std::string_view name,
     d.parent_is_remote = pctx.remote;
   }
   d.kind = options.kind;
-  d.start_time_unix_nano = to_unix_nanos(options.start_time);
+  d.start_time_unix_nano = options.start_time.time_since_epoch().count() == 0
+                               ? fast_now_ns()
+                               : to_unix_nanos(options.start_time);
   CTXFLOW_TRY {
     d.name.assign(name);
     for (const trace::attribute_kv& a : options.attributes) s->put_attribute(a.key, a.value);
-    for (attribute& a : result.attributes) {
+    for (attribute& a : result.attributes) {  // empty for the built-in samplers
       const trace::attribute_value_view v = std::visit(
           [](const auto& x) -> trace::attribute_value_view {
             using T = std::decay_t<decltype(x)>;
@@ -196,6 +219,7 @@ tracer_provider::tracer_provider(tracer_provider_options options)
                                          : std::make_shared<const resource>(default_resource());
   st.fallback_sampler = make_parent_based_sampler(make_always_on_sampler());
   st.sampler_ptr = options.sampler_ptr ? std::move(options.sampler_ptr) : st.fallback_sampler;
+  st.sampler_kind = detail::builtin_kind_of(st.sampler_ptr.get());
   st.ids = std::move(options.ids);
   st.ids_random = st.ids ? st.ids->random() : true;
   st.limits = options.limits;

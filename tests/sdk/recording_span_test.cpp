@@ -269,6 +269,40 @@ TEST(RecordingSpan, SpanDataKeepsTheResourceAliveAfterTheProviderIsGone) {  // s
 namespace ctxflow::sdk {
 namespace {
 
+// Start and end times are read from the SDK's own clock (a TSC anchored to CLOCK_REALTIME).
+// Spans started and ended through a tracer, over the clock's first calibration (20 ms) and
+// beyond, carry Unix-epoch times that agree with the system clock around the calls, and a
+// span's duration covers the time it was open.
+TEST(SpanClock, SpanTimesAreUnixEpochNanosecondsThatAgreeWithTheSystemClock) {  // R7.2
+  auto now_ns = [] {
+    return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+  };
+  test::simple_pipeline p;
+  constexpr std::int64_t tolerance = 1'000'000;  // 1 ms
+  for (int i = 0; i < 25; ++i) {
+    const std::int64_t before_start = now_ns();
+    trace::span s = p.tracer.start_span("timed");
+    const std::int64_t after_start = now_ns();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    const std::int64_t before_end = now_ns();
+    s.end();
+    const std::int64_t after_end = now_ns();
+    const std::vector<span_data> spans = p.rec->snapshot();
+    ASSERT_EQ(spans.size(), static_cast<std::size_t>(i + 1));
+    const span_data& d = spans.back();
+    const auto start = static_cast<std::int64_t>(d.start_time_unix_nano);
+    const auto end = static_cast<std::int64_t>(d.end_time_unix_nano);
+    EXPECT_GE(start, before_start - tolerance);
+    EXPECT_LE(start, after_start + tolerance);
+    EXPECT_GE(end, before_end - tolerance);
+    EXPECT_LE(end, after_end + tolerance);
+    EXPECT_GE(end - start, 2'000'000 - tolerance);
+    EXPECT_LE(end - start, after_end - before_start + tolerance);
+  }
+}
+
 TEST(SpanClock, NowAgreesWithTheSystemClockWithinAMillisecond) {  // R7.2 start time = now
   for (int i = 0; i < 30; ++i) {
     const auto before = std::chrono::duration_cast<std::chrono::nanoseconds>(

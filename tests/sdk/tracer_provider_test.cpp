@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "sdk/test_exporter.hpp"
@@ -140,6 +143,67 @@ TEST(TracerProvider, ProcessorsSeeRecordOnlySpansButExportersDoNot) {  // R7.16,
   EXPECT_EQ(spans[0].name, "sampled");
   EXPECT_NE(test::find_attr(spans[0].attributes, "sampler.added"), nullptr);
   EXPECT_NE(test::find_attr(spans[0].attributes, "seen.by.on_start"), nullptr);
+}
+
+// The provider takes the built-in samplers' decisions without calling them (sampler_kind.hpp):
+// for a root and for each kind of parent, the span it starts is recorded, sampled and carries
+// the trace state exactly as the sampler's own should_sample says, for the built-ins and for
+// samplers it calls (parent_based with another root, traceidratio).
+TEST(TracerProvider, BuiltInSamplersDecideAsTheirShouldSampleSays) {  // R7.10, R7.11
+  trace::span_context base;
+  base.trace = trace::trace_id::from_hex("4bf92f3577b34da6a3ce929d0e0e4736");
+  base.span = trace::span_id::from_hex("00f067aa0ba902b7");
+  base.state = trace::trace_state::parse("vendor=1,other=2");
+  std::vector<std::optional<trace::span_context>> parents;
+  parents.push_back(std::nullopt);  // root
+  for (bool remote : {true, false}) {
+    for (bool sampled : {true, false}) {
+      trace::span_context sc = base;
+      sc.remote = remote;
+      sc.flags = sc.flags.with_sampled(sampled).with_random(true);
+      parents.push_back(sc);
+    }
+  }
+  const std::shared_ptr<sampler> samplers[] = {
+      make_always_on_sampler(), make_always_off_sampler(),
+      make_parent_based_sampler(make_always_on_sampler()),
+      make_parent_based_sampler(make_always_off_sampler()),
+      make_parent_based_sampler(make_trace_id_ratio_sampler(1.0)),
+      make_trace_id_ratio_sampler(1.0)};
+  for (const std::shared_ptr<sampler>& smp : samplers) {
+    tracer_provider_options o;
+    o.sampler_ptr = smp;
+    test::simple_pipeline p(std::move(o));
+    for (const std::optional<trace::span_context>& parent : parents) {
+      SCOPED_TRACE(smp->description() + (parent ? (parent->remote ? " remote" : " local") +
+                                                      std::string(parent->sampled() ? " sampled" : " unsampled")
+                                                : std::string(" root")));
+      trace::start_options so;
+      if (parent) {
+        // A local parent: a non-recording span object in the context (remote flag clear).
+        so.parent = parent->remote
+                        ? trace::context_with_remote_parent(ctxflow::context(), *parent)
+                        : trace::context_with_span(ctxflow::context(),
+                                                   trace::make_non_recording_span(*parent));
+      } else {
+        so.root = true;
+      }
+      trace::span s = p.tracer.start_span("s", so);
+      const trace::span_context got = s.context();
+      ASSERT_TRUE(got.valid());
+      const trace::span_context none;
+      const sampling_parameters params{parent ? *parent : none, got.trace, "s",
+                                       trace::span_kind::internal, {}, {}};
+      const sampling_result want = smp->should_sample(params);
+      EXPECT_EQ(s.is_recording(), want.decision != sampling_decision::drop);
+      EXPECT_EQ(got.sampled(), want.decision == sampling_decision::record_and_sample);
+      EXPECT_EQ(got.state.header(), want.trace_state.header());
+      if (parent) {
+        EXPECT_EQ(got.trace, parent->trace);
+      }
+      s.end();
+    }
+  }
 }
 
 TEST(TracerProvider, AThrowingSamplerIsReportedAndReplacedByTheDefault) {  // R1.12

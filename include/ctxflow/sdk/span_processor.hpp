@@ -51,6 +51,31 @@ class span_processor {
   }
 };
 
+namespace detail {
+/// The simple processor's lock around export calls. Free of contention it costs one
+/// compare-exchange to lock and one exchange to unlock, inline; a thread that finds it held
+/// sleeps on the word (std::atomic::wait) until the holder wakes it.
+class export_mutex {
+ public:
+  void lock() noexcept {
+    int expected = 0;
+    if (state_.compare_exchange_strong(expected, 1, std::memory_order_acquire)) [[likely]]
+      return;
+    // 2: held, and a thread may be waiting; whoever takes it this way keeps the 2, so its
+    // unlock wakes the next waiter.
+    while (state_.exchange(2, std::memory_order_acquire) != 0)
+      state_.wait(2, std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    if (state_.exchange(0, std::memory_order_release) == 2) [[unlikely]]
+      state_.notify_one();
+  }
+
+ private:
+  std::atomic<int> state_{0};  // 0: free; 1: held; 2: held, waiters possible
+};
+}  // namespace detail
+
 /// Counters kept by the built-in processors (R7.26).
 struct processor_stats {
   /// Spans accepted for export (sampled, before shutdown).
@@ -88,9 +113,12 @@ class CTXFLOW_API simple_span_processor final : public span_processor {
   processor_stats stats() const noexcept;
 
  private:
-  std::mutex mu_;
+  static void bump(std::atomic<std::uint64_t>& counter) noexcept;
+
+  detail::export_mutex mu_;
   std::unique_ptr<span_exporter> exporter_;  // guarded by mu_; null after shutdown
   std::atomic<bool> shut_down_{false};
+  // accepted_, exported_ and failed_ are written under mu_ only; after_shutdown_ by anyone.
   std::atomic<std::uint64_t> accepted_{0}, exported_{0}, failed_{0}, after_shutdown_{0};
 };
 
@@ -111,6 +139,9 @@ class CTXFLOW_API multi_span_processor final : public span_processor {
   std::size_t size() const noexcept { return entries_.size(); }
   /// True when processor `i` was switched off after throwing.
   bool disabled(std::size_t i) const noexcept;
+  /// False when no child does anything in on_start (the built-in simple and batch processors
+  /// do nothing there), so span creation can skip the call.
+  bool wants_on_start() const noexcept { return starts_; }
 
   void on_start(recording_span& span, const trace::span_context& parent) noexcept override;
   void on_end(recording_span& span) noexcept override;
@@ -123,6 +154,7 @@ class CTXFLOW_API multi_span_processor final : public span_processor {
     std::atomic<bool> off{false};  // false: active; true: threw once, never called again
   };
   std::vector<std::unique_ptr<entry>> entries_;
+  bool starts_ = false;  // a child may do something in on_start
 };
 
 }  // namespace ctxflow::sdk
