@@ -14,6 +14,8 @@ thread_local constinit context_impl* tls_current = nullptr;
 thread_local constinit exec_unit* tls_unit = nullptr;
 thread_local constinit exec_unit tls_thread_unit{};
 
+constinit std::atomic<std::int64_t> diagnostics_suppress_until_ns{0};
+
 diagnostics_state& diagnostics() noexcept {
   static diagnostics_state state;
   return state;
