@@ -102,19 +102,13 @@ void w3c_trace_context_propagator::inject(const context& ctx,
 
 context w3c_trace_context_propagator::extract(const context& ctx,
                                               const carrier_getter& getter) const noexcept {
-  // One walk over the carrier for both fields; tracestate is only parsed after a valid
-  // traceparent (R3.1), and read again only when it came in several fields.
-  std::string_view value, first_state;
-  int seen = 0, states = 0;
-  auto take = [&](std::size_t i, std::string_view v) noexcept {
-    if (i == 0) {
-      if (seen++ == 0) value = v;
-    } else if (states++ == 0) {
-      first_state = v;
-    }
-    return true;
+  std::string_view value;
+  int seen = 0;
+  auto first_two = [&](std::string_view v) noexcept {
+    if (seen++ == 0) value = v;
+    return seen < 2;
   };
-  getter.get_all_of(fields_, take);
+  getter.get_all(traceparent_header, first_two);
   if (seen == 0) return ctx;
   if (seen > 1) {  // R2.10
     internal::report_invalid_input("propagation.traceparent.duplicate",
@@ -126,17 +120,17 @@ context w3c_trace_context_propagator::extract(const context& ctx,
     internal::report_invalid_input("propagation.traceparent.invalid", "traceparent ignored", value);
     return ctx;
   }
-  if (states != 0) {
-    trace::trace_state::parser state;  // R3.1: only after a valid traceparent
-    if (states == 1) {
-      state.feed(first_state);
-    } else {
-      auto feed = [&](std::string_view v) noexcept {
-        state.feed(v);
-        return state.ok();
-      };
-      getter.get_all(tracestate_header, feed);
-    }
+  trace::trace_state::parser state;  // R3.1: only after a valid traceparent
+  std::string_view first_state;
+  bool any_state = false;
+  auto feed = [&](std::string_view v) noexcept {
+    if (!any_state) first_state = v;
+    any_state = true;
+    state.feed(v);
+    return state.ok();
+  };
+  getter.get_all(tracestate_header, feed);
+  if (any_state) {
     if (!state.ok())  // R3.5: drop the whole tracestate, keep traceparent
       internal::report_invalid_input("propagation.tracestate.invalid", "tracestate dropped", first_state);
     sc->state = state.finish();

@@ -14,7 +14,6 @@
 #include <map>
 #include <new>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -54,28 +53,6 @@ class string_visitor {
   bool (*fn_)(void*, std::string_view) noexcept;
 };
 
-/// A non-owning reference to a callable taking `(std::size_t index, std::string_view value)`
-/// (carrier_getter::get_all_of); returning `false` stops the enumeration.
-///
-/// Lifetime: must not outlive the callable it refers to.
-class indexed_visitor {
- public:
-  template <class F>
-    requires(!std::same_as<std::remove_cvref_t<F>, indexed_visitor> &&
-             std::is_invocable_r_v<bool, F&, std::size_t, std::string_view>)
-  indexed_visitor(F& f) noexcept  // NOLINT: implicit by design, like function_ref
-      : obj_(static_cast<void*>(&f)),
-        fn_([](void* o, std::size_t i, std::string_view s) noexcept -> bool {
-          return static_cast<bool>((*static_cast<F*>(o))(i, s));
-        }) {}
-  /// Passes the value of `keys[index]`; false means stop.
-  bool operator()(std::size_t index, std::string_view s) const noexcept { return fn_(obj_, index, s); }
-
- private:
-  void* obj_;
-  bool (*fn_)(void*, std::size_t, std::string_view) noexcept;
-};
-
 /// A non-owning reference to a callable `void(char* out) noexcept` that writes a value of a size
 /// agreed beforehand into `out` (carrier_setter::set_in_place).
 ///
@@ -109,17 +86,6 @@ class carrier_getter {
   }
   /// Every key of the carrier.
   virtual void keys(string_visitor each) const noexcept = 0;
-  /// The values of several keys, `each(i, value)` for a value of `keys[i]`: a propagator that
-  /// reads two fields (`traceparent` and `tracestate`) walks a header list once instead of twice.
-  /// The values of one key come in carrier order. The default calls get_all() once per key.
-  virtual void get_all_of(std::span<const std::string_view> keys, indexed_visitor each) const noexcept {
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      bool go_on = true;
-      auto one = [&](std::string_view v) noexcept { return go_on = each(i, v); };
-      get_all(keys[i], one);
-      if (!go_on) return;
-    }
-  }
 };
 
 /// Type-erased write access to one carrier.
@@ -335,18 +301,6 @@ struct case_insensitive_text_map {
     for (const auto& kv : c)
       if (!each(std::string_view(kv.first))) return;
   }
-  /// One pass over the fields for several keys.
-  template <detail::pair_sequence C>
-  void get_all_of(const C& c, std::span<const std::string_view> keys, indexed_visitor each) const {
-    for (const auto& kv : c) {
-      const std::string_view name(kv.first);
-      for (std::size_t i = 0; i < keys.size(); ++i)
-        if (detail::iequals(name, keys[i])) {
-          if (!each(i, std::string_view(kv.second))) return;
-          break;
-        }
-    }
-  }
   template <class C>
     requires detail::pair_sequence<C> && (!detail::keyed_map<C>) &&
              requires(C& c, std::string_view k) { c.emplace_back(k, k); }
@@ -437,17 +391,6 @@ class getter_ref final : public carrier_getter {
       getter_.keys(carrier_, each);
     } CTXFLOW_CATCH_ALL {
       detail::report_carrier_failure("keys");
-    }
-  }
-  void get_all_of(std::span<const std::string_view> keys, indexed_visitor each) const noexcept override {
-    if constexpr (requires { getter_.get_all_of(carrier_, keys, each); }) {
-      CTXFLOW_TRY {
-        getter_.get_all_of(carrier_, keys, each);
-      } CTXFLOW_CATCH_ALL {
-        detail::report_carrier_failure("get_all");
-      }
-    } else {
-      carrier_getter::get_all_of(keys, each);
     }
   }
 
