@@ -87,21 +87,105 @@ void BM_baggage_extract_10(benchmark::State& state) {
 }
 BENCHMARK(BM_baggage_extract_10);
 
+// The kinds of malformed traceparent a peer sends (goal: each rejected faster than a valid one is
+// accepted, BM_traceparent_extract). Each has the size of a valid value but the first.
+const std::string invalid_traceparents[] = {
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",       // wrong shape (no flags)
+    "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",    // bad hex (uppercase)
+    "00-00000000000000000000000000000000-b7ad6b7169203331-01",    // all-zero trace id
+    "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",    // version ff
+};
+
+// Malformed input takes the reporting path; a no-op handler keeps stderr quiet. Past the first
+// 100 reports of each second the rate limit counts them without formatting.
+class quiet_diagnostics {
+ public:
+  quiet_diagnostics() : previous_(set_diagnostics_handler([](const diagnostic&) {})) {}
+  ~quiet_diagnostics() { set_diagnostics_handler(std::move(previous_)); }
+
+ private:
+  diagnostics_handler previous_;
+};
+
+// Rotates through the four kinds.
 void BM_extract_invalid(benchmark::State& state) {
   bench::alloc_scope allocs(state);
-  // Malformed input takes the reporting path; a no-op handler keeps stderr quiet.
-  auto previous = set_diagnostics_handler([](const diagnostic&) {});
+  quiet_diagnostics quiet;
+  const propagation::w3c_trace_context_propagator prop;
+  headers carriers[4];
+  for (int i = 0; i < 4; ++i) {
+    carriers[i] = request_headers();
+    carriers[i].back().second = invalid_traceparents[i];
+  }
+  const context base;
+  unsigned i = 0;
+  for (auto _ : state) {
+    context ctx = propagation::extract(prop, base, carriers[i++ & 3]);
+    benchmark::DoNotOptimize(ctx);
+  }
+}
+BENCHMARK(BM_extract_invalid);
+
+// One kind each: 0 wrong shape, 1 bad hex, 2 zero trace id, 3 version ff.
+void BM_extract_invalid_kind(benchmark::State& state) {
+  bench::alloc_scope allocs(state);
+  quiet_diagnostics quiet;
   const propagation::w3c_trace_context_propagator prop;
   headers h = request_headers();
-  h.back().second = "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01";
+  h.back().second = invalid_traceparents[state.range(0)];
   const context base;
   for (auto _ : state) {
     context ctx = propagation::extract(prop, base, h);
     benchmark::DoNotOptimize(ctx);
   }
-  set_diagnostics_handler(std::move(previous));
 }
-BENCHMARK(BM_extract_invalid);
+BENCHMARK(BM_extract_invalid_kind)->DenseRange(0, 3);
+
+// A valid traceparent with a tracestate as long as BM_extract_with_tracestate's whose first key
+// is not lowercase: the tracestate is dropped (and reported), the traceparent kept.
+void BM_extract_invalid_tracestate(benchmark::State& state) {
+  bench::alloc_scope allocs(state);
+  quiet_diagnostics quiet;
+  const propagation::w3c_trace_context_propagator prop;
+  headers h = request_headers();
+  h.emplace_back("tracestate", "Rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+  const context base;
+  for (auto _ : state) {
+    context ctx = propagation::extract(prop, base, h);
+    benchmark::DoNotOptimize(ctx);
+  }
+}
+BENCHMARK(BM_extract_invalid_tracestate);
+
+// BM_baggage_extract_10's header with ':' for '=': ten invalid members of the same size, all
+// dropped (and reported); the context stays as it was.
+void BM_baggage_extract_invalid_10(benchmark::State& state) {
+  bench::alloc_scope allocs(state);
+  quiet_diagnostics quiet;
+  const propagation::w3c_baggage_propagator prop;
+  headers h = request_headers();
+  h.emplace_back("baggage",
+                 "userId:alice,serverNode:DF%2028,isProduction:false,tenant:acme,region:eu-west-1,"
+                 "plan:gold,session:6f1c2a9e,feature:new-checkout,requestClass:interactive,"
+                 "origin:web;ttl=30");
+  const context base;
+  for (auto _ : state) {
+    context ctx = propagation::extract(prop, base, h);
+    benchmark::DoNotOptimize(ctx);
+  }
+}
+BENCHMARK(BM_baggage_extract_invalid_10);
+
+// What a report costs while the rate limit suppresses reports (a flood of bad input): the check
+// callers make before formatting anything.
+void BM_report_suppressed(benchmark::State& state) {
+  quiet_diagnostics quiet;
+  for (int i = 0; i < 1000; ++i) report(severity::debug, "bench.flood", "fill the window");
+  for (auto _ : state) {
+    reportf(severity::debug, "bench.flood", "value %d", 1);
+  }
+}
+BENCHMARK(BM_report_suppressed);
 
 // Breakdown of extract: the parser alone, the carrier lookup alone, and storing the remote
 // parent in a context alone. Their sum is roughly BM_traceparent_extract.

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <utility>
 
+#include "base/per_thread.hpp"
 #include "context/state.hpp"
 #include "ctxflow/macros.hpp"
 
@@ -66,19 +67,89 @@ std::int64_t now_ns() noexcept {
       .count();
 }
 
-// The flood path: while the window is full, a report is counted with one atomic increment,
-// without the lock, formatting or the handler. Returns true when the report was suppressed.
-bool suppressed_unlocked(detail::diagnostics_state& st) noexcept {
-  const std::int64_t until = st.suppress_until_ns.load(std::memory_order_relaxed);
-  if (until == 0 || now_ns() >= until) return false;
-  st.suppressed.fetch_add(1, std::memory_order_relaxed);
+// The per-thread shards of the suppressed count (state.hpp). The slot is a constant-initialised
+// thread-local; the thread's first suppressed report links it under the lock and arms the exit
+// hook that folds it into the process-wide count.
+void retire_shard(detail::diagnostics_shard& shard) noexcept;
+using shards = internal::per_thread<detail::diagnostics_shard, &retire_shard>;
+
+void retire_shard(detail::diagnostics_shard& shard) noexcept {
+  if (!shard.linked) return;
+  auto& st = detail::diagnostics();
+  std::lock_guard lock(st.mu);
+  st.suppressed.fetch_add(shard.suppressed.load(std::memory_order_relaxed),
+                          std::memory_order_relaxed);
+  shard.suppressed.store(0, std::memory_order_relaxed);
+  if (shard.prev) shard.prev->next = shard.next;
+  else st.shards = shard.next;
+  if (shard.next) shard.next->prev = shard.prev;
+  shard.prev = shard.next = nullptr;
+  shard.linked = false;
+}
+
+[[gnu::noinline]] void count_in_new_shard(detail::diagnostics_shard& shard) noexcept {
+  auto& st = detail::diagnostics();
+  if (!shards::arm()) {  // the thread is exiting: its shard is gone
+    st.suppressed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  std::lock_guard lock(st.mu);
+  shard.next = st.shards;
+  if (st.shards) st.shards->prev = &shard;
+  st.shards = &shard;
+  shard.linked = true;
+  shard.suppressed.store(shard.suppressed.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+}
+
+// Counts one suppressed report in this thread's shard: a load and a store that only this thread
+// makes, no read-modify-write and no shared cache line.
+void count_suppressed() noexcept {
+  detail::diagnostics_shard& shard = shards::slot();
+  if (!shard.linked) [[unlikely]] {
+    count_in_new_shard(shard);
+    return;
+  }
+  shard.suppressed.store(shard.suppressed.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+}
+
+// Every report suppressed so far: the locked count (exited threads included) plus the shards.
+std::uint64_t total_suppressed_locked(const detail::diagnostics_state& st) noexcept {
+  std::uint64_t total = st.suppressed.load(std::memory_order_relaxed);
+  for (const detail::diagnostics_shard* s = st.shards; s; s = s->next)
+    total += s->suppressed.load(std::memory_order_relaxed);
+  return total;
+}
+
+// The flood path: while the window is full, a report costs a relaxed load of the window's end,
+// a coarse clock read and the shard increment, without the lock, formatting or the handler.
+// Returns true when the report was suppressed (and counted).
+//
+// The clock is read on every 16th suppressed report of a thread only: a thread may count up to
+// 15 reports after the window ended as suppressed (counted all the same, and in the next
+// summary), while the first thread to read the clock past the window's end starts the next
+// window for every thread (it clears the window's end, which each report loads).
+constexpr std::uint32_t reports_per_clock_read = 16;
+
+bool suppressed_unlocked() noexcept {
+  const std::int64_t until = detail::diagnostics_suppress_until_ns.load(std::memory_order_relaxed);
+  if (until == 0) return false;
+  detail::diagnostics_shard& shard = shards::slot();
+  if (shard.unchecked != 0) {
+    --shard.unchecked;
+  } else {
+    if (now_ns() >= until) return false;
+    shard.unchecked = reports_per_clock_read - 1;
+  }
+  count_suppressed();
   return true;
 }
 
 void report_impl(severity level, std::string_view code, std::string_view message,
                  const std::source_location* where) noexcept {
+  if (suppressed_unlocked()) return;
   auto& st = detail::diagnostics();
-  if (suppressed_unlocked(st)) return;
   std::shared_ptr<const diagnostics_handler> handler;
   std::uint64_t summary = 0;
   {
@@ -87,14 +158,16 @@ void report_impl(severity level, std::string_view code, std::string_view message
     if (now - st.window_start_ns >= window_ns) {
       st.window_start_ns = now;
       st.in_window = 0;
-      st.suppress_until_ns.store(0, std::memory_order_relaxed);
+      detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);
+      shards::slot().unchecked = 0;
       // Everything suppressed since the last summary, with or without the lock.
-      const std::uint64_t total = st.suppressed.load(std::memory_order_relaxed);
+      const std::uint64_t total = total_suppressed_locked(st);
       summary = total - std::exchange(st.summarised, total);
     }
     if (st.in_window >= st.per_second) {
       st.suppressed.fetch_add(1, std::memory_order_relaxed);
-      st.suppress_until_ns.store(st.window_start_ns + window_ns, std::memory_order_relaxed);
+      detail::diagnostics_suppress_until_ns.store(st.window_start_ns + window_ns,
+                                                  std::memory_order_relaxed);
       return;
     }
     ++st.in_window;
@@ -134,7 +207,7 @@ diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcep
     std::lock_guard lock(st.mu);
     prev = std::exchange(st.handler, std::move(next));
     st.in_window = 0;
-    st.suppress_until_ns.store(0, std::memory_order_relaxed);
+    detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);
   }
   return prev ? *prev : diagnostics_handler{};
 }
@@ -143,7 +216,7 @@ void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept {
   auto& st = detail::diagnostics();
   std::lock_guard lock(st.mu);
   st.per_second = per_second == 0 ? 1 : per_second;
-  st.suppress_until_ns.store(0, std::memory_order_relaxed);  // re-checked against the new limit
+  detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);  // re-checked against the new limit
 }
 
 void set_strict_mode(bool on) noexcept {
@@ -154,9 +227,11 @@ bool strict_mode() noexcept { return detail::strict_flag().load(std::memory_orde
 
 diagnostics_counters diagnostics_stats() noexcept {
   auto& st = detail::diagnostics();
-  return {st.reported.load(std::memory_order_relaxed),
-          st.suppressed.load(std::memory_order_relaxed)};
+  std::lock_guard lock(st.mu);
+  return {st.reported.load(std::memory_order_relaxed), total_suppressed_locked(st)};
 }
+
+bool suppress_report() noexcept { return suppressed_unlocked(); }
 
 void report(severity level, std::string_view code, std::string_view message) noexcept {
   report_impl(level, code, message, nullptr);
@@ -168,7 +243,7 @@ void report(severity level, std::string_view code, std::string_view message,
 }
 
 void reportf(severity level, std::string_view code, const char* format, ...) noexcept {
-  if (suppressed_unlocked(detail::diagnostics())) return;  // before any formatting
+  if (suppressed_unlocked()) return;  // before any formatting
   char buf[512];
   va_list args;
   va_start(args, format);

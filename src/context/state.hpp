@@ -14,6 +14,20 @@
 
 namespace ctxflow::detail {
 
+/// One thread's count of reports suppressed on the lock-free path: a shard of the process-wide
+/// count that only its thread writes (a plain load and store, no read-modify-write), so a flood
+/// of reports from several threads shares no cache line. Queries sum the shards under
+/// `diagnostics_state::mu`; a thread's shard is linked there on its first suppressed report and
+/// folded into `diagnostics_state::suppressed` when the thread exits.
+struct diagnostics_shard {
+  std::atomic<std::uint64_t> suppressed{0};
+  // Suppressed reports this thread may still count before it reads the clock again.
+  std::uint32_t unchecked = 0;
+  diagnostics_shard* prev = nullptr;
+  diagnostics_shard* next = nullptr;
+  bool linked = false;
+};
+
 struct diagnostics_state {
   std::mutex mu;
   std::shared_ptr<const diagnostics_handler> handler;  // null: the default stderr handler
@@ -22,11 +36,16 @@ struct diagnostics_state {
   std::uint32_t in_window = 0;
   std::uint64_t summarised = 0;  // `suppressed` as of the last diagnostics.suppressed summary
   std::atomic<std::uint64_t> reported{0};
+  // Suppressed reports counted under `mu`, plus the shards of threads that have exited.
   std::atomic<std::uint64_t> suppressed{0};
-  // While the window is full: its end. Reports before it are counted and dropped without `mu`.
-  // 0 when not suppressing.
-  std::atomic<std::int64_t> suppress_until_ns{0};
+  diagnostics_shard* shards = nullptr;  // under `mu`: the live threads' shards
 };
+
+/// While the rate-limit window is full: its end (a CLOCK_MONOTONIC_COARSE time in ns); 0 when
+/// not suppressing. Reports before it are counted in the reporting thread's shard and dropped
+/// without taking `diagnostics_state::mu`. A constant-initialised global, so that the flood path
+/// reads it without a function-local static's guard.
+extern std::atomic<std::int64_t> diagnostics_suppress_until_ns;
 
 diagnostics_state& diagnostics() noexcept;
 std::atomic<bool>& strict_flag() noexcept;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // W3C Baggage parsing and serialisation (R4.1-R4.7) and the baggage propagator. Extract
-// makes two passes over the carrier's fields: one to size a single allocation (bounded by the
-// limits, never by the input), one to validate and decode members straight into it.
+// reads the carrier's fields once, validating each member as it goes and keeping views of the
+// accepted ones; the baggage is then built in one allocation of exactly the size it needs.
 #include "ctxflow/propagation/w3c_baggage.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
@@ -112,85 +114,218 @@ std::size_t decode_value(std::string_view in, char* out) noexcept {
   return static_cast<std::size_t>(o - out);
 }
 
-// A validated member, as views into the header.
+// Character classes of the one-pass member scan (R4.2): key (tchar), value (baggage-octet),
+// metadata (kept opaque, but it must stay inside one list member) and optional whitespace.
+enum : std::uint8_t { key_char = 1, value_char = 2, meta_char = 4, ows_char = 8 };
+constexpr std::array<std::uint8_t, 256> char_class = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    t[c] = static_cast<std::uint8_t>((tchar[c] ? key_char : 0) | (octet[c] ? value_char : 0) |
+                                     (metadata_char[c] ? meta_char : 0) |
+                                     (c == ' ' || c == '\t' ? ows_char : 0));
+  }
+  return t;
+}();
+
+// A member accepted by the scan: views into the header.
 struct member_view {
   std::string_view key, value, metadata;
+  bool escaped = false;  // the value holds a '%' and needs decoding
 };
 
-// R4.2/R4.5: key token, '=', value of baggage-octets; metadata after the first ';'.
-bool split_member(std::string_view m, member_view& out) noexcept {
-  const std::size_t semi = m.find(';');
-  std::string_view kv = m.substr(0, semi);
-  if (semi != std::string_view::npos) {
-    out.metadata = internal::trim_ows(m.substr(semi + 1));
-    if (!all_of(out.metadata, metadata_char)) return false;
-  } else {
-    out.metadata = {};
-  }
-  const std::size_t eq = kv.find('=');
-  if (eq == std::string_view::npos) return false;
-  out.key = internal::trim_ows(kv.substr(0, eq));
-  out.value = internal::trim_ows(kv.substr(eq + 1));
-  return is_baggage_key(out.key) && all_of(out.value, octet);
-}
+static_assert(std::is_trivially_copyable_v<member_view> && std::is_trivially_destructible_v<member_view>);
 
-// Parses the fields produced by `for_each_field(visitor)` into one block.
+// Scratch list of the members found so far: on the stack for up to 64 members (the common
+// case), on the heap beyond (at most limits.max_members entries, once).
+class member_list {
+ public:
+  member_list() noexcept = default;
+  member_list(const member_list&) = delete;
+  member_list& operator=(const member_list&) = delete;
+  ~member_list() {
+    if (data_ != local()) delete[] data_;
+  }
+  std::size_t size() const noexcept { return size_; }
+  member_view* data() noexcept { return data_; }
+  // Room for one more, within `max`; false when the heap scratch cannot be had.
+  bool reserve_one(std::size_t max) noexcept {
+    if (size_ < capacity_) return true;
+    const std::size_t next = std::min(max, capacity_ * 4);
+    auto* grown = new (std::nothrow) member_view[next];
+    if (!grown) return false;
+    std::copy(data_, data_ + size_, grown);
+    if (data_ != local()) delete[] data_;
+    data_ = grown;
+    capacity_ = next;
+    return true;
+  }
+  void push(const member_view& m) noexcept { new (data_ + size_++) member_view(m); }
+  void erase(std::size_t i) noexcept {
+    std::copy(data_ + i + 1, data_ + size_, data_ + i);
+    --size_;
+  }
+
+ private:
+  static constexpr std::size_t local_capacity = 64;
+  member_view* local() noexcept { return std::launder(reinterpret_cast<member_view*>(local_)); }
+
+  // Raw storage: only what is pushed is ever written (an array of views would be zeroed, 3.5 KiB,
+  // on every extract).
+  alignas(member_view) unsigned char local_[local_capacity * sizeof(member_view)];
+  member_view* data_ = local();
+  std::size_t size_ = 0;
+  std::size_t capacity_ = local_capacity;
+};
+
+// One pass over the fields: each member is validated as it is read (R4.2/R4.5: key token, '=',
+// value of baggage-octets, metadata after the first ';'), the limits are applied (R4.4) and a
+// repeated name replaces the earlier member (R4.6). Nothing is copied.
+class member_scanner {
+ public:
+  member_scanner(const baggage_limits& limits, member_list& out) noexcept
+      : limits_(limits), out_(out) {}
+
+  // Scans one field; false once a limit stops the list.
+  bool field(std::string_view f) noexcept {
+    const char* p = f.data();
+    const char* const end = p + f.size();
+    while (p != end) {
+      p = member(p, end);
+      if (full_) return false;
+      if (p != end) ++p;  // the ','
+    }
+    return true;
+  }
+  bool saw_invalid() const noexcept { return saw_invalid_; }
+
+ private:
+  static bool is(char c, std::uint8_t cls) noexcept {
+    return (char_class[static_cast<unsigned char>(c)] & cls) != 0;
+  }
+  static const char* skip_ows(const char* p, const char* end) noexcept {
+    while (p != end && is(*p, ows_char)) ++p;
+    return p;
+  }
+
+  // Scans the member at `p`; returns where it ends (its ',' or `end`).
+  const char* member(const char* p, const char* end) noexcept {
+    p = skip_ows(p, end);
+    if (p == end || *p == ',') return p;  // empty and OWS-only members are skipped
+    const char* const start = p;
+    while (p != end && is(*p, key_char)) ++p;
+    const std::string_view key(start, static_cast<std::size_t>(p - start));
+    p = skip_ows(p, end);
+    if (key.empty() || p == end || *p != '=') return invalid(p, end);
+    p = skip_ows(p + 1, end);
+    const char* const value_start = p;
+    bool escaped = false;
+    while (p != end && is(*p, value_char)) {
+      escaped |= *p == '%';
+      ++p;
+    }
+    const std::string_view value(value_start, static_cast<std::size_t>(p - value_start));
+    const char* last = p;  // one past the member's last character that is not OWS
+    p = skip_ows(p, end);
+    std::string_view metadata;
+    if (p != end && *p == ';') {
+      last = ++p;
+      p = skip_ows(p, end);
+      const char* const meta_start = p;
+      while (p != end && is(*p, meta_char)) ++p;
+      const char* meta_end = p;
+      while (meta_end != meta_start && is(meta_end[-1], ows_char)) --meta_end;
+      metadata = std::string_view(meta_start, static_cast<std::size_t>(meta_end - meta_start));
+      if (meta_end != meta_start) last = meta_end;
+    }
+    if (p != end && *p != ',') return invalid(p, end);
+    accept(member_view{key, value, metadata, escaped}, static_cast<std::size_t>(last - start));
+    return p;
+  }
+
+  const char* invalid(const char* p, const char* end) noexcept {
+    saw_invalid_ = true;
+    const void* comma = std::memchr(p, ',', static_cast<std::size_t>(end - p));
+    return comma ? static_cast<const char*>(comma) : end;
+  }
+
+  // `size`: the member's length without surrounding whitespace, as the byte limit counts it.
+  void accept(const member_view& m, std::size_t size) noexcept {
+    std::size_t same = out_.size();
+    for (std::size_t i = 0; i < out_.size(); ++i) {
+      const member_view& o = out_.data()[i];
+      if (o.key.size() == m.key.size() && std::memcmp(o.key.data(), m.key.data(), m.key.size()) == 0) {
+        same = i;
+        break;
+      }
+    }
+    const bool replaces = same != out_.size();
+    const std::size_t next = bytes_ + (accepted_ ? 1 : 0) + size;
+    if (next > limits_.max_bytes || (!replaces && out_.size() == limits_.max_members)) {
+      full_ = true;  // R4.4: stop accepting once a limit would be exceeded
+      return;
+    }
+    if (replaces) {
+      out_.erase(same);  // R4.6: the last value wins, and the name moves to the end
+    } else if (!out_.reserve_one(limits_.max_members)) {
+      report(severity::error, "propagation.baggage.alloc_failed", "baggage allocation failed");
+      full_ = true;
+      return;
+    }
+    bytes_ = next;
+    ++accepted_;
+    out_.push(m);
+  }
+
+  const baggage_limits& limits_;
+  member_list& out_;
+  std::size_t bytes_ = 0, accepted_ = 0;
+  bool full_ = false, saw_invalid_ = false;
+};
+
+// Parses the fields produced by `for_each_field(visitor)`: one pass to validate and collect
+// the members, then the baggage is built in one allocation of exactly the size it needs.
 template <class ForEachField>
 baggage parse_fields(const ForEachField& for_each_field, const baggage_limits& limits,
                      bool& saw_field, bool& saw_invalid) noexcept {
-  // Pass 1: an upper bound of what can be accepted, capped by the limits.
-  std::size_t total = 0, pieces = 0;
+  if (limits.max_members == 0) {
+    for_each_field([&](std::string_view) noexcept {
+      saw_field = true;
+      return false;
+    });
+    return {};
+  }
+  member_list members;
+  member_scanner scan(limits, members);
   for_each_field([&](std::string_view f) noexcept {
     saw_field = true;
-    total += f.size();
-    pieces += 1 + static_cast<std::size_t>(std::count(f.begin(), f.end(), ','));
-    return true;
+    return scan.field(f);
   });
-  if (!saw_field || limits.max_members == 0) return {};
-  const std::size_t max_entries = std::min(pieces, limits.max_members);
-  const std::size_t max_text = std::min(total, limits.max_bytes);
-  baggage::impl* block = baggage::impl::allocate(max_entries, max_text);
+  saw_invalid = scan.saw_invalid();
+  if (members.size() == 0) return {};
+  std::size_t text = 0;
+  const member_view* ms = members.data();
+  for (std::size_t i = 0; i < members.size(); ++i)
+    text += ms[i].key.size() + ms[i].value.size() + ms[i].metadata.size();
+  baggage::impl* block = baggage::impl::allocate(members.size(), text);
   if (!block) {
     report(severity::error, "propagation.baggage.alloc_failed", "baggage allocation failed");
     return {};
   }
-  // Pass 2: validate and decode.
-  std::size_t bytes = 0, accepted = 0;
-  bool full = false;
-  for_each_field([&](std::string_view field) noexcept {
-    while (!full) {
-      const std::size_t comma = field.find(',');
-      const std::string_view m = internal::trim_ows(field.substr(0, comma));
-      if (!m.empty()) {
-        member_view mv;
-        if (!split_member(m, mv)) {
-          saw_invalid = true;
-        } else {
-          const std::size_t next = bytes + (accepted ? 1 : 0) + m.size();
-          bool replaces = false;
-          for (const auto& e : std::span<const baggage::entry>(block->entries(), block->count))
-            replaces = replaces || e.name == mv.key;
-          if (next > limits.max_bytes || (!replaces && block->count == max_entries)) {
-            full = true;  // R4.4: stop accepting once a limit would be exceeded
-            break;
-          }
-          bytes = next;
-          ++accepted;
-          baggage::entry e;
-          e.name = detail::copy_text(*block, mv.key);
-          char* vout = block->text() + block->text_used;
-          const std::size_t vn = decode_value(mv.value, vout);
-          block->text_used += vn;
-          e.value = std::string_view(vout, vn);
-          e.metadata = detail::copy_text(*block, mv.metadata);
-          detail::append_entry(*block, e);
-        }
-      }
-      if (comma == std::string_view::npos) break;
-      field.remove_prefix(comma + 1);
+  baggage::entry* entries = block->entries();
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    baggage::entry& e = entries[i];
+    e.name = detail::copy_text(*block, ms[i].key);
+    if (ms[i].escaped) {
+      char* vout = block->text() + block->text_used;
+      const std::size_t vn = decode_value(ms[i].value, vout);
+      block->text_used += vn;
+      e.value = std::string_view(vout, vn);
+    } else {
+      e.value = detail::copy_text(*block, ms[i].value);
     }
-    return !full;
-  });
+    e.metadata = detail::copy_text(*block, ms[i].metadata);
+  }
+  block->count = static_cast<std::uint32_t>(members.size());
   return detail::baggage_access::adopt(block);
 }
 

@@ -15,6 +15,18 @@
 #include "base/ascii.hpp"
 
 namespace ctxflow::propagation {
+namespace {
+
+// span_context::valid() with word loads instead of a loop over 24 bytes.
+bool ids_valid(const trace::span_context& sc) noexcept {
+  std::uint64_t t0, t1, s0;
+  std::memcpy(&t0, sc.trace.bytes.data(), 8);
+  std::memcpy(&t1, sc.trace.bytes.data() + 8, 8);
+  std::memcpy(&s0, sc.span.bytes.data(), 8);
+  return (t0 | t1) != 0 && s0 != 0;
+}
+
+}  // namespace
 
 std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcept {
   if (v.size() != traceparent_size) v = internal::trim_ows(v);  // R2.9
@@ -72,10 +84,12 @@ void w3c_trace_context_propagator::inject(const context& ctx,
   const trace::span_object* span = trace::span_from(ctx).get();
   if (!span) return;
   const trace::span_context& sc = span->context();
-  if (!sc.valid()) return;  // R2.13
-  char buf[traceparent_size];
-  format_traceparent(sc, std::span<char, traceparent_size>(buf));
-  setter.set(traceparent_header, std::string_view(buf, traceparent_size));
+  if (!ids_valid(sc)) return;  // R2.13
+  // Formatted straight into the carrier's field (a reused field is overwritten in place).
+  auto format = [&sc](char* out) noexcept {
+    format_traceparent(sc, std::span<char, traceparent_size>(out, traceparent_size));
+  };
+  setter.set_in_place(traceparent_header, traceparent_size, format);
   if (sc.state.empty()) return;
   const std::string_view full = sc.state.header();
   if (full.size() <= 512) {

@@ -3,6 +3,8 @@
 // (R3.9, R3.10). A list is one allocation: an impl header, the member views, then the text.
 #include "ctxflow/trace/trace_state.hpp"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -28,6 +30,22 @@ constexpr bool is_value_char(char c) noexcept {
   return c >= 0x20 && c <= 0x7E && c != ',' && c != '=';
 }
 
+// Character classes of the one-pass member scan in parser::feed.
+enum : std::uint8_t { ows_class = 1, key_first_class = 2, key_class = 4, value_class = 8 };
+constexpr std::array<std::uint8_t, 256> member_class = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned u = 0; u < 256; ++u) {
+    const char c = static_cast<char>(u);
+    std::uint8_t v = 0;
+    if (c == ' ' || c == '\t') v |= ows_class;
+    if (is_lcalpha(c) || is_digit(c)) v |= key_first_class;
+    if (is_keychar(c)) v |= key_class;
+    if (u < 0x80 && (is_value_char(c) || c == '\t')) v |= value_class;  // a tab only as OWS
+    t[u] = v;
+  }
+  return t;
+}();
+
 }  // namespace
 
 bool trace_state::valid_key(std::string_view key) noexcept {
@@ -47,37 +65,46 @@ bool trace_state::valid_value(std::string_view value) noexcept {
 }
 
 void trace_state::parser::feed(std::string_view field) noexcept {
+  // One pass per member, each character classified by one table look-up (R3.3, R3.4).
+  const char* p = field.data();
+  const char* const end = p + field.size();
+  auto cls = [](char c) noexcept { return member_class[static_cast<unsigned char>(c)]; };
   while (!failed_) {
-    const std::size_t comma = field.find(',');
-    const std::string_view raw = field.substr(0, comma);
-    const std::string_view m = internal::trim_ows(raw);
-    if (!m.empty()) {  // empty and OWS-only members are skipped (R3.4)
-      const std::size_t eq = m.find('=');
-      if (eq == std::string_view::npos) {
-        failed_ = true;
-        return;
-      }
-      const std::string_view key = m.substr(0, eq);
-      const std::string_view value = m.substr(eq + 1);
-      if (!valid_key(key) || !valid_value(value)) {
-        failed_ = true;
-        return;
-      }
-      bool duplicate = false;  // keep the first occurrence (R3.6)
-      const member* have = members();
-      for (std::uint32_t i = 0; i < count_ && !duplicate; ++i) duplicate = have[i].first == key;
-      if (!duplicate) {
-        if (count_ == max_members) {  // a 33rd member drops the whole header (R3.5)
-          failed_ = true;
-          return;
-        }
-        new (storage_ + count_ * sizeof(member)) member{key, value};
-        ++count_;
-      }
+    while (p != end && (cls(*p) & ows_class) != 0) ++p;
+    if (p == end) return;
+    if (*p == ',') {  // empty and OWS-only members are skipped (R3.4)
+      ++p;
+      continue;
     }
-    if (comma == std::string_view::npos) return;
-    field.remove_prefix(comma + 1);
+    const char* const key_start = p;
+    if ((cls(*p) & key_first_class) == 0) break;
+    ++p;
+    while (p != end && (cls(*p) & key_class) != 0) ++p;
+    const std::string_view key(key_start, static_cast<std::size_t>(p - key_start));
+    if (p == end || *p != '=' || key.size() > max_key_size) break;
+    const char* const value_start = ++p;
+    const char* tab = nullptr;  // a tab is only allowed in the trailing OWS
+    while (p != end && (cls(*p) & value_class) != 0) {
+      if (*p == '\t') tab = p;
+      ++p;
+    }
+    if (p != end && *p != ',') break;  // '=' or a character outside chr
+    const char* value_end = p;
+    while (value_end != value_start && (cls(value_end[-1]) & ows_class) != 0) --value_end;
+    const std::string_view value(value_start, static_cast<std::size_t>(value_end - value_start));
+    if (value.empty() || value.size() > max_value_size || (tab && tab < value_end)) break;
+    bool duplicate = false;  // keep the first occurrence (R3.6)
+    const member* have = members();
+    for (std::uint32_t i = 0; i < count_ && !duplicate; ++i) duplicate = have[i].first == key;
+    if (!duplicate) {
+      if (count_ == max_members) break;  // a 33rd member drops the whole header (R3.5)
+      new (storage_ + count_ * sizeof(member)) member{key, value};
+      ++count_;
+    }
+    if (p == end) return;
+    ++p;  // the ','
   }
+  failed_ = true;
 }
 
 trace_state trace_state::parser::finish() noexcept {

@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <chrono>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ctxflow/testing/diagnostics_capture.hpp"
@@ -36,6 +39,73 @@ TEST(Diagnostics, ReportsBeyondTheRateLimitAreCountedNotDelivered) {
   set_diagnostics_handler(std::move(previous));
   EXPECT_LE(delivered.load(), 6);  // 5 in the window, plus at most one suppression summary
   EXPECT_GE(after.suppressed - before.suppressed, 44u);
+}
+
+TEST(Diagnostics, EveryReportFromSeveralThreadsIsEitherDeliveredOrCountedAsSuppressed) {
+  std::atomic<std::uint64_t> delivered{0};
+  auto previous = set_diagnostics_handler([&](const diagnostic& d) {
+    if (d.code == "test.threads") ++delivered;
+  });
+  set_diagnostics_rate_limit(3);
+  const auto before = diagnostics_stats();
+  constexpr int threads = 4, per_thread = 5000;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([] {
+      for (int i = 0; i < per_thread; ++i) report(severity::debug, "test.threads", "flood");
+    });
+  for (auto& t : pool) t.join();  // the exited threads' counts must survive them
+  const auto after = diagnostics_stats();
+  set_diagnostics_rate_limit(100);
+  set_diagnostics_handler(std::move(previous));
+  const std::uint64_t total = std::uint64_t{threads} * per_thread;
+  const std::uint64_t suppressed = after.suppressed - before.suppressed;
+  EXPECT_GE(suppressed, total - 3 * 8);  // a few windows at most while the threads ran
+  EXPECT_EQ(delivered.load() + suppressed, total);
+}
+
+TEST(Diagnostics, TheSuppressedCountArrivesWithTheNextDeliveredReport) {
+  std::mutex mu;
+  std::vector<std::string> messages;
+  auto previous = set_diagnostics_handler([&](const diagnostic& d) {
+    std::lock_guard lock(mu);
+    if (d.code == "diagnostics.suppressed") messages.emplace_back(d.message);
+  });
+  set_diagnostics_rate_limit(2);
+  // A thread reads the clock on every 16th suppressed report only, so a window's end is seen
+  // within 16 reports; those in between are counted too.
+  auto next_window = [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    for (int i = 0; i < 16; ++i) report(severity::debug, "test.summary", "after");
+  };
+  next_window();  // delivers the summary of what earlier tests left
+  {
+    std::lock_guard lock(mu);
+    messages.clear();
+  }
+  for (int i = 0; i < 50; ++i) report(severity::debug, "test.summary", "flood");
+  next_window();
+  set_diagnostics_rate_limit(100);
+  set_diagnostics_handler(std::move(previous));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(messages.size(), 1u);
+  const unsigned long count = std::stoul(messages[0]);
+  EXPECT_GE(count, 48u);  // the flood but the reports the window still had room for
+  EXPECT_LE(count, 50u + 15u);
+}
+
+TEST(Diagnostics, SuppressReportSaysWhetherAReportWouldBeDropped) {
+  auto previous = set_diagnostics_handler([](const diagnostic&) {});
+  set_diagnostics_rate_limit(1);  // also starts a fresh window
+  EXPECT_FALSE(suppress_report());
+  report(severity::debug, "test.check", "fills the window");
+  report(severity::debug, "test.check", "suppressed under the lock; the flood path is armed");
+  const auto before = diagnostics_stats();
+  EXPECT_TRUE(suppress_report());
+  const auto after = diagnostics_stats();
+  set_diagnostics_rate_limit(100);
+  set_diagnostics_handler(std::move(previous));
+  EXPECT_EQ(after.suppressed - before.suppressed, 1u);  // counted as a suppressed report
 }
 
 TEST(Diagnostics, AThrowingHandlerDoesNotEscapeIntoTheCaller) {

@@ -40,7 +40,10 @@ using diagnostics_handler = std::function<void(const diagnostic&)>;
 CTXFLOW_API diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcept;
 
 /// Sets how many reports per second reach the handler (default 100). Excess reports are counted
-/// and summarised in one `diagnostics.suppressed` report once the next second starts.
+/// and summarised in one `diagnostics.suppressed` report, delivered just before the first report
+/// of a later second; diagnostics_stats() includes them at any time. While a second's reports
+/// are used up, a report costs a coarse clock read and a per-thread counter increment: no lock,
+/// no formatting, no shared write.
 CTXFLOW_API void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept;
 
 /// Strict mode adds attach sites to token-misuse reports and reports scopes still attached when
@@ -49,7 +52,8 @@ CTXFLOW_API void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept;
 CTXFLOW_API void set_strict_mode(bool on) noexcept;
 CTXFLOW_API bool strict_mode() noexcept;
 
-/// Counters of every report made since start (including suppressed ones).
+/// Counters of every report made since start (including suppressed ones). `suppressed` is exact
+/// when taken: it sums the per-thread counts.
 struct diagnostics_counters {
   std::uint64_t reported = 0;
   std::uint64_t suppressed = 0;
@@ -60,6 +64,12 @@ CTXFLOW_API diagnostics_counters diagnostics_stats() noexcept;
 CTXFLOW_API void report(severity level, std::string_view code, std::string_view message) noexcept;
 CTXFLOW_API void report(severity level, std::string_view code, std::string_view message,
                         const std::source_location& where) noexcept;
+
+/// For callers that build an expensive message (a sanitised copy of a peer's header, say): true
+/// when the rate limit is suppressing reports right now, in which case the report has been
+/// counted as suppressed and the caller must skip it; false means report() it as usual. This is
+/// the check report() and reportf() make first, so calling it costs nothing extra.
+CTXFLOW_API bool suppress_report() noexcept;
 
 /// printf-style convenience: formats into a bounded stack buffer (longer text is truncated).
 CTXFLOW_API void reportf(severity level, std::string_view code, const char* format, ...) noexcept

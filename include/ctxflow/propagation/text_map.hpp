@@ -12,6 +12,7 @@
 #include <cstring>
 #include <iterator>
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,25 @@ class string_visitor {
   bool (*fn_)(void*, std::string_view) noexcept;
 };
 
+/// A non-owning reference to a callable `void(char* out) noexcept` that writes a value of a size
+/// agreed beforehand into `out` (carrier_setter::set_in_place).
+///
+/// Lifetime: must not outlive the callable it refers to.
+class value_writer {
+ public:
+  template <class F>
+    requires(!std::same_as<std::remove_cvref_t<F>, value_writer> && std::invocable<F&, char*>)
+  value_writer(F& f) noexcept  // NOLINT: implicit by design, like function_ref
+      : obj_(static_cast<void*>(&f)),
+        fn_([](void* o, char* out) noexcept { (*static_cast<F*>(o))(out); }) {}
+  /// Writes the value into `out`.
+  void operator()(char* out) const noexcept { fn_(obj_, out); }
+
+ private:
+  void* obj_;
+  void (*fn_)(void*, char*) noexcept;
+};
+
 /// Type-erased read access to one carrier, as a propagator sees it (R5.3).
 ///
 /// Thread safety: used by one call at a time.
@@ -74,6 +94,23 @@ class carrier_setter {
   virtual ~carrier_setter() = default;
   /// Replaces the field `key` with `value` (R5.3).
   virtual void set(std::string_view key, std::string_view value) noexcept = 0;
+  /// Replaces the field `key` with the `size` characters `write` puts at the pointer it is
+  /// given. setter_ref hands `write` the field's own storage when the text map can give it (the
+  /// default text maps, for fields that are `std::string`s): a value formatted this way, such as
+  /// a `traceparent`, goes straight into the carrier, with no temporary and, in a reused carrier,
+  /// no allocation. The default writes into a buffer (on the stack up to 256 characters) and
+  /// calls set().
+  virtual void set_in_place(std::string_view key, std::size_t size, value_writer write) noexcept {
+    char buf[256];
+    char* out = size <= sizeof buf ? buf : new (std::nothrow) char[size];
+    if (!out) {
+      report(severity::error, "propagation.carrier.failed", "carrier value allocation failed");
+      return;
+    }
+    write(out);
+    set(key, std::string_view(out, size));
+    if (out != buf) delete[] out;
+  }
 };
 
 /// A getter for carrier type `Carrier`: stateless, `get` returns the first value (R5.3).
@@ -171,6 +208,13 @@ void assign_value(T& field, std::string_view value) {
   }
 }
 
+/// A field value a setter can resize and write into (`std::string`).
+template <class T>
+concept writable_value = requires(T& v, std::size_t n) {
+  v.resize(n);
+  { v.data() } -> std::same_as<char*>;
+};
+
 template <class C>
 auto map_range(const C& c, std::string_view key) {
   if constexpr (requires { c.equal_range(key); }) {
@@ -215,6 +259,24 @@ struct map_text_map {
     c.erase(b, e);
     c.emplace(std::move(k), typename C::mapped_type(value));
   }
+  /// set() of a value of `size` characters that `write` puts straight into the field's string.
+  template <detail::keyed_map C>
+    requires detail::writable_value<typename C::mapped_type>
+  void set_in_place(C& c, std::string_view key, std::size_t size, value_writer write) const {
+    typename C::key_type k(key);
+    const auto range = c.equal_range(k);
+    auto field = range.first;
+    if (range.first == range.second || std::next(range.first) != range.second) {
+      c.erase(range.first, range.second);
+      if constexpr (requires { c.emplace(std::move(k), typename C::mapped_type()).first; }) {
+        field = c.emplace(std::move(k), typename C::mapped_type()).first;
+      } else {
+        field = c.emplace(std::move(k), typename C::mapped_type());
+      }
+    }
+    field->second.resize(size);
+    write(field->second.data());
+  }
 };
 
 /// Text map for any sequence of (name, value) pairs, e.g.
@@ -257,6 +319,34 @@ struct case_insensitive_text_map {
       ++it;
     }
     if (!found) c.emplace_back(key, value);
+  }
+  /// set() of a value of `size` characters that `write` puts straight into the field's string
+  /// (resized in place: a reused field of the same size is simply overwritten).
+  template <class C>
+    requires detail::pair_sequence<C> && (!detail::keyed_map<C>) &&
+             detail::writable_value<typename C::value_type::second_type> &&
+             requires(C& c, std::string_view k) { c.emplace_back(k, k); }
+  void set_in_place(C& c, std::string_view key, std::size_t size, value_writer write) const {
+    bool found = false;
+    for (auto it = c.begin(); it != c.end();) {
+      if (detail::iequals(std::string_view(it->first), key)) {
+        if (!found) {
+          it->second.resize(size);
+          write(it->second.data());
+          found = true;
+        } else {
+          it = c.erase(it);
+          continue;
+        }
+      }
+      ++it;
+    }
+    if (!found) {
+      c.emplace_back(key, std::string_view());
+      auto& value = std::prev(c.end())->second;
+      value.resize(size);
+      write(value.data());
+    }
   }
 };
 
@@ -322,6 +412,17 @@ class setter_ref final : public carrier_setter {
       setter_.set(carrier_, key, value);
     } CTXFLOW_CATCH_ALL {
       detail::report_carrier_failure("set");
+    }
+  }
+  void set_in_place(std::string_view key, std::size_t size, value_writer write) noexcept override {
+    if constexpr (requires { setter_.set_in_place(carrier_, key, size, write); }) {
+      CTXFLOW_TRY {
+        setter_.set_in_place(carrier_, key, size, write);
+      } CTXFLOW_CATCH_ALL {
+        detail::report_carrier_failure("set");
+      }
+    } else {
+      carrier_setter::set_in_place(key, size, write);
     }
   }
 
