@@ -30,11 +30,19 @@ namespace detail {
 /// The context cell of one spawned coroutine: an execution unit holding the coroutine's context
 /// while it is not running, and the snapshot taken at spawn.
 ///
-/// Thread safety: the reference count and the owner are atomic; the unit itself is used by one
-/// thread at a time, handed over through `owner_` (acquire on entry, release on exit) in
-/// addition to the executor's own queue.
-/// Lifetime: shared by every copy of the executors that refer to it; the last copy ends the
-/// unit (reporting leaked attachments in strict mode) and releases its context.
+/// Thread safety: the unit is used by one thread at a time, handed over through `owner_`
+/// (compare-exchange with acquire on entry, store with release on exit) in addition to the
+/// executor's own queue. The reference count has two parts: `shared_refs_`, atomic, for the
+/// references taken and dropped by threads that do not hold the unit, and `local_refs_`, a plain
+/// integer that only the holder of `owner_` touches (the owner word orders it like a lock). The
+/// holder folds its local balance into `shared_refs_` when it leaves, and only when the balance
+/// is not zero. So the executor copies that Asio makes and drops while a piece of the coroutine
+/// runs (a handful per operation) cost no atomic instruction, and the reference a handler takes
+/// for the next piece cancels against the one the running handler gives back.
+/// Lifetime: shared by every copy of the executors and handlers that refer to it; the last
+/// reference ends the unit (reporting leaked attachments in strict mode) and releases its
+/// context. The holder always owns one reference counted in `shared_refs_` (the handler it runs),
+/// so no thread outside can bring the count to zero while the unit is held.
 class context_cell {
  public:
   explicit context_cell(context snapshot) noexcept
@@ -43,16 +51,27 @@ class context_cell {
   context_cell& operator=(const context_cell&) = delete;
   ~context_cell() = default;  // the unit's destructor finishes it
 
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void add_ref() noexcept {
+    if (held_here()) {
+      ++local_refs_;
+      return;
+    }
+    shared_refs_.fetch_add(1, std::memory_order_relaxed);
+  }
   void release() noexcept {
+    if (held_here()) {
+      --local_refs_;  // never the last one: the holder owns a shared reference until it leaves
+      return;
+    }
     // acq_rel: the last owner must see every write made by the others before deleting.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (shared_refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
   ctxflow::execution_unit& unit() noexcept { return unit_; }
   const context& snapshot() const noexcept { return snapshot_; }
 
-  /// Runs `f` as part of this cell's unit on the calling thread.
+  /// Runs `f` as part of this cell's unit on the calling thread, and gives back one reference
+  /// (the caller's: the handler's).
   ///
   /// - Already inside the unit (a dispatch from the coroutine itself): calls `f` directly.
   /// - The unit is free: enters it, calls `f`, leaves it (also when `f` throws).
@@ -63,24 +82,28 @@ class context_cell {
   /// - The unit is held deeper in this thread's own stack (another unit runs on top of it): `f`
   ///   runs in a unit of its own starting from the spawn snapshot; waiting would never end.
   template <class F>
-  void run(F& f) {
-    if (unit_.running_here()) {
-      f();
+  void run_and_release(F& f) {
+    const void* const me = this_thread_marker();
+    if (owner_.load(std::memory_order_relaxed) == me) {
+      struct release_guard {
+        context_cell* self;
+        ~release_guard() { --self->local_refs_; }
+      } guard{this};
+      if (unit_.running_here()) {
+        f();
+      } else {
+        ctxflow::execution_unit_scope own(snapshot_, "asio handler");
+        f();
+      }
       return;
     }
-    const void* const me = this_thread_marker();
     // owner_ states: null = parked; a thread's marker = entered by that thread. acquire: see
-    // what the previous owner wrote (the parked context, the attach stack).
+    // what the previous owner wrote (the parked context, the attach stack, local_refs_).
     const void* expected = nullptr;
     for (unsigned spins = 0;
          !owner_.compare_exchange_weak(expected, me, std::memory_order_acquire,
                                        std::memory_order_relaxed);
          ++spins) {
-      if (expected == me) {
-        ctxflow::execution_unit_scope own(snapshot_, "asio handler");
-        f();
-        return;
-      }
       expected = nullptr;
       if (spins >= 64) std::this_thread::yield();
     }
@@ -88,8 +111,7 @@ class context_cell {
       context_cell* self;
       ~exit_guard() {
         self->unit_.leave();
-        // release: publish the parked context and stack to the next owner.
-        self->owner_.store(nullptr, std::memory_order_release);
+        self->exit_and_release();
       }
     };
     unit_.enter();
@@ -103,9 +125,28 @@ class context_cell {
     static thread_local const char marker = 0;
     return &marker;
   }
+  bool held_here() const noexcept {
+    return owner_.load(std::memory_order_relaxed) == this_thread_marker();
+  }
 
-  std::atomic<std::uint32_t> refs_{1};
+  /// The holder leaves: folds its local balance, less the reference of the handler it ran, into
+  /// the shared count (before the owner word is released, so that the next holder sees a count
+  /// that includes the handlers queued by this one), then releases the owner word.
+  void exit_and_release() noexcept {
+    const std::int64_t delta = local_refs_ - 1;
+    local_refs_ = 0;
+    if (delta != 0 &&
+        shared_refs_.fetch_add(delta, std::memory_order_acq_rel) + delta == 0) {
+      delete this;  // nobody else refers to the cell, so nobody waits for the owner word
+      return;
+    }
+    // release: publish the parked context, the stack and local_refs_ to the next owner.
+    owner_.store(nullptr, std::memory_order_release);
+  }
+
+  std::atomic<std::int64_t> shared_refs_{1};
   std::atomic<const void*> owner_{nullptr};
+  std::int64_t local_refs_ = 0;
   const context snapshot_;
   ctxflow::execution_unit unit_;
 };
@@ -134,6 +175,8 @@ class cell_ptr {
   context_cell* get() const noexcept { return cell_; }
   context_cell* operator->() const noexcept { return cell_; }
   explicit operator bool() const noexcept { return cell_ != nullptr; }
+  /// Gives up the reference to the caller, who must release it.
+  context_cell* detach() noexcept { return std::exchange(cell_, nullptr); }
   friend bool operator==(const cell_ptr& a, const cell_ptr& b) noexcept {
     return a.cell_ == b.cell_;
   }
@@ -149,6 +192,8 @@ inline cell_ptr make_cell(context snapshot) noexcept {
 }
 
 /// The function object a context_executor hands to its inner executor: runs `fn` in the cell.
+/// Its reference to the cell is given back inside the cell's unit, where it costs no atomic
+/// instruction when the function queued another handler of the same coroutine.
 template <class Fn>
 struct cell_runner {
   cell_ptr cell;
@@ -158,9 +203,8 @@ struct cell_runner {
       std::move(fn)();
       return;
     }
-    cell_ptr keep = cell;  // the last executor copy may die inside fn
     auto call = [this] { std::move(fn)(); };
-    keep->run(call);
+    cell.detach()->run_and_release(call);
   }
 };
 
@@ -213,10 +257,17 @@ class context_executor {
 
   // --- standard executor model ---
 
+  // An rvalue wrapper (the temporaries of `prefer(require(ex, ...), ...).execute(f)`) hands its
+  // cell reference on instead of taking a new one.
   template <class Fn>
-  void execute(Fn&& fn) const {
+  void execute(Fn&& fn) const& {
     boost::asio::execution::execute(
         inner_, detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)});
+  }
+  template <class Fn>
+  void execute(Fn&& fn) && {
+    boost::asio::execution::execute(
+        inner_, detail::cell_runner<std::decay_t<Fn>>{std::move(cell_), std::forward<Fn>(fn)});
   }
 
   template <class Property>
@@ -228,20 +279,36 @@ class context_executor {
 
   template <class Property>
     requires boost::asio::can_require<const Executor&, Property>::value
-  auto require(const Property& p) const
-      noexcept(boost::asio::is_nothrow_require<const Executor&, Property>::value) {
+  auto require(const Property& p) const& noexcept(
+      boost::asio::is_nothrow_require<const Executor&, Property>::value) {
     using inner_result =
         std::decay_t<typename boost::asio::require_result<const Executor&, Property>::type>;
     return context_executor<inner_result>(boost::asio::require(inner_, p), cell_);
   }
+  template <class Property>
+    requires boost::asio::can_require<const Executor&, Property>::value
+  auto require(const Property& p) && noexcept(
+      boost::asio::is_nothrow_require<const Executor&, Property>::value) {
+    using inner_result =
+        std::decay_t<typename boost::asio::require_result<const Executor&, Property>::type>;
+    return context_executor<inner_result>(boost::asio::require(inner_, p), std::move(cell_));
+  }
 
   template <class Property>
     requires boost::asio::can_prefer<const Executor&, Property>::value
-  auto prefer(const Property& p) const
-      noexcept(boost::asio::is_nothrow_prefer<const Executor&, Property>::value) {
+  auto prefer(const Property& p) const& noexcept(
+      boost::asio::is_nothrow_prefer<const Executor&, Property>::value) {
     using inner_result =
         std::decay_t<typename boost::asio::prefer_result<const Executor&, Property>::type>;
     return context_executor<inner_result>(boost::asio::prefer(inner_, p), cell_);
+  }
+  template <class Property>
+    requires boost::asio::can_prefer<const Executor&, Property>::value
+  auto prefer(const Property& p) && noexcept(
+      boost::asio::is_nothrow_prefer<const Executor&, Property>::value) {
+    using inner_result =
+        std::decay_t<typename boost::asio::prefer_result<const Executor&, Property>::type>;
+    return context_executor<inner_result>(boost::asio::prefer(inner_, p), std::move(cell_));
   }
 
   // --- Networking TS executor model (when the inner executor has it) ---
