@@ -124,24 +124,11 @@ std::uint64_t total_suppressed_locked(const detail::diagnostics_state& st) noexc
 
 // The flood path: while the window is full, a report costs a relaxed load of the window's end,
 // a coarse clock read and the shard increment, without the lock, formatting or the handler.
-// Returns true when the report was suppressed (and counted).
-//
-// The clock is read on every 16th suppressed report of a thread only: a thread may count up to
-// 15 reports after the window ended as suppressed (counted all the same, and in the next
-// summary), while the first thread to read the clock past the window's end starts the next
-// window for every thread (it clears the window's end, which each report loads).
-constexpr std::uint32_t reports_per_clock_read = 16;
-
+// Returns true when the report was suppressed (and counted). The clock is read on every
+// suppressed report: a report made after the window ended, however long after, is delivered.
 bool suppressed_unlocked() noexcept {
   const std::int64_t until = detail::diagnostics_suppress_until_ns.load(std::memory_order_relaxed);
-  if (until == 0) return false;
-  detail::diagnostics_shard& shard = shards::slot();
-  if (shard.unchecked != 0) {
-    --shard.unchecked;
-  } else {
-    if (now_ns() >= until) return false;
-    shard.unchecked = reports_per_clock_read - 1;
-  }
+  if (until == 0 || now_ns() >= until) return false;
   count_suppressed();
   return true;
 }
@@ -159,7 +146,6 @@ void report_impl(severity level, std::string_view code, std::string_view message
       st.window_start_ns = now;
       st.in_window = 0;
       detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);
-      shards::slot().unchecked = 0;
       // Everything suppressed since the last summary, with or without the lock.
       const std::uint64_t total = total_suppressed_locked(st);
       summary = total - std::exchange(st.summarised, total);

@@ -21,8 +21,6 @@ namespace ctxflow::detail {
 /// folded into `diagnostics_state::suppressed` when the thread exits.
 struct diagnostics_shard {
   std::atomic<std::uint64_t> suppressed{0};
-  // Suppressed reports this thread may still count before it reads the clock again.
-  std::uint32_t unchecked = 0;
   diagnostics_shard* prev = nullptr;
   diagnostics_shard* next = nullptr;
   bool linked = false;
