@@ -323,5 +323,29 @@ TEST(AsioCoSpawn, FunctionsPostedThroughTheWrapperRunInItsCell) {  // C5, C7
   EXPECT_EQ(value.get(), 0);
 }
 
+// Copies of a coroutine's executor handed to other threads, which drop them while the piece of
+// the coroutine that made them still runs: the cell's count must not reach zero early.
+awaitable<void> hand_out_executor_copies(int copies, std::vector<int>& seen) {
+  auto token = value.set(5);
+  auto ex = co_await net::this_coro::executor;
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < copies; ++i) threads.emplace_back([c = ex] { (void)c; });
+    for (auto& t : threads) t.join();
+  }
+  seen.push_back(value.get());
+  co_await sleep_for(std::chrono::milliseconds(1));
+  seen.push_back(value.get());
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, ExecutorCopiesDroppedOnOtherThreadsWhileTheCoroutineRunsKeepItsCellAlive) {
+  net::io_context io;
+  std::vector<int> seen;
+  integrations::asio::co_spawn(io, hand_out_executor_copies(16, seen), net::detached);
+  io.run();
+  EXPECT_EQ(seen, (std::vector<int>{5, 5}));
+}
+
 }  // namespace
 }  // namespace ctxflow

@@ -30,19 +30,21 @@ namespace detail {
 /// The context cell of one spawned coroutine: an execution unit holding the coroutine's context
 /// while it is not running, and the snapshot taken at spawn.
 ///
-/// Thread safety: the unit is used by one thread at a time, handed over through `owner_`
-/// (compare-exchange with acquire on entry, store with release on exit) in addition to the
-/// executor's own queue. The reference count has two parts: `shared_refs_`, atomic, for the
-/// references taken and dropped by threads that do not hold the unit, and `local_refs_`, a plain
-/// integer that only the holder of `owner_` touches (the owner word orders it like a lock). The
-/// holder folds its local balance into `shared_refs_` when it leaves, and only when the balance
-/// is not zero. So the executor copies that Asio makes and drops while a piece of the coroutine
-/// runs (a handful per operation) cost no atomic instruction, and the reference a handler takes
-/// for the next piece cancels against the one the running handler gives back.
-/// Lifetime: shared by every copy of the executors and handlers that refer to it; the last
-/// reference ends the unit (reporting leaked attachments in strict mode) and releases its
-/// context. The holder always owns one reference counted in `shared_refs_` (the handler it runs),
-/// so no thread outside can bring the count to zero while the unit is held.
+/// Thread safety: the unit is used by one thread at a time. One atomic word, `state_`, holds the
+/// reference count and a "held" bit (its value is 2 × count + held): a thread takes the unit by
+/// setting the bit with a compare-exchange (acquire) and gives it back with one addition
+/// (acquire-release) that also clears the bit. `owner_` names the holding thread, so that the
+/// holder can tell its own calls apart. The references the holder takes and drops while a piece
+/// of the coroutine runs go to `local_refs_`, a plain integer only the holder touches (the held
+/// bit orders it like a lock), and are added to `state_` by the same addition that gives the
+/// unit back. So the executor copies Asio makes and drops inside a piece (a handful per
+/// operation) cost no atomic instruction, and the reference a handler takes for the next piece
+/// cancels against the one the running handler gives back.
+/// Lifetime: shared by every copy of the executors and handlers that refer to it. The cell is
+/// deleted by whoever brings `state_` to zero: no reference left and not held. A copy the
+/// holder made (counted in `local_refs_`) may be dropped on another thread before the holder
+/// leaves, which takes `state_`'s count below the true one for a while; the held bit keeps that
+/// from deleting the cell, and the holder's addition settles it.
 class context_cell {
  public:
   explicit context_cell(context snapshot) noexcept
@@ -56,15 +58,16 @@ class context_cell {
       ++local_refs_;
       return;
     }
-    shared_refs_.fetch_add(1, std::memory_order_relaxed);
+    state_.fetch_add(2, std::memory_order_relaxed);
   }
   void release() noexcept {
     if (held_here()) {
-      --local_refs_;  // never the last one: the holder owns a shared reference until it leaves
+      --local_refs_;  // never the last one: the holder owns the running handler's reference
       return;
     }
-    // acq_rel: the last owner must see every write made by the others before deleting.
-    if (shared_refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    // acq_rel: the last owner must see every write made by the others before deleting. 2 before
+    // means one reference (this one) and not held.
+    if (state_.fetch_sub(2, std::memory_order_acq_rel) == 2) delete this;
   }
 
   ctxflow::execution_unit& unit() noexcept { return unit_; }
@@ -97,16 +100,19 @@ class context_cell {
       }
       return;
     }
-    // owner_ states: null = parked; a thread's marker = entered by that thread. acquire: see
-    // what the previous owner wrote (the parked context, the attach stack, local_refs_).
-    const void* expected = nullptr;
-    for (unsigned spins = 0;
-         !owner_.compare_exchange_weak(expected, me, std::memory_order_acquire,
-                                       std::memory_order_relaxed);
-         ++spins) {
-      expected = nullptr;
+    // acquire: see what the previous holder wrote (the parked context, the attach stack).
+    std::int64_t cur = state_.load(std::memory_order_relaxed);
+    for (unsigned spins = 0;; ++spins) {
+      if ((cur & 1) == 0) {
+        if (state_.compare_exchange_weak(cur, cur | 1, std::memory_order_acquire,
+                                         std::memory_order_relaxed))
+          break;
+        continue;  // the count changed: try again at once
+      }
       if (spins >= 64) std::this_thread::yield();
+      cur = state_.load(std::memory_order_relaxed);
     }
+    owner_.store(me, std::memory_order_relaxed);
     struct exit_guard {
       context_cell* self;
       ~exit_guard() {
@@ -129,23 +135,18 @@ class context_cell {
     return owner_.load(std::memory_order_relaxed) == this_thread_marker();
   }
 
-  /// The holder leaves: folds its local balance, less the reference of the handler it ran, into
-  /// the shared count (before the owner word is released, so that the next holder sees a count
-  /// that includes the handlers queued by this one), then releases the owner word.
+  /// The holder leaves: adds its local balance, less the reference of the handler it ran, to the
+  /// count and clears the held bit, in one addition (release: the next holder sees the parked
+  /// context, the stack and the count). Deletes the cell when that leaves nothing.
   void exit_and_release() noexcept {
-    const std::int64_t delta = local_refs_ - 1;
+    const std::int64_t add = 2 * (local_refs_ - 1) - 1;
     local_refs_ = 0;
-    if (delta != 0 &&
-        shared_refs_.fetch_add(delta, std::memory_order_acq_rel) + delta == 0) {
-      delete this;  // nobody else refers to the cell, so nobody waits for the owner word
-      return;
-    }
-    // release: publish the parked context, the stack and local_refs_ to the next owner.
-    owner_.store(nullptr, std::memory_order_release);
+    owner_.store(nullptr, std::memory_order_relaxed);
+    if (state_.fetch_add(add, std::memory_order_acq_rel) + add == 0) delete this;
   }
 
-  std::atomic<std::int64_t> shared_refs_{1};
-  std::atomic<const void*> owner_{nullptr};
+  std::atomic<std::int64_t> state_{2};       // 2 × references + held bit; one reference at first
+  std::atomic<const void*> owner_{nullptr};  // the holding thread's marker, or null
   std::int64_t local_refs_ = 0;
   const context snapshot_;
   ctxflow::execution_unit unit_;
