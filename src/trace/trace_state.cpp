@@ -83,9 +83,9 @@ void trace_state::parser::feed(std::string_view field) noexcept {
     const std::string_view key(key_start, static_cast<std::size_t>(p - key_start));
     if (p == end || *p != '=' || key.size() > max_key_size) break;
     const char* const value_start = ++p;
-    const char* tab = nullptr;  // a tab is only allowed in the trailing OWS
+    const char* tab = nullptr;  // the first tab: tabs are only allowed in the trailing OWS
     while (p != end && (cls(*p) & value_class) != 0) {
-      if (*p == '\t') tab = p;
+      if (*p == '\t' && tab == nullptr) tab = p;
       ++p;
     }
     if (p != end && *p != ',') break;  // '=' or a character outside chr

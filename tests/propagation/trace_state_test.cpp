@@ -82,6 +82,16 @@ TEST(TraceState, AnyInvalidMemberDropsTheWholeHeader) {
   EXPECT_TRUE(trace_state::parse("A=1").empty());
 }
 
+TEST(TraceState, ATabInsideAValueDropsTheHeaderAlsoWhenTheValueEndsInTabs) {
+  // R3.3: a tab may only surround a member (OWS), never sit inside its value.
+  EXPECT_TRUE(trace_state::parse("o=3'4bb7\tc3'4bb7\t").empty());
+  EXPECT_TRUE(trace_state::parse(",o=a\tb\t,c=1").empty());
+  EXPECT_TRUE(trace_state::parse("o=a\tb").empty());
+  const trace_state ok = trace_state::parse("o=ab\t\t,c=1");
+  ASSERT_EQ(ok.size(), 2u);
+  EXPECT_EQ(ok.get("o").value(), "ab");
+}
+
 TEST(TraceState, ThirtyTwoMembersAreKeptAndThirtyThreeDropTheHeader) {
   // R3.5: only non-empty members count
   std::string h;
