@@ -191,6 +191,31 @@ TEST(TextMap, HeaderNamesMatchIgnoringAsciiCaseOnly) {
   static_assert(detail::iequals("TRACESTATE", "tracestate"));  // usable in constant expressions
 }
 
+TEST(TextMap, AFoldedKeyMatchesExactlyTheNamesIequalsMatches) {
+  // The header list's lookups fold the propagator's key once; every name length around the
+  // 8-byte words (the 8-16 word path and the others), the differing byte at every position.
+  const std::string alphabet = std::string("aAzZ@`[{-_09") + '\xC0' + '\xE0' + '\x7F' + '\xFF';
+  for (std::size_t n = 1; n <= 25; ++n) {
+    for (std::size_t pos = 0; pos < n; ++pos) {
+      for (char x : alphabet) {
+        for (char y : alphabet) {
+          std::string key(n, 'k');
+          std::string name(n, 'K');
+          key[pos] = x;
+          name[pos] = y;
+          const detail::folded_key folded(key);
+          ASSERT_EQ(folded.matches(name), reference_iequals(name, key))
+              << "n=" << n << " pos=" << pos << " x=" << int(x) << " y=" << int(y);
+          ASSERT_FALSE(folded.matches(name + 'k'));
+          ASSERT_FALSE(folded.matches(std::string_view(name).substr(1)));
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(detail::folded_key("").matches(""));
+  EXPECT_FALSE(detail::folded_key("").matches("a"));
+}
+
 TEST(TextMap, ReplacingAHeaderReusesTheValuesBuffer) {
   // R5.3 set replaces; a reused carrier keeps its storage, so re-injecting does not allocate
   std::vector<std::pair<std::string, std::string>> h{{"Traceparent", std::string(60, 'x')}};

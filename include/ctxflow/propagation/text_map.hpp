@@ -179,6 +179,35 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && iequals_n(a.data(), b.data(), a.size());
 }
 
+/// A field name to look for among many (a propagator's header in a carrier's fields), folded
+/// once: matches(name) is iequals(name, key), but a name of 8 to 16 characters (every header a
+/// propagator reads) is compared with two overlapping 8-byte loads of `name` alone, folded and
+/// tested against the key's words, without a loop and without folding the key again per field.
+class folded_key {
+ public:
+  explicit folded_key(std::string_view key) noexcept : key_(key) {
+    if (key.size() >= 8 && key.size() <= 16) {
+      first_ = ascii_lower8(load8(key.data()));
+      last_ = ascii_lower8(load8(key.data() + key.size() - 8));
+    }
+  }
+  /// iequals(name, key).
+  bool matches(std::string_view name) const noexcept {
+    if (name.size() != key_.size()) return false;
+    if (key_.size() >= 8 && key_.size() <= 16) {
+      const char* p = name.data();
+      return ((ascii_lower8(load8(p)) ^ first_) |
+              (ascii_lower8(load8(p + name.size() - 8)) ^ last_)) == 0;
+    }
+    return iequals_n(name.data(), key_.data(), name.size());
+  }
+
+ private:
+  std::string_view key_;
+  std::uint64_t first_ = 0;
+  std::uint64_t last_ = 0;
+};
+
 /// Reports a carrier that threw (user extension point, R1.12).
 CTXFLOW_API void report_carrier_failure(const char* what) noexcept;
 
@@ -286,15 +315,16 @@ struct map_text_map {
 struct case_insensitive_text_map {
   template <detail::pair_sequence C>
   std::optional<std::string_view> get(const C& c, std::string_view key) const {
+    const detail::folded_key k(key);
     for (const auto& kv : c)
-      if (detail::iequals(std::string_view(kv.first), key)) return std::string_view(kv.second);
+      if (k.matches(std::string_view(kv.first))) return std::string_view(kv.second);
     return std::nullopt;
   }
   template <detail::pair_sequence C>
   void get_all(const C& c, std::string_view key, string_visitor each) const {
+    const detail::folded_key k(key);
     for (const auto& kv : c)
-      if (detail::iequals(std::string_view(kv.first), key) && !each(std::string_view(kv.second)))
-        return;
+      if (k.matches(std::string_view(kv.first)) && !each(std::string_view(kv.second))) return;
   }
   template <detail::pair_sequence C>
   void keys(const C& c, string_visitor each) const {
@@ -305,9 +335,10 @@ struct case_insensitive_text_map {
     requires detail::pair_sequence<C> && (!detail::keyed_map<C>) &&
              requires(C& c, std::string_view k) { c.emplace_back(k, k); }
   void set(C& c, std::string_view key, std::string_view value) const {
+    const detail::folded_key k(key);
     bool found = false;
     for (auto it = c.begin(); it != c.end();) {
-      if (detail::iequals(std::string_view(it->first), key)) {
+      if (k.matches(std::string_view(it->first))) {
         if (!found) {
           detail::assign_value(it->second, value);
           found = true;
@@ -327,9 +358,10 @@ struct case_insensitive_text_map {
              detail::writable_value<typename C::value_type::second_type> &&
              requires(C& c, std::string_view k) { c.emplace_back(k, k); }
   void set_in_place(C& c, std::string_view key, std::size_t size, value_writer write) const {
+    const detail::folded_key k(key);
     bool found = false;
     for (auto it = c.begin(); it != c.end();) {
-      if (detail::iequals(std::string_view(it->first), key)) {
+      if (k.matches(std::string_view(it->first))) {
         if (!found) {
           it->second.resize(size);
           write(it->second.data());
