@@ -51,13 +51,6 @@ void append_entry(baggage::impl& b, const baggage::entry& e) noexcept {
   es[b.count++] = e;
 }
 
-std::string_view copy_text(baggage::impl& b, std::string_view s) noexcept {
-  char* out = b.text() + b.text_used;
-  if (!s.empty()) std::memcpy(out, s.data(), s.size());
-  b.text_used += s.size();
-  return {out, s.size()};
-}
-
 }  // namespace detail
 
 baggage baggage::current() noexcept {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "ctxflow/propagation/baggage.hpp"
@@ -41,7 +42,13 @@ struct baggage_access {
 void append_entry(baggage::impl& b, const baggage::entry& e) noexcept;
 
 /// Copies `s` into the block's text area and returns the copy. Capacity is the caller's duty.
-std::string_view copy_text(baggage::impl& b, std::string_view s) noexcept;
+/// Inline: extract copies every member's name, value and metadata through it.
+inline std::string_view copy_text(baggage::impl& b, std::string_view s) noexcept {
+  char* out = b.text() + b.text_used;
+  if (!s.empty()) std::memcpy(out, s.data(), s.size());
+  b.text_used += s.size();
+  return {out, s.size()};
+}
 
 }  // namespace detail
 }  // namespace ctxflow::propagation

@@ -253,7 +253,9 @@ class member_scanner {
     std::size_t same = out_.size();
     for (std::size_t i = 0; i < out_.size(); ++i) {
       const member_view& o = out_.data()[i];
-      if (o.key.size() == m.key.size() && std::memcmp(o.key.data(), m.key.data(), m.key.size()) == 0) {
+      // Keys are never empty; the first byte settles most pairs without a memcmp call.
+      if (o.key.size() == m.key.size() && o.key[0] == m.key[0] &&
+          std::memcmp(o.key.data(), m.key.data(), m.key.size()) == 0) {
         same = i;
         break;
       }
