@@ -103,6 +103,49 @@ TEST(W3cBaggage, MalformedPercentSequencesAreKeptLiterally) {
   EXPECT_EQ(parse1("k=%zz,j=50%,i=%4").get("i").value(), "%4");
 }
 
+// baggage-octet (R4.2), byte by byte: what the value scan, 16 bytes at a time, must agree with.
+bool reference_octet(unsigned char c) {
+  return c == 0x21 || (c >= 0x23 && c <= 0x2B) || (c >= 0x2D && c <= 0x3A) ||
+         (c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
+}
+
+TEST(W3cBaggage, EveryByteAtEveryPositionOfALongValueIsAcceptedExactlyWhenItIsABaggageOctet) {
+  for (unsigned b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    if (c == ',' || c == ';') continue;  // they end the value (tested below)
+    for (std::size_t pos = 1; pos < 39; ++pos) {
+      std::string value(40, 'v');
+      value[pos] = c;
+      const baggage got = parse1("k=" + value);
+      if (reference_octet(static_cast<unsigned char>(b))) {
+        ASSERT_EQ(got.size(), 1u) << "byte " << b << " at " << pos;
+        ASSERT_EQ(got.get("k").value(), value) << "byte " << b << " at " << pos;
+      } else {
+        ASSERT_TRUE(got.empty()) << "byte " << b << " at " << pos;
+      }
+    }
+  }
+  for (std::size_t pos = 1; pos < 39; ++pos) {
+    std::string value(40, 'v');
+    value[pos] = ',';
+    EXPECT_EQ(parse1("k=" + value).get("k").value(), value.substr(0, pos));
+    value[pos] = ';';
+    const baggage with_metadata = parse1("k=" + value);
+    EXPECT_EQ(with_metadata.get("k").value(), value.substr(0, pos));
+    EXPECT_EQ(with_metadata.get_all()[0].metadata, value.substr(pos + 1));
+  }
+}
+
+TEST(W3cBaggage, AnEscapeAnywhereInALongValueIsDecoded) {
+  for (std::size_t pos = 0; pos + 3 <= 40; ++pos) {
+    std::string value(40, 'v');
+    value.replace(pos, 3, "%41");
+    std::string decoded = value;
+    decoded.replace(pos, 3, "A");
+    EXPECT_EQ(parse1("k=" + value).get("k").value(), decoded) << "escape at " << pos;
+  }
+}
+
 TEST(W3cBaggage, InvalidMembersAreDroppedAndValidOnesKept) {
   // R4.5 [D]
   const baggage b = parse1("good=1,no_equals,bad key=2,bad=sp ace,\"q\"=3,ok2=x");
