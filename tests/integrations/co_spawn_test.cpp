@@ -9,9 +9,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/connect.hpp>
@@ -305,6 +307,62 @@ TEST(AsioCoSpawn, WrappedExecutorForwardsPropertiesAndComparesByCell) {  // C9
             true);
   static_assert(net::execution::is_executor<decltype(a)>::value);
   static_assert(net::is_executor<decltype(a)>::value);
+}
+
+// any_io_executor keeps an executor of at most two pointers inline; a bigger one is allocated
+// on every copy, and a coroutine's executor is copied several times per resumption.
+template <class E>
+constexpr bool fits_any_io_executor_inline = sizeof(E) <= 2 * sizeof(void*) &&
+                                            alignof(E) <= alignof(void*) &&
+                                            std::is_nothrow_copy_constructible_v<E>;
+
+TEST(AsioCoSpawn, TheWrapperOfAnIoContextExecutorFitsInsideAnAnyIoExecutor) {  // C9
+  using io_ex = net::io_context::executor_type;
+  using tracked_ex = std::decay_t<decltype(net::prefer(
+      std::declval<io_ex>(), net::execution::outstanding_work.tracked))>;
+  static_assert(fits_any_io_executor_inline<integrations::asio::context_executor<io_ex>>);
+  static_assert(fits_any_io_executor_inline<integrations::asio::context_executor<tracked_ex>>);
+
+  net::io_context io;
+  integrations::asio::context_executor<io_ex> a(io.get_executor());
+  auto never = net::require(a, net::execution::blocking.never);
+  auto cont = net::prefer(never, net::execution::relationship.continuation);
+  EXPECT_EQ(net::query(cont, net::execution::blocking), net::execution::blocking.never);
+  EXPECT_EQ(net::query(cont, net::execution::relationship),
+            net::execution::relationship.continuation);
+  EXPECT_EQ(&net::query(cont, net::execution::context), &io);
+  EXPECT_EQ(net::query(a, net::execution::blocking), net::execution::blocking.possibly);
+  EXPECT_TRUE(cont.cell() == a.cell());
+  EXPECT_FALSE(cont == never);
+  EXPECT_TRUE(net::require(cont, net::execution::blocking.never) == cont);
+  EXPECT_TRUE(cont.get_inner_executor() ==
+              net::prefer(net::require(io.get_executor(), net::execution::blocking.never),
+                          net::execution::relationship.continuation));
+  EXPECT_EQ(net::query(a, net::execution::outstanding_work),
+            net::execution::outstanding_work.untracked);
+}
+
+TEST(AsioCoSpawn, ATrackedWrapperKeepsTheIoContextRunningUntilItIsDestroyed) {  // C9
+  net::io_context io;
+  integrations::asio::context_executor<net::io_context::executor_type> a(io.get_executor());
+  std::optional<decltype(net::prefer(a, net::execution::outstanding_work.tracked))> work;
+  work.emplace(net::prefer(a, net::execution::outstanding_work.tracked));
+  EXPECT_EQ(net::query(*work, net::execution::outstanding_work),
+            net::execution::outstanding_work.tracked);
+  auto copy = *work;  // a copy counts as work of its own
+  auto moved = std::move(copy);
+  std::vector<int> seen;
+  net::post(a, [&] {
+    seen.push_back(1);
+    work.reset();
+    net::post(a, [&, m = std::move(moved)]() mutable {
+      seen.push_back(2);
+      auto gone = std::move(m);  // the last work: run() returns once the queue is empty
+    });
+  });
+  io.run();  // would block forever if the wrapper's work were never released
+  EXPECT_EQ(seen, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(io.stopped());
 }
 
 TEST(AsioCoSpawn, FunctionsPostedThroughTheWrapperRunInItsCell) {  // C5, C7

@@ -10,14 +10,18 @@
 #include <atomic>
 #include <thread>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/is_executor.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/require.hpp>
+#include <boost/version.hpp>
 
 #include "ctxflow/context/context.hpp"
 #include "ctxflow/context/execution_unit.hpp"
@@ -192,6 +196,130 @@ inline cell_ptr make_cell(context snapshot) noexcept {
   return cell_ptr::adopt(new (std::nothrow) context_cell(std::move(snapshot)));
 }
 
+/// Where a context_executor keeps its inner executor. In general the executor itself;
+/// `view()` is what the wrapper forwards to, `get()` the executor as it is.
+template <class Executor>
+class inner_storage {
+ public:
+  explicit inner_storage(Executor e) noexcept(std::is_nothrow_move_constructible_v<Executor>)
+      : ex_(std::move(e)) {}
+  /// From the result of a require or prefer on another storage's view().
+  template <class View>
+  static inner_storage from_view(View&& v) {
+    if constexpr (std::is_same_v<std::decay_t<View>, Executor>) {
+      return inner_storage(std::forward<View>(v));
+    } else {
+      // The other view was untracked (see the io_context storage below); track again.
+      return inner_storage(boost::asio::require(std::forward<View>(v),
+                                                boost::asio::execution::outstanding_work.tracked));
+    }
+  }
+  const Executor& view() const noexcept { return ex_; }
+  const Executor& get() const noexcept { return ex_; }
+  friend bool operator==(const inner_storage& a, const inner_storage& b) noexcept {
+    return a.ex_ == b.ex_;
+  }
+
+ private:
+  Executor ex_;
+};
+
+#if BOOST_VERSION < 107500 && !defined(BOOST_ASIO_NO_TS_EXECUTORS)
+/// Boost 1.74's io_context executor is 16 bytes (the io_context pointer, an empty allocator and
+/// the run-time bits), so a wrapper holding it and the cell pointer would be 24 bytes, more than
+/// the 16 that `any_io_executor` stores inline: every copy of a coroutine's executor would
+/// allocate. This storage keeps the io_context pointer and the two run-time bits (blocking.never,
+/// relationship.continuation) in one word, so the wrapper is 16 bytes. Outstanding work is part
+/// of the type: a tracked storage counts one unit of the io_context's work for as long as it
+/// lives, as the executor it stands for does; its view() is the untracked executor with the same
+/// bits (what it runs and how does not depend on tracking), so forwarding costs no atomic
+/// instruction.
+template <unsigned int Bits>
+class inner_storage<boost::asio::io_context::basic_executor_type<std::allocator<void>, Bits>> {
+ public:
+  using executor_type = boost::asio::io_context::basic_executor_type<std::allocator<void>, Bits>;
+  using view_type = boost::asio::io_context::basic_executor_type<std::allocator<void>, 0>;
+  static constexpr bool tracked = !std::is_same_v<executor_type, view_type>;
+
+  explicit inner_storage(const executor_type& e) noexcept : word_(encode(e)) { start_work(); }
+  template <class View>
+    requires std::is_same_v<std::decay_t<View>, view_type> ||
+             std::is_same_v<std::decay_t<View>, executor_type>
+  static inner_storage from_view(View&& v) noexcept {
+    return inner_storage(encode(v), adopt_word{});
+  }
+  inner_storage(const inner_storage& o) noexcept : word_(o.word_) { start_work(); }
+  inner_storage(inner_storage&& o) noexcept
+      : word_(tracked ? std::exchange(o.word_, 0) : o.word_) {}
+  inner_storage& operator=(inner_storage o) noexcept {
+    std::swap(word_, o.word_);
+    return *this;
+  }
+  ~inner_storage() {
+    if constexpr (tracked) {
+      if (word_ != 0) view().on_work_finished();
+    }
+  }
+
+  view_type view() const noexcept {
+    view_type v = io()->get_executor();
+    switch (word_ & bits_mask) {
+      case 0:
+        return v;
+      case never_bit:
+        return boost::asio::require(v, boost::asio::execution::blocking.never);
+      case continuation_bit:
+        return boost::asio::require(v, boost::asio::execution::relationship.continuation);
+      default:
+        return boost::asio::require(
+            boost::asio::require(v, boost::asio::execution::blocking.never),
+            boost::asio::execution::relationship.continuation);
+    }
+  }
+  executor_type get() const noexcept {
+    if constexpr (tracked) {
+      return boost::asio::require(view(), boost::asio::execution::outstanding_work.tracked);
+    } else {
+      return view();
+    }
+  }
+  friend bool operator==(const inner_storage& a, const inner_storage& b) noexcept {
+    return a.word_ == b.word_;
+  }
+
+ private:
+  struct adopt_word {};
+  static constexpr std::uintptr_t never_bit = 1;
+  static constexpr std::uintptr_t continuation_bit = 2;
+  static constexpr std::uintptr_t bits_mask = 3;
+  static_assert(alignof(boost::asio::io_context) > bits_mask);
+
+  inner_storage(std::uintptr_t word, adopt_word) noexcept : word_(word) { start_work(); }
+
+  template <class E>
+  static std::uintptr_t encode(const E& e) noexcept {
+    std::uintptr_t w = reinterpret_cast<std::uintptr_t>(&e.context());
+    if (boost::asio::query(e, boost::asio::execution::blocking) ==
+        boost::asio::execution::blocking.never)
+      w |= never_bit;
+    if (boost::asio::query(e, boost::asio::execution::relationship) ==
+        boost::asio::execution::relationship.continuation)
+      w |= continuation_bit;
+    return w;
+  }
+  boost::asio::io_context* io() const noexcept {
+    return reinterpret_cast<boost::asio::io_context*>(word_ & ~bits_mask);
+  }
+  void start_work() const noexcept {
+    if constexpr (tracked) {
+      if (word_ != 0) view().on_work_started();
+    }
+  }
+
+  std::uintptr_t word_;  // the io_context's address | never_bit | continuation_bit; 0: moved from
+};
+#endif
+
 /// The function object a context_executor hands to its inner executor: runs `fn` in the cell.
 /// Its reference to the cell is given back inside the cell's unit, where it costs no atomic
 /// instruction when the function queued another handler of the same coroutine.
@@ -248,7 +376,9 @@ class context_executor {
   explicit context_executor(E&& inner) noexcept(std::is_nothrow_move_constructible_v<Executor>)
       : inner_(std::forward<E>(inner)), cell_(detail::make_cell(ctxflow::context::current())) {}
 
-  const Executor& get_inner_executor() const noexcept { return inner_; }
+  /// The inner executor (a reference to it, or for the compact storage of Boost 1.74's
+  /// io_context executor a value made from it).
+  decltype(auto) get_inner_executor() const noexcept { return inner_.get(); }
   const detail::cell_ptr& cell() const noexcept { return cell_; }
 
   /// The context the cell started from (the snapshot taken at spawn).
@@ -263,19 +393,24 @@ class context_executor {
   template <class Fn>
   void execute(Fn&& fn) const& {
     boost::asio::execution::execute(
-        inner_, detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)});
+        inner_.view(), detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)});
   }
   template <class Fn>
   void execute(Fn&& fn) && {
     boost::asio::execution::execute(
-        inner_, detail::cell_runner<std::decay_t<Fn>>{std::move(cell_), std::forward<Fn>(fn)});
+        inner_.view(),
+        detail::cell_runner<std::decay_t<Fn>>{std::move(cell_), std::forward<Fn>(fn)});
   }
 
   template <class Property>
     requires boost::asio::can_query<const Executor&, Property>::value
   decltype(auto) query(const Property& p) const
       noexcept(boost::asio::is_nothrow_query<const Executor&, Property>::value) {
-    return boost::asio::query(inner_, p);
+    if constexpr (std::is_same_v<Property, boost::asio::execution::outstanding_work_t>) {
+      return boost::asio::query(inner_.get(), p);  // part of the type, not of the view
+    } else {
+      return boost::asio::query(inner_.view(), p);
+    }
   }
 
   template <class Property>
@@ -284,7 +419,9 @@ class context_executor {
       boost::asio::is_nothrow_require<const Executor&, Property>::value) {
     using inner_result =
         std::decay_t<typename boost::asio::require_result<const Executor&, Property>::type>;
-    return context_executor<inner_result>(boost::asio::require(inner_, p), cell_);
+    return context_executor<inner_result>(
+        detail::inner_storage<inner_result>::from_view(boost::asio::require(inner_.view(), p)),
+        cell_);
   }
   template <class Property>
     requires boost::asio::can_require<const Executor&, Property>::value
@@ -292,7 +429,9 @@ class context_executor {
       boost::asio::is_nothrow_require<const Executor&, Property>::value) {
     using inner_result =
         std::decay_t<typename boost::asio::require_result<const Executor&, Property>::type>;
-    return context_executor<inner_result>(boost::asio::require(inner_, p), std::move(cell_));
+    return context_executor<inner_result>(
+        detail::inner_storage<inner_result>::from_view(boost::asio::require(inner_.view(), p)),
+        std::move(cell_));
   }
 
   template <class Property>
@@ -301,7 +440,9 @@ class context_executor {
       boost::asio::is_nothrow_prefer<const Executor&, Property>::value) {
     using inner_result =
         std::decay_t<typename boost::asio::prefer_result<const Executor&, Property>::type>;
-    return context_executor<inner_result>(boost::asio::prefer(inner_, p), cell_);
+    return context_executor<inner_result>(
+        detail::inner_storage<inner_result>::from_view(boost::asio::prefer(inner_.view(), p)),
+        cell_);
   }
   template <class Property>
     requires boost::asio::can_prefer<const Executor&, Property>::value
@@ -309,7 +450,9 @@ class context_executor {
       boost::asio::is_nothrow_prefer<const Executor&, Property>::value) {
     using inner_result =
         std::decay_t<typename boost::asio::prefer_result<const Executor&, Property>::type>;
-    return context_executor<inner_result>(boost::asio::prefer(inner_, p), std::move(cell_));
+    return context_executor<inner_result>(
+        detail::inner_storage<inner_result>::from_view(boost::asio::prefer(inner_.view(), p)),
+        std::move(cell_));
   }
 
   // --- Networking TS executor model (when the inner executor has it) ---
@@ -317,38 +460,38 @@ class context_executor {
   decltype(auto) context() const noexcept
     requires requires(const Executor& e) { e.context(); }
   {
-    return inner_.context();
+    return inner_.view().context();
   }
   void on_work_started() const noexcept
     requires requires(const Executor& e) { e.on_work_started(); }
   {
-    inner_.on_work_started();
+    inner_.view().on_work_started();
   }
   void on_work_finished() const noexcept
     requires requires(const Executor& e) { e.on_work_finished(); }
   {
-    inner_.on_work_finished();
+    inner_.view().on_work_finished();
   }
   template <class Fn, class Allocator>
     requires requires(const Executor& e, Fn&& f, const Allocator& a) {
       e.dispatch(std::forward<Fn>(f), a);
     }
   void dispatch(Fn&& fn, const Allocator& a) const {
-    inner_.dispatch(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
+    inner_.view().dispatch(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
   }
   template <class Fn, class Allocator>
     requires requires(const Executor& e, Fn&& f, const Allocator& a) {
       e.post(std::forward<Fn>(f), a);
     }
   void post(Fn&& fn, const Allocator& a) const {
-    inner_.post(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
+    inner_.view().post(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
   }
   template <class Fn, class Allocator>
     requires requires(const Executor& e, Fn&& f, const Allocator& a) {
       e.defer(std::forward<Fn>(f), a);
     }
   void defer(Fn&& fn, const Allocator& a) const {
-    inner_.defer(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
+    inner_.view().defer(detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)}, a);
   }
 
   friend bool operator==(const context_executor& a, const context_executor& b) noexcept {
@@ -359,7 +502,12 @@ class context_executor {
   }
 
  private:
-  Executor inner_;
+  template <class>
+  friend class context_executor;
+  context_executor(detail::inner_storage<Executor> inner, detail::cell_ptr cell) noexcept
+      : inner_(std::move(inner)), cell_(std::move(cell)) {}
+
+  detail::inner_storage<Executor> inner_;
   detail::cell_ptr cell_;
 };
 
