@@ -161,7 +161,8 @@ void batch_span_processor::on_end(recording_span& span) noexcept {
   if (a == verdict::full) [[unlikely]] {
     st.counters.dropped_full.fetch_add(1, std::memory_order_relaxed);
   } else {
-    span.add_ref();
+    // The queue's reference: the one the ending scope handed over with the end, else a new one.
+    if (!span.take_end_reference()) span.add_ref();
     ring.push(t, &span);
     // After the push, so the woken thread sees this span. The shared count can lag behind by
     // the producers' unadded runs, so a thread whose own ring now holds a multiple of a batch

@@ -157,17 +157,36 @@ void recording_span::update_name(std::string_view name) noexcept {
   }
 }
 
-void recording_span::end(trace::timestamp end_time) noexcept {
+bool recording_span::finish(trace::timestamp end_time) noexcept {
   const std::uint64_t t =
       end_time.time_since_epoch().count() == 0 ? detail::fast_now_ns() : to_unix_nanos(end_time);
   {
     std::lock_guard lock(lock_);
-    if (ended_.load(std::memory_order_relaxed)) return;  // only the first end counts (R7.3)
+    if (ended_.load(std::memory_order_relaxed)) return false;  // only the first end counts (R7.3)
     data_->end_time_unix_nano = t < data_->start_time_unix_nano ? data_->start_time_unix_nano : t;
     // release: readers that see ended() == true see the complete data.
     ended_.store(true, std::memory_order_release);
   }
-  tracer_->on_end(*this);
+  return true;
+}
+
+void recording_span::end(trace::timestamp end_time) noexcept {
+  if (finish(end_time)) tracer_->on_end(*this);
+}
+
+void recording_span::end_and_release(trace::timestamp end_time) noexcept {
+  if (finish(end_time)) {
+    // Only this thread got past finish(), so end_reference_ is ours until on_end returns. A
+    // processor that keeps the span takes the reference over (take_end_reference) instead of
+    // adding one; the span may then be gone when on_end returns, so the answer is read from
+    // the local flag, not from the span.
+    bool held = true;
+    end_reference_ = &held;
+    tracer_->on_end(*this);
+    if (!held) return;
+    end_reference_ = nullptr;
+  }
+  release();
 }
 
 }  // namespace ctxflow::sdk

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
@@ -143,12 +144,19 @@ void multi_span_processor::on_start(recording_span& span, const trace::span_cont
 }
 
 void multi_span_processor::on_end(recording_span& span) noexcept {
-  for (const auto& e : entries_) {
-    if (e->off.load(std::memory_order_relaxed)) continue;
+  // A reference the ending caller handed over (recording_span::take_end_reference) is offered to
+  // the last child only: once a child takes it, the span may be released by another thread, so
+  // no later child may see it.
+  bool* const offer = std::exchange(span.end_reference_, nullptr);
+  const std::size_t n = entries_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    entry& e = *entries_[i];
+    if (e.off.load(std::memory_order_relaxed)) continue;
+    if (i + 1 == n) span.end_reference_ = offer;
     CTXFLOW_TRY {
-      e->processor->on_end(span);
+      e.processor->on_end(span);
     } CTXFLOW_CATCH_ALL {
-      if (!e->off.exchange(true)) report_processor_failure("on_end");
+      if (!e.off.exchange(true)) report_processor_failure("on_end");
     }
   }
 }

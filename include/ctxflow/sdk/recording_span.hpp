@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "ctxflow/export.hpp"
 #include "ctxflow/sdk/span_data.hpp"
@@ -16,6 +17,8 @@
 #include "ctxflow/trace/span.hpp"
 
 namespace ctxflow::sdk {
+
+class multi_span_processor;
 
 namespace detail {
 class tracer_core;
@@ -66,10 +69,29 @@ class CTXFLOW_API recording_span final : public trace::span_object {
   void set_status(trace::status_code code, std::string_view description) noexcept override;
   void update_name(std::string_view name) noexcept override;
   void end(trace::timestamp end_time) noexcept override;
+  /// Ends the span and hands the caller's reference to the processors: a processor that calls
+  /// take_end_reference() in on_end keeps it; if none does, it is released after on_end.
+  /// span_guard and scoped_span end their spans this way.
+  void end_and_release(trace::timestamp end_time) noexcept override;
+
+  /// For a processor's on_end: takes over the reference the ending caller handed with the end
+  /// (end_and_release), so keeping the span costs no add_ref(). True at most once per end,
+  /// only when the span was ended that way, and with several processors only for the last one
+  /// (multi_span_processor); otherwise false, and a processor that keeps the span calls
+  /// add_ref() as before. Either way it releases the span with release() when done.
+  /// Once taken, that reference alone keeps the span alive: after making the span reachable by
+  /// a thread that may release it, on_end must not touch the span again.
+  bool take_end_reference() noexcept {
+    bool* offer = std::exchange(end_reference_, nullptr);
+    if (offer == nullptr) return false;
+    *offer = false;
+    return true;
+  }
 
  private:
   friend class detail::tracer_core;
   friend struct detail::span_pool;
+  friend class multi_span_processor;
   // `data` lives next to the object in the same pool block and outlives it (span_pool.hpp).
   recording_span(const trace::span_context& sc, const detail::tracer_core* tracer,
                  span_data& data) noexcept;
@@ -82,11 +104,18 @@ class CTXFLOW_API recording_span final : public trace::span_object {
   void put_link(const trace::span_context& linked,
                 std::span<const trace::attribute_kv> attributes) noexcept;
   void note_drop() noexcept;
+  // end() and end_and_release(): records the end time and calls the processors once.
+  // Returns false when the span had already ended.
+  bool finish(trace::timestamp end_time) noexcept;
 
   const detail::tracer_core* tracer_;
   detail::span_lock lock_;
   std::atomic<bool> ended_{false};  // false: recording; true: ended (data_ immutable)
   bool drop_reported_ = false;      // guarded by lock_: one limit report per span (R7.14)
+  // During on_end of end_and_release: the ending caller's flag "I still hold my reference",
+  // which take_end_reference() clears; null when no reference is on offer. Only the thread
+  // that ended the span touches it, inside that call.
+  bool* end_reference_ = nullptr;
   // The recorded data, in the same block as this object but not part of it: a recycled block
   // keeps its span_data (and its buffers) while the span object is rebuilt (span_pool.hpp).
   span_data* data_;

@@ -88,6 +88,14 @@ class span_object : public ctxflow::detail::span_slot_object {
   }
   virtual void update_name(std::string_view name) noexcept { (void)name; }
   virtual void end(timestamp end_time) noexcept { (void)end_time; }
+  /// Ends the span as end() does and gives up one reference the caller owns; the caller must
+  /// not use its pointer afterwards. span_guard and scoped_span end their span this way. The
+  /// default ends, then releases; an SDK may hand the reference to whatever keeps the ended
+  /// span (a batch queue) instead of that taking a reference of its own.
+  virtual void end_and_release(timestamp end_time) noexcept {
+    end(end_time);
+    release();
+  }
 
   /// A spawned task running under this span ended with `error` (coro::spawn): recorded as an
   /// escaping exception with the default exception_policy while the span is recording.
@@ -231,7 +239,10 @@ class [[nodiscard]] span_guard {
   span_guard(const span_guard&) = delete;
   span_guard& operator=(const span_guard&) = delete;
   span_guard& operator=(span_guard&&) = delete;
-  ~span_guard() { span_.end(); }
+  ~span_guard() {
+    // The guard's reference goes with the end: a processor that keeps the span takes it over.
+    if (span_object* o = span_.release()) o->end_and_release(timestamp{});
+  }
 
   const span& get() const noexcept { return span_; }
   const span* operator->() const noexcept { return &span_; }
@@ -341,8 +352,8 @@ class [[nodiscard]] scoped_span {
   ~scoped_span() {
     if (left_by_unwinding()) [[unlikely]]
       end_unwinding();
-    else
-      span_.end();
+    else if (span_object* o = span_.release())
+      o->end_and_release(timestamp{});  // the scope's reference goes with the end
     if (token_.valid()) (void)detach(std::move(token_));
   }
 
