@@ -149,6 +149,47 @@ TEST(BatchConcurrency, SpansRecycledAcrossThreadsKeepTheirDataUntilExported) {
   for (const auto& [key, n] : res->seen) EXPECT_EQ(n, 1) << key.first << "-" << key.second;
 }
 
+// The same with spans ended by guards, which hand their reference to the queue, and producers
+// that pause now and then, so the export thread also releases spans for idle threads.
+TEST(BatchConcurrency, GuardedSpansHandedToTheQueueKeepTheirDataUntilExported) {
+  auto res = std::make_shared<checking_exporter::result>();
+  batch_options o;
+  o.max_queue_size = 1 << 16;
+  o.max_export_batch_size = 64;
+  o.schedule_delay = 1ms;
+  const test::batch_pipeline f(std::make_unique<checking_exporter>(res), o, "guarded");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
+  constexpr std::int64_t threads = 2;
+  constexpr std::int64_t per_thread = 10000;
+  std::vector<std::thread> workers;
+  for (std::int64_t i = 0; i < threads; ++i) {
+    workers.emplace_back([&t, i] {
+      for (std::int64_t k = 0; k < per_thread; ++k) {
+        if (k % 2 == 0) {
+          trace::span_guard s{t.start_span("t" + std::to_string(i) + "-" + std::to_string(k))};
+          s->set_attribute("thread", i);
+          s->set_attribute("index", k);
+        } else {
+          auto s = t.start_as_current_span("t" + std::to_string(i) + "-" + std::to_string(k));
+          s->set_attribute("thread", i);
+          s->set_attribute("index", k);
+        }
+        if (k % 2000 == 1999) std::this_thread::sleep_for(5ms);
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  ASSERT_TRUE(bp->force_flush(30000ms));
+  const processor_stats st = bp->stats();
+  EXPECT_EQ(st.dropped_queue_full, 0u);
+  EXPECT_EQ(st.exported, static_cast<std::uint64_t>(threads * per_thread));
+  std::lock_guard lock(res->mu);
+  EXPECT_EQ(res->mismatched, 0u);
+  ASSERT_EQ(res->seen.size(), static_cast<std::size_t>(threads * per_thread));
+  for (const auto& [key, n] : res->seen) EXPECT_EQ(n, 1) << key.first << "-" << key.second;
+}
+
 // Blocks every export until opened.
 class gated_exporter final : public span_exporter {
  public:
