@@ -147,7 +147,19 @@ void multi_span_processor::on_end(recording_span& span) noexcept {
   // A reference the ending caller handed over (recording_span::take_end_reference) is offered to
   // the last child only: once a child takes it, the span may be released by another thread, so
   // no later child may see it.
-  bool* const offer = std::exchange(span.end_reference_, nullptr);
+  bool* const offer = span.end_reference_;
+  if (offer == nullptr) {  // a plain end(): nothing to offer
+    for (const auto& e : entries_) {
+      if (e->off.load(std::memory_order_relaxed)) continue;
+      CTXFLOW_TRY {
+        e->processor->on_end(span);
+      } CTXFLOW_CATCH_ALL {
+        if (!e->off.exchange(true)) report_processor_failure("on_end");
+      }
+    }
+    return;
+  }
+  span.end_reference_ = nullptr;
   const std::size_t n = entries_.size();
   for (std::size_t i = 0; i < n; ++i) {
     entry& e = *entries_[i];

@@ -104,9 +104,6 @@ class CTXFLOW_API recording_span final : public trace::span_object {
   void put_link(const trace::span_context& linked,
                 std::span<const trace::attribute_kv> attributes) noexcept;
   void note_drop() noexcept;
-  // end() and end_and_release(): records the end time and calls the processors once.
-  // Returns false when the span had already ended.
-  bool finish(trace::timestamp end_time) noexcept;
 
   const detail::tracer_core* tracer_;
   detail::span_lock lock_;
