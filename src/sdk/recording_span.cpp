@@ -157,34 +157,23 @@ void recording_span::update_name(std::string_view name) noexcept {
   }
 }
 
-void recording_span::end(trace::timestamp end_time) noexcept {
+bool recording_span::mark_ended(trace::timestamp end_time) noexcept {
   const std::uint64_t t =
       end_time.time_since_epoch().count() == 0 ? detail::fast_now_ns() : to_unix_nanos(end_time);
-  {
-    std::lock_guard lock(lock_);
-    if (ended_.load(std::memory_order_relaxed)) return;  // only the first end counts (R7.3)
-    data_->end_time_unix_nano = t < data_->start_time_unix_nano ? data_->start_time_unix_nano : t;
-    // release: readers that see ended() == true see the complete data.
-    ended_.store(true, std::memory_order_release);
-  }
-  tracer_->on_end(*this);
+  std::lock_guard lock(lock_);
+  if (ended_.load(std::memory_order_relaxed)) return false;  // only the first end counts (R7.3)
+  data_->end_time_unix_nano = t < data_->start_time_unix_nano ? data_->start_time_unix_nano : t;
+  // release: readers that see ended() == true see the complete data.
+  ended_.store(true, std::memory_order_release);
+  return true;
 }
 
-// As end(), written out again so that the plain end keeps its straight path.
+void recording_span::end(trace::timestamp end_time) noexcept {
+  if (mark_ended(end_time)) tracer_->on_end(*this);
+}
+
 void recording_span::end_and_release(trace::timestamp end_time) noexcept {
-  const std::uint64_t t =
-      end_time.time_since_epoch().count() == 0 ? detail::fast_now_ns() : to_unix_nanos(end_time);
-  bool first = false;
-  {
-    std::lock_guard lock(lock_);
-    if (!ended_.load(std::memory_order_relaxed)) {  // only the first end counts (R7.3)
-      data_->end_time_unix_nano =
-          t < data_->start_time_unix_nano ? data_->start_time_unix_nano : t;
-      ended_.store(true, std::memory_order_release);
-      first = true;
-    }
-  }
-  if (first) {
+  if (mark_ended(end_time)) {
     // Only this thread ended the span, so end_reference_ is ours until on_end returns. A
     // processor that keeps the span takes the reference over (take_end_reference) instead of
     // adding one; the span may then be gone when on_end returns, so the answer is read from

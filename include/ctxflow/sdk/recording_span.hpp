@@ -92,6 +92,9 @@ class CTXFLOW_API recording_span final : public trace::span_object {
   friend class detail::tracer_core;
   friend struct detail::span_pool;
   friend class multi_span_processor;
+  // Records the end time and marks the span ended; true only for the call that ended it
+  // (R7.3). end() and end_and_release() call the processors after it when it is true.
+  bool mark_ended(trace::timestamp end_time) noexcept;
   // `data` lives next to the object in the same pool block and outlives it (span_pool.hpp).
   recording_span(const trace::span_context& sc, const detail::tracer_core* tracer,
                  span_data& data) noexcept;
