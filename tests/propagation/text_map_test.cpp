@@ -165,6 +165,33 @@ bool reference_iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Calls `check(lower, upper)` for every name length around the 8-byte blocks (1 to 25), with
+// one differing byte at every position: `lower` is 'k's and `upper` 'K's but for that byte,
+// each of which runs through letters of both cases, the bytes next to them ('@' '`' '[' '{'),
+// digits, punctuation and bytes at and above 0x7F. Stops at the first fatal failure, naming
+// the case.
+template <class Check>
+void for_every_one_byte_difference(Check check) {
+  const std::string alphabet = std::string("aAzZ@`[{-_09") + '\xC0' + '\xE0' + '\x7F' + '\xFF';
+  for (std::size_t n = 1; n <= 25; ++n) {
+    for (std::size_t pos = 0; pos < n; ++pos) {
+      for (char x : alphabet) {
+        for (char y : alphabet) {
+          std::string lower(n, 'k');
+          std::string upper(n, 'K');
+          lower[pos] = x;
+          upper[pos] = y;
+          check(lower, upper);
+          if (::testing::Test::HasFatalFailure()) {
+            ADD_FAILURE() << "n=" << n << " pos=" << pos << " x=" << int(x) << " y=" << int(y);
+            return;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(TextMap, HeaderNamesMatchIgnoringAsciiCaseOnly) {
   // R5.3: ASCII case folding, nothing more: '@' is not '`', '[' is not '{', and bytes above
   // 0x7F (e.g. Latin-1 0xC0 and 0xE0) are compared as they are.
@@ -172,46 +199,21 @@ TEST(TextMap, HeaderNamesMatchIgnoringAsciiCaseOnly) {
   EXPECT_TRUE(detail::iequals("X-B3-TRACEID-AND-MORE", "x-b3-traceid-and-more"));
   EXPECT_FALSE(detail::iequals("traceparenu", "traceparent"));
   EXPECT_FALSE(detail::iequals("traceparen", "traceparent"));
-  const std::string alphabet = std::string("aAzZ@`[{-_09") + '\xC0' + '\xE0' + '\x7F' + '\xFF';
-  // Every length around the 8-byte blocks, with the differing byte at every position.
-  for (std::size_t n = 1; n <= 25; ++n) {
-    for (std::size_t pos = 0; pos < n; ++pos) {
-      for (char x : alphabet) {
-        for (char y : alphabet) {
-          std::string a(n, 'k');
-          std::string b(n, 'K');
-          a[pos] = x;
-          b[pos] = y;
-          ASSERT_EQ(detail::iequals(a, b), reference_iequals(a, b))
-              << "n=" << n << " pos=" << pos << " x=" << int(x) << " y=" << int(y);
-        }
-      }
-    }
-  }
+  for_every_one_byte_difference([](const std::string& a, const std::string& b) {
+    ASSERT_EQ(detail::iequals(a, b), reference_iequals(a, b));
+  });
   static_assert(detail::iequals("TRACESTATE", "tracestate"));  // usable in constant expressions
 }
 
 TEST(TextMap, AFoldedKeyMatchesExactlyTheNamesIequalsMatches) {
   // The header list's lookups fold the propagator's key once; every name length around the
   // 8-byte words (the 8-16 word path and the others), the differing byte at every position.
-  const std::string alphabet = std::string("aAzZ@`[{-_09") + '\xC0' + '\xE0' + '\x7F' + '\xFF';
-  for (std::size_t n = 1; n <= 25; ++n) {
-    for (std::size_t pos = 0; pos < n; ++pos) {
-      for (char x : alphabet) {
-        for (char y : alphabet) {
-          std::string key(n, 'k');
-          std::string name(n, 'K');
-          key[pos] = x;
-          name[pos] = y;
-          const detail::folded_key folded(key);
-          ASSERT_EQ(folded.matches(name), reference_iequals(name, key))
-              << "n=" << n << " pos=" << pos << " x=" << int(x) << " y=" << int(y);
-          ASSERT_FALSE(folded.matches(name + 'k'));
-          ASSERT_FALSE(folded.matches(std::string_view(name).substr(1)));
-        }
-      }
-    }
-  }
+  for_every_one_byte_difference([](const std::string& key, const std::string& name) {
+    const detail::folded_key folded(key);
+    ASSERT_EQ(folded.matches(name), reference_iequals(name, key));
+    ASSERT_FALSE(folded.matches(name + 'k'));
+    ASSERT_FALSE(folded.matches(std::string_view(name).substr(1)));
+  });
   EXPECT_TRUE(detail::folded_key("").matches(""));
   EXPECT_FALSE(detail::folded_key("").matches("a"));
 }
