@@ -3,9 +3,11 @@
 //
 // Lifetime: the state is owned through shared_ptr by the provider and by every tracer handle
 // (aliasing). Spans keep it alive through a per-thread "lease": a shared_ptr with its own
-// control block, cached per thread and per tracer, whose deleter holds one reference to the
-// state. Starting a span copies the lease (an increment on a counter only this thread touches),
-// so two threads starting spans never write the same cache line.
+// control block, cached per thread and per provider, whose deleter holds one reference to the
+// state. A span block holds a copy of the lease (span_pool::provider_ref), taken when the block
+// is first used for this provider (an increment on a counter only this thread touches), so two
+// threads starting spans never write the same cache line. The lease is never put in a
+// span_data: exporters may keep copies of the data, and the state owns the exporters.
 #pragma once
 
 #include <atomic>

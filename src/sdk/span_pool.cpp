@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <utility>
 
@@ -20,16 +21,21 @@ constexpr std::uintptr_t closed_mark = 1;
 // spans does not pin its memory for the thread's lifetime.
 constexpr std::size_t max_free_blocks = 4096;
 
-// A block: the recording_span object, then its span_data. The span_data is a separate object in
-// the same allocation, so rebuilding the span object for reuse leaves it (and its buffers) alone.
-constexpr std::size_t data_offset =
-    (sizeof(recording_span) + alignof(span_data) - 1) / alignof(span_data) * alignof(span_data);
-constexpr std::size_t block_size = data_offset + sizeof(span_data);
+// A block: the recording_span object, then its span_data, then the reference to its provider.
+// The span_data and the reference are separate objects in the same allocation, so rebuilding the
+// span object for reuse leaves them (and the data's buffers) alone.
+using provider_ref_t = std::shared_ptr<const void>;
+constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+constexpr std::size_t data_offset = round_up(sizeof(recording_span), alignof(span_data));
+constexpr std::size_t ref_offset = round_up(data_offset + sizeof(span_data), alignof(provider_ref_t));
+constexpr std::size_t block_size = ref_offset + sizeof(provider_ref_t);
 static_assert(alignof(recording_span) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 static_assert(alignof(span_data) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+static_assert(alignof(provider_ref_t) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
-// Readies a retired span's data for a new span. Buffer capacity stays; so do the provider
-// references, which start_span replaces only when the tracer differs.
+// Readies a retired span's data for a new span. Buffer capacity stays; so do the scope and
+// resource, which start_span replaces only when the tracer differs (and the block's provider
+// reference, replaced only when the provider differs).
 void reset_data(span_data& d) noexcept {
   d.parent_span_id = trace::span_id{};
   d.parent_is_remote = false;
@@ -56,8 +62,8 @@ struct span_home {
   // subtracts one); whoever brings it to zero deletes the home.
   std::atomic<std::int64_t> outstanding{0};
   // Home thread only: retired spans (refcount 0, constructed, linked through next_returned_)
-  // waiting for reuse. They keep their span_data, so its buffers and its shared_ptrs to the
-  // provider are reused too.
+  // waiting for reuse. They keep their span_data and their provider reference, so the data's
+  // buffers, its scope and resource, and the provider reference are reused too.
   alignas(64) recording_span* free_head = nullptr;
   std::size_t free_count = 0;
   std::int64_t live = 0;  // spans allocated for this home and not yet freed
@@ -205,6 +211,7 @@ recording_span* span_pool::make(const trace::span_context& sc,
   void* b = ::operator new(block_size, std::nothrow);
   if (b == nullptr) return nullptr;
   auto* d = new (static_cast<char*>(b) + data_offset) span_data();
+  new (static_cast<char*>(b) + ref_offset) provider_ref_t();
   auto* s = new (b) recording_span(sc, tracer, *d);
   s->home_ = h;
   if (h != nullptr) ++h->live;
@@ -247,6 +254,10 @@ void span_pool::end_returns() noexcept {
 
 void span_pool::free_block(recording_span* s) noexcept {
   span_data* d = s->data_;
+  // Moved out first: the provider goes last, after the span and its data (destroying it may
+  // release other spans, through its processors, which may come back to this pool).
+  provider_ref_t keep = std::move(provider_ref(s));
+  std::destroy_at(&provider_ref(s));
   destroy_in_place(s);
   d->~span_data();
   ::operator delete(static_cast<void*>(s));
@@ -259,6 +270,10 @@ const span_data* span_pool::data_of(const recording_span* s) noexcept {
 }
 
 recording_span*& span_pool::link(recording_span* s) noexcept { return s->next_returned_; }
+
+std::shared_ptr<const void>& span_pool::provider_ref(recording_span* s) noexcept {
+  return *std::launder(reinterpret_cast<provider_ref_t*>(reinterpret_cast<char*>(s) + ref_offset));
+}
 
 span_recycler& span_pool::recycler() noexcept {
   static constinit pool_recycler r;

@@ -11,11 +11,15 @@
 // as a separate object behind it, its span_data. A retired span stays constructed; reusing it
 // rebuilds only the span object (whose span context is immutable) and resets the span_data in
 // place, so string and vector buffers are reused and, for the same tracer, the shared_ptrs to
-// the provider are kept as they are (no reference-count traffic). So in steady state starting
+// the scope, the resource and the provider are kept as they are (no reference-count traffic). So in steady state starting
 // a span allocates nothing, and nothing a span owns is freed or counted down on another thread:
 // a foreign releaser only pushes.
-// A retired span keeps its provider alive until it is reused or its thread exits, like the
-// per-thread provider lease (provider_state.hpp); at most max_free_blocks are kept per thread.
+// A block has a third part, the provider reference (provider_ref): it keeps the span's provider
+// alive, survives the rebuild like the span_data, and is replaced only when a span of another
+// provider reuses the block. So a retired span keeps its provider alive until it is reused for
+// another provider or its thread exits, like the per-thread provider lease (provider_state.hpp);
+// at most max_free_blocks are kept per thread. The span_data's scope and resource pointers own
+// only the scope and the resource, so copies of it never keep a provider alive.
 //
 // When the home thread exits, the return stack is closed (it holds a mark instead of a list);
 // spans released after that are destroyed and freed by the releasing thread, and the last of
@@ -23,6 +27,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "ctxflow/trace/span_context.hpp"
 
@@ -39,8 +44,8 @@ class span_recycler;
 
 struct span_pool {
   /// A new span object for the calling thread: a retired one rebuilt when the thread has one
-  /// (its span_data keeps its buffers and provider references; the rest is reset), else a new
-  /// block. Null on allocation failure.
+  /// (its span_data keeps its buffers and its scope and resource, the block its provider
+  /// reference; the rest is reset), else a new block. Null on allocation failure.
   static recording_span* make(const trace::span_context& sc, const tracer_core* tracer) noexcept;
   /// Destroys `s` (refcount 0) or hands it back to its home thread.
   static void recycle(recording_span* s) noexcept;
@@ -61,6 +66,13 @@ struct span_pool {
   static const span_data* data_of(const recording_span* s) noexcept;
   /// The span's link in its home's return stack.
   static recording_span*& link(recording_span* s) noexcept;
+  /// The reference that keeps the span's provider alive while the span (live or retired)
+  /// exists: the third part of the block, kept when the span object is rebuilt and released
+  /// last when the block is freed. Not part of the span_data, so a copy of the data (an
+  /// exporter that keeps what it exported) holds the scope and the resource, never the
+  /// provider: the provider owns its processors and their exporters, and a copy that owned the
+  /// provider would make a cycle that nothing frees.
+  static std::shared_ptr<const void>& provider_ref(recording_span* s) noexcept;
   /// Retired spans currently on the calling thread's free list (tests).
   static std::size_t free_blocks() noexcept;
 };

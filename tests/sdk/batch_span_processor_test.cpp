@@ -243,5 +243,67 @@ TEST(BatchProcessor, ForceFlushTimesOutWhenTheExporterHangs) {  // R7.21
   g->release();
 }
 
+// Keeps a copy of every span it exports, as an in-memory exporter does, and counts the
+// instances alive in `live`.
+class keeping_exporter final : public span_exporter {
+ public:
+  explicit keeping_exporter(std::shared_ptr<std::atomic<int>> live) : live_(std::move(live)) {
+    live_->fetch_add(1);
+  }
+  ~keeping_exporter() override { live_->fetch_sub(1); }
+  keeping_exporter(const keeping_exporter&) = delete;
+  keeping_exporter& operator=(const keeping_exporter&) = delete;
+  export_result export_spans(std::span<const span_data* const> batch) noexcept override {
+    std::lock_guard lock(mu_);
+    for (const span_data* d : batch) kept_.push_back(*d);
+    return export_result::success;
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int>> live_;
+  std::mutex mu_;
+  std::vector<span_data> kept_;
+};
+
+// Makes a provider with a batch processor around a keeping_exporter, exports a few spans through
+// it, and destroys the provider.
+void make_use_and_drop_a_provider(const std::shared_ptr<std::atomic<int>>& live) {
+  batch_fixture f(slow_timer(), std::make_unique<keeping_exporter>(live));
+  for (int i = 0; i < 8; ++i) f.tracer.start_span("kept").end();
+  ASSERT_TRUE(f.processor->force_flush(5000ms));
+}
+
+// The exported copies hold the span's scope and resource, not its provider: the provider (which
+// owns the exporter that holds the copies) is freed once nothing else uses it. A thread keeps a
+// provider alive through its lease and through its retired spans until they are reused, so a
+// thread (a fresh one: its span pool holds nothing older) that makes providers one after another,
+// each ending as many spans as the one before, keeps only the last one alive, however many it made.
+TEST(BatchProcessor, AThreadThatMakesProvidersOneAfterAnotherKeepsOnlyTheLastOneAlive) {
+  auto live = std::make_shared<std::atomic<int>>(0);
+  constexpr int providers = 20;
+  int alive_before_exit = -1;
+  std::thread([&] {
+    for (int i = 0; i < providers; ++i) make_use_and_drop_a_provider(live);
+    alive_before_exit = live->load();
+  }).join();
+  EXPECT_EQ(alive_before_exit, 1);
+  EXPECT_EQ(live->load(), 0);  // the thread's exit let go of the last one
+}
+
+// The same from several threads, each making providers one after another and exiting: once
+// they are joined, every provider they made (and its exporter) has been freed.
+TEST(BatchProcessor, ProvidersMadeAndDroppedOnThreadsThatExitedAreAllFreed) {
+  auto live = std::make_shared<std::atomic<int>>(0);
+  constexpr int threads = 4;
+  constexpr int providers_per_thread = 5;
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t)
+    ts.emplace_back([live] {
+      for (int i = 0; i < providers_per_thread; ++i) make_use_and_drop_a_provider(live);
+    });
+  for (std::thread& t : ts) t.join();
+  EXPECT_EQ(live->load(), 0);
+}
+
 }  // namespace
 }  // namespace ctxflow::sdk
