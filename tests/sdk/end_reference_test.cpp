@@ -5,6 +5,7 @@
 // after on_end, and with several processors only the last one is offered it.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,7 +22,9 @@
 namespace ctxflow::sdk {
 namespace {
 
-// Keeps every span it sees until destroyed, by the handed reference when it gets one.
+// Keeps every span it sees until it is shut down, by the handed reference when it gets one. (A
+// kept span keeps its provider alive, and the provider owns this processor: spans kept past
+// shutdown would keep each other alive for good.)
 struct keeping_processor final : span_processor {
   struct kept {
     recording_span* span;
@@ -35,8 +38,10 @@ struct keeping_processor final : span_processor {
     if (!handed) span.add_ref();
     spans.push_back({&span, handed});
   }
-  ~keeping_processor() override {
+  bool shutdown(std::chrono::milliseconds) noexcept override {
     for (const kept& k : spans) k.span->release();
+    spans.clear();
+    return true;
   }
 };
 

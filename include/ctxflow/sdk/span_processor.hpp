@@ -43,6 +43,8 @@ class span_processor {
     return true;
   }
   /// Flushes and releases the exporter; later calls are ignored (R7.22). Called once.
+  /// A processor that keeps spans past on_end (add_ref or take_end_reference) releases them
+  /// here at the latest: a span keeps its provider alive, and the provider owns its processors.
   /// `timeout` (0: no limit) bounds the flush and the release together: the built-in
   /// processors compute one deadline and pass the time left to each step.
   virtual bool shutdown(std::chrono::milliseconds timeout) {
