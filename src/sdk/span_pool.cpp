@@ -27,7 +27,8 @@ constexpr std::size_t max_free_blocks = 4096;
 using provider_ref_t = std::shared_ptr<const void>;
 constexpr std::size_t round_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 constexpr std::size_t data_offset = round_up(sizeof(recording_span), alignof(span_data));
-constexpr std::size_t ref_offset = round_up(data_offset + sizeof(span_data), alignof(provider_ref_t));
+constexpr std::size_t ref_offset =
+    round_up(data_offset + sizeof(span_data), alignof(provider_ref_t));
 constexpr std::size_t block_size = ref_offset + sizeof(provider_ref_t);
 static_assert(alignof(recording_span) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 static_assert(alignof(span_data) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);

@@ -11,9 +11,9 @@
 // as a separate object behind it, its span_data. A retired span stays constructed; reusing it
 // rebuilds only the span object (whose span context is immutable) and resets the span_data in
 // place, so string and vector buffers are reused and, for the same tracer, the shared_ptrs to
-// the scope, the resource and the provider are kept as they are (no reference-count traffic). So in steady state starting
-// a span allocates nothing, and nothing a span owns is freed or counted down on another thread:
-// a foreign releaser only pushes.
+// the scope, the resource and the provider are kept as they are (no reference-count traffic).
+// So in steady state starting a span allocates nothing, and nothing a span owns is freed or
+// counted down on another thread: a foreign releaser only pushes.
 // A block has a third part, the provider reference (provider_ref): it keeps the span's provider
 // alive, survives the rebuild like the span_data, and is replaced only when a span of another
 // provider reuses the block. So a retired span keeps its provider alive until it is reused for

@@ -152,19 +152,21 @@ trace::span tracer_core::start_span(std::string_view name,
   if (s == nullptr) return trace::span();  // out of memory: a no-op span (R1.12)
   trace::span handle = trace::span::adopt(s);
   span_data& d = *s->data_;
-  // A span reused for the same provider and tracer keeps its references (no count traffic).
-  // The provider is kept alive by the block (span_pool::provider_ref), from this thread's lease;
-  // the data owns only the scope and the resource, so an exporter that keeps copies of the data
-  // does not keep the provider (which owns that exporter) alive.
-  std::shared_ptr<const void>& keep = span_pool::provider_ref(s);
-  if (keep.get() != static_cast<const void*>(&st)) {
-    const std::shared_ptr<const void>& l = lease();
-    if (l)
-      keep = l;
-    else
-      keep = st.weak_from_this().lock();  // the thread is exiting: a reference of its own
-  }
+  // A span reused for the same tracer keeps its references (no count traffic). The data owns
+  // only the scope and the resource, so an exporter that keeps copies of the data does not keep
+  // the provider (which owns that exporter) alive; the block keeps the provider alive
+  // (span_pool::provider_ref), from this thread's lease. A scope belongs to one tracer of one
+  // provider and the data owns it, so the same scope means the same provider: the provider
+  // reference needs no check of its own on the common path.
   if (d.scope_ptr.get() != scope.get() || d.resource_ptr.get() != st.resource_ptr.get()) {
+    std::shared_ptr<const void>& keep = span_pool::provider_ref(s);
+    if (keep.get() != static_cast<const void*>(&st)) {
+      const std::shared_ptr<const void>& l = lease();
+      if (l)
+        keep = l;
+      else
+        keep = st.weak_from_this().lock();  // the thread is exiting: a reference of its own
+    }
     d.scope_ptr = scope;
     d.resource_ptr = st.resource_ptr;
   }
