@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 
+#include "ctxflow/sdk/batch_span_processor.hpp"
+#include "ctxflow/sdk/tracer_provider.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "exporters/span_builder.hpp"
 
@@ -126,6 +130,43 @@ TEST(InMemoryExporter, WaitForReturnsOnceEnoughSpansArrive) {
 
 // Exports from several threads (several exporters on one store, as with several processors)
 // while a reader copies the store: no span is lost or torn. Runs under TSan.
+// A processor that only notes that it was destroyed (with the provider that owns it).
+struct destruction_probe final : sdk::span_processor {
+  explicit destruction_probe(std::atomic<bool>& gone) : gone_(gone) {}
+  ~destruction_probe() override { gone_.store(true); }
+  destruction_probe(const destruction_probe&) = delete;
+  destruction_probe& operator=(const destruction_probe&) = delete;
+  void on_end(sdk::recording_span&) noexcept override {}
+
+ private:
+  std::atomic<bool>& gone_;
+};
+
+// The stored copies own their scope and resource but not the provider, which owns the exporter
+// that stored them: otherwise the provider, its processor, the exporter and the copies would
+// keep each other alive for good. On a thread of its own, whose exit lets go of the thread's
+// lease on the provider and of its retired span.
+TEST(InMemoryExporter, TheStoredSpansDoNotKeepTheProviderThatMadeThemAlive) {
+  auto store = std::make_shared<in_memory_store>();
+  std::atomic<bool> provider_gone{false};
+  std::thread([&] {
+    sdk::tracer_provider_options o;
+    o.processors.push_back(std::make_unique<sdk::batch_span_processor>(
+        std::make_unique<in_memory_exporter>(store), sdk::batch_options{}));
+    o.processors.push_back(std::make_unique<destruction_probe>(provider_gone));
+    sdk::tracer_provider provider(std::move(o));
+    provider.get_tracer("scope-a").start_span("kept").end();
+    EXPECT_TRUE(provider.force_flush(std::chrono::seconds(5)));
+  }).join();
+  EXPECT_TRUE(provider_gone.load());
+  const std::vector<sdk::span_data> spans = store->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].name, "kept");
+  ASSERT_NE(spans[0].scope_ptr, nullptr);
+  EXPECT_EQ(spans[0].scope_ptr->name, "scope-a");
+  EXPECT_NE(spans[0].resource_ptr, nullptr);
+}
+
 TEST(InMemoryExporterConcurrency, ConcurrentExportsAndReadsLoseNothing) {
   constexpr int threads = 4;
   constexpr int per_thread = 500;
