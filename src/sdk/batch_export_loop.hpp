@@ -113,12 +113,16 @@ class batch_export_loop {
   bool batch_failed_ = false;
   std::uint64_t drain_failed_ = 0;  // spans of failed exports the next drain report covers
 
+  // false until shutdown(); then on_end drops spans and the export thread drains and exits.
+  // Every on_end of every producer reads it, so it has a cache line of its own that nothing
+  // writes before shutdown: beside the wake flags or the mutex, each wake-up and each lock of
+  // mu_ by the export thread would take the line from every producer.
+  alignas(64) std::atomic<bool> stopping_{false};
+
   // false until a producer asks the export thread to wake; reset by it under mu_.
   alignas(64) std::atomic<bool> wake_pending_{false};
   // true while the export thread paces itself: producers then skip the wake-up.
   std::atomic<bool> pacing_{false};
-  // false until shutdown(); then on_end drops spans and the export thread drains and exits.
-  std::atomic<bool> stopping_{false};
 
   std::mutex mu_;
   std::condition_variable cv_;       // wakes the export thread

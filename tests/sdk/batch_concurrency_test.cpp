@@ -6,6 +6,7 @@
 // thread badly.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -248,6 +249,45 @@ TEST(BatchConcurrency, TwoProducersOnAFullQueueHaveEveryDropCountedExactly) {  /
   std::lock_guard lock(g->mu);
   EXPECT_EQ(g->spans, st.accepted);
   EXPECT_GE(cap.count("sdk.batch.dropped"), 1u);
+}
+
+// Every on_end reads the processor's stop flag; two producers ending spans while a shutdown sets
+// it must each see it in time for every span: each span is queued, dropped as the queue was full,
+// or dropped after the shutdown, exactly one of the three, and nothing queued is exported twice.
+TEST(BatchConcurrency, TwoProducersRacingAShutdownHaveEverySpanCountedOnce) {  // R7.23, R7.26
+  testing::diagnostics_capture cap;
+  auto n = std::make_shared<std::atomic<std::uint64_t>>(0);
+  batch_options o;
+  o.max_queue_size = 1024;
+  o.max_export_batch_size = 128;
+  o.schedule_delay = 5ms;
+  const test::batch_pipeline f(std::make_unique<counting_exporter>(n), o, "stopping");
+  batch_span_processor* bp = f.processor;
+  const trace::tracer& t = f.tracer;
+  std::atomic<bool> shut{false};
+  std::atomic<int> running{0};
+  std::uint64_t made[2] = {0, 0};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 2; ++i)
+    workers.emplace_back([&, i] {
+      running.fetch_add(1);
+      // Until the shutdown has returned, and as many spans again after it.
+      std::uint64_t k = 0;
+      while (!shut.load()) t.start_span("racing").end(), ++k;
+      for (std::uint64_t j = 0; j < 1000; ++j) t.start_span("late").end(), ++k;
+      made[i] = k;
+    });
+  while (running.load() < 2) std::this_thread::yield();
+  while (n->load() < 2000) std::this_thread::yield();  // the export thread is busy
+  EXPECT_TRUE(bp->shutdown(30000ms));
+  shut.store(true);
+  for (auto& w : workers) w.join();
+  const processor_stats st = bp->stats();
+  EXPECT_EQ(st.accepted + st.dropped_queue_full + st.dropped_after_shutdown, made[0] + made[1]);
+  EXPECT_GE(st.dropped_after_shutdown, 2000u);  // the spans ended after shutdown returned
+  EXPECT_EQ(st.exported, n->load());
+  EXPECT_LE(st.exported, st.accepted);
+  EXPECT_EQ(st.export_failed, 0u);
 }
 
 TEST(BatchConcurrency, SpansOutlivingTheThreadThatStartedThemAreExportedAndFreed) {
