@@ -218,6 +218,32 @@ TEST(TextMap, AFoldedKeyMatchesExactlyTheNamesIequalsMatches) {
   EXPECT_FALSE(detail::folded_key("").matches("a"));
 }
 
+TEST(TextMap, AFoldedKeyMatchesANameInTheKeysOwnCaseExactlyWhenIequalsDoes) {
+  // Names usually arrive spelled as the key is (lowercase): the word comparison then finds them
+  // equal, or rejects them when a byte differs in more than the case bit; a byte that differs
+  // in the case bit alone ('-' and '\r', '@' and '`', 'k' and 'K') must be decided as iequals
+  // decides it. Every name length 1 to 25, one differing byte at every position.
+  const std::string alphabet =
+      std::string("kKaAzZ@`[{-\r_09") + '\xC0' + '\xE0' + '\x7F' + '\xFF';
+  for (std::size_t n = 1; n <= 25; ++n) {
+    for (std::size_t pos = 0; pos < n; ++pos) {
+      for (char x : alphabet) {
+        for (char y : alphabet) {
+          std::string key(n, 'k');
+          std::string name(n, 'k');
+          key[pos] = x;
+          name[pos] = y;
+          ASSERT_EQ(detail::folded_key(key).matches(name), reference_iequals(name, key))
+              << "n=" << n << " pos=" << pos << " x=" << int(x) << " y=" << int(y);
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(detail::folded_key("x-b3-traceid").matches("x-b3-traceid"));
+  EXPECT_TRUE(detail::folded_key("x-b3-traceid").matches("X-B3-TraceId"));
+  EXPECT_FALSE(detail::folded_key("x-b3-traceid").matches("x\rb3-traceid"));
+}
+
 TEST(TextMap, ReplacingAHeaderReusesTheValuesBuffer) {
   // R5.3 set replaces; a reused carrier keeps its storage, so re-injecting does not allocate
   std::vector<std::pair<std::string, std::string>> h{{"Traceparent", std::string(60, 'x')}};

@@ -179,16 +179,19 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && iequals_n(a.data(), b.data(), a.size());
 }
 
-/// A field name to look for among many (a propagator's header in a carrier's fields), folded
-/// once: matches(name) is iequals(name, key), but a name of 8 to 16 characters (every header a
-/// propagator reads) is compared with two overlapping 8-byte loads of `name` alone, folded and
-/// tested against the key's words, without a loop and without folding the key again per field.
+/// A field name to look for among many (a propagator's header in a carrier's fields):
+/// matches(name) is iequals(name, key). A name of 8 to 16 characters (every header a propagator
+/// reads) is compared with two overlapping 8-byte loads of `name` against the key's words,
+/// without a loop and without folding case: equal words match, and words that differ in any bit
+/// but the ASCII case bit (0x20) cannot match. Only names that differ from the key in case bits
+/// alone (a name spelled with other capitals) are folded and compared again. Nothing is folded
+/// when the key is set up.
 class folded_key {
  public:
   explicit folded_key(std::string_view key) noexcept : key_(key) {
     if (key.size() >= 8 && key.size() <= 16) {
-      first_ = ascii_lower8(load8(key.data()));
-      last_ = ascii_lower8(load8(key.data() + key.size() - 8));
+      first_ = load8(key.data());
+      last_ = load8(key.data() + key.size() - 8);
     }
   }
   /// iequals(name, key).
@@ -196,13 +199,15 @@ class folded_key {
     if (name.size() != key_.size()) return false;
     if (key_.size() >= 8 && key_.size() <= 16) {
       const char* p = name.data();
-      return ((ascii_lower8(load8(p)) ^ first_) |
-              (ascii_lower8(load8(p + name.size() - 8)) ^ last_)) == 0;
+      const std::uint64_t diff = (load8(p) ^ first_) | (load8(p + name.size() - 8) ^ last_);
+      if (diff == 0) return true;
+      if ((diff & ~case_bits) != 0) return false;  // differs beyond the case of letters
     }
     return iequals_n(name.data(), key_.data(), name.size());
   }
 
  private:
+  static constexpr std::uint64_t case_bits = 0x2020202020202020ULL;
   std::string_view key_;
   std::uint64_t first_ = 0;
   std::uint64_t last_ = 0;
