@@ -228,8 +228,11 @@ void batch_export_loop::renew_interrupt() noexcept {
 }
 
 void batch_export_loop::release_all() noexcept {
+  // Spans that passed on_end's stopping check as the shutdown began and reached a ring after
+  // the last export pass: accepted (the ring's tail counts them) and never delivered, so they are
+  // counted as undelivered, not as ended after shutdown (which would count them twice).
   const std::uint64_t late = shards_.release_all(recycler_);
-  if (late != 0) counters_.after_shutdown.fetch_add(late, std::memory_order_relaxed);
+  if (late != 0) counters_.not_delivered_at_shutdown.fetch_add(late, std::memory_order_relaxed);
 }
 
 void batch_export_loop::run() noexcept {
