@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <map>
 #include <mutex>
 #include <string>
@@ -23,6 +25,16 @@ namespace ctxflow::sdk {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Batch options with the three values these tests vary: queue size, batch size, schedule delay.
+batch_options queue_options(std::size_t queue, std::size_t batch,
+                            std::chrono::milliseconds delay) {
+  batch_options o;
+  o.max_queue_size = queue;
+  o.max_export_batch_size = batch;
+  o.schedule_delay = delay;
+  return o;
+}
 
 // Counts spans only (cheap, so producers run flat out).
 class counting_exporter final : public span_exporter {
@@ -43,10 +55,7 @@ void produce(std::size_t threads, std::size_t per_thread, std::size_t queue,
              std::uint64_t& exported, processor_stats& stats) {
   testing::diagnostics_capture cap;  // keeps drop reports out of the test output
   auto n = std::make_shared<std::atomic<std::uint64_t>>(0);
-  batch_options o;
-  o.max_queue_size = queue;
-  o.max_export_batch_size = queue < 128 ? queue : 128;
-  o.schedule_delay = 5ms;
+  const batch_options o = queue_options(queue, queue < 128 ? queue : 128, 5ms);
   const test::batch_pipeline f(std::make_unique<counting_exporter>(n), o, "load");
   batch_span_processor* bp = f.processor;
   const trace::tracer& t = f.tracer;
@@ -123,10 +132,8 @@ template <class Produce>
 void expect_every_span_exported_once_intact(const char* pipeline, std::int64_t per_thread,
                                             Produce produce) {
   auto res = std::make_shared<checking_exporter::result>();
-  batch_options o;
-  o.max_queue_size = 1 << 16;  // more than the total: nothing may be dropped
-  o.max_export_batch_size = 64;
-  o.schedule_delay = 1ms;
+  // A queue larger than the total: nothing may be dropped.
+  const batch_options o = queue_options(1 << 16, 64, 1ms);
   const test::batch_pipeline f(std::make_unique<checking_exporter>(res), o, pipeline);
   batch_span_processor* bp = f.processor;
   const trace::tracer& t = f.tracer;
@@ -208,10 +215,8 @@ class gated_exporter final : public span_exporter {
 TEST(BatchConcurrency, TwoProducersOnAFullQueueHaveEveryDropCountedExactly) {  // R7.26
   testing::diagnostics_capture cap;
   auto g = std::make_shared<gated_exporter::gate>();
-  batch_options o;
-  o.max_queue_size = 64;
-  o.max_export_batch_size = 64;   // the 64th span wakes the export thread
-  o.schedule_delay = 60000ms;     // no timer export during the test
+  // The 64th span wakes the export thread; no timer export during the test.
+  const batch_options o = queue_options(64, 64, 60000ms);
   const test::batch_pipeline f(std::make_unique<gated_exporter>(g), o, "full");
   batch_span_processor* bp = f.processor;
   const trace::tracer& t = f.tracer;
@@ -257,10 +262,7 @@ TEST(BatchConcurrency, TwoProducersOnAFullQueueHaveEveryDropCountedExactly) {  /
 TEST(BatchConcurrency, TwoProducersRacingAShutdownHaveEverySpanCountedOnce) {  // R7.23, R7.26
   testing::diagnostics_capture cap;
   auto n = std::make_shared<std::atomic<std::uint64_t>>(0);
-  batch_options o;
-  o.max_queue_size = 1024;
-  o.max_export_batch_size = 128;
-  o.schedule_delay = 5ms;
+  const batch_options o = queue_options(1024, 128, 5ms);
   const test::batch_pipeline f(std::make_unique<counting_exporter>(n), o, "stopping");
   batch_span_processor* bp = f.processor;
   const trace::tracer& t = f.tracer;
@@ -296,10 +298,7 @@ TEST(BatchConcurrency, TwoProducersRacingAShutdownHaveEverySpanCountedOnce) {  /
 
 TEST(BatchConcurrency, SpansOutlivingTheThreadThatStartedThemAreExportedAndFreed) {
   auto g = std::make_shared<gated_exporter::gate>();
-  batch_options o;
-  o.max_queue_size = 4096;
-  o.max_export_batch_size = 16;
-  o.schedule_delay = 1ms;
+  const batch_options o = queue_options(4096, 16, 1ms);
   const test::batch_pipeline f(std::make_unique<gated_exporter>(g), o, "exit");
   batch_span_processor* bp = f.processor;
   const trace::tracer& t = f.tracer;
