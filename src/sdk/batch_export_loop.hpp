@@ -82,6 +82,9 @@ class batch_export_loop {
   /// Drains the queue and stops the export thread within `timeout` (0: no limit), then shuts
   /// the exporter down with the time left. Once only (the caller checks).
   bool shutdown(std::chrono::milliseconds timeout) noexcept;
+  /// Releases every span the shards still hold (exported ones nobody released, and queued ones
+  /// that will never be exported, counted as not delivered). After the export thread is gone.
+  void release_all() noexcept;
 
  private:
   void notify() noexcept;
@@ -94,7 +97,6 @@ class batch_export_loop {
   void report_drain(bool stop, std::uint64_t not_attempted, std::uint64_t left_queued) noexcept;
   void report_drops(bool now) noexcept;
   void renew_interrupt() noexcept;
-  void release_all() noexcept;
 
   const batch_options& opts_;
   span_exporter* const exporter_;

@@ -70,9 +70,7 @@ struct batch_span_processor::state {
 
   ~state() {
     // Spans left behind by an abandoned export thread, and the exported ones nobody released.
-    // The queued ones were accepted and never delivered (batch_export_loop::release_all).
-    const std::uint64_t late = shards.release_all(detail::span_pool::recycler());
-    if (late != 0) counters.not_delivered_at_shutdown.fetch_add(late, std::memory_order_relaxed);
+    loop.release_all();
   }
 
   // The calling thread's shard; null when the thread is exiting or out of memory.
