@@ -15,7 +15,7 @@ include(CMakePackageConfigHelpers)
 set(ctxflow_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/ctxflow)
 
 # A component library defined without appending itself to the list is still installed.
-foreach(component core sdk otlp_http asio log testing ctxflow)
+foreach(component core sdk otlp_http asio log grpc testing ctxflow)
   if(TARGET ctxflow_${component} AND NOT ctxflow_${component} IN_LIST CTXFLOW_INSTALL_TARGETS)
     list(APPEND CTXFLOW_INSTALL_TARGETS ctxflow_${component})
   endif()
