@@ -7,7 +7,10 @@
 #include <utility>
 
 #if defined(__linux__)
+#include <linux/membarrier.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 #include "ctxflow/context/diagnostics.hpp"
@@ -37,13 +40,31 @@ std::chrono::milliseconds left_until(clock::time_point d, std::chrono::milliseco
   return std::max(left, std::chrono::milliseconds(1));
 }
 
+// Registers the process for expedited private membarrier, once; true if shutdowns can use it
+// (Linux 4.14 and later, unless a seccomp filter refuses the call). Not under ThreadSanitizer,
+// whose builds order the second look with a read-modify-write instead.
+bool asymmetric_fence_available() noexcept {
+#if defined(__linux__) && defined(__NR_membarrier) && !CTXFLOW_BATCH_TSAN
+  static const bool registered = [] {
+    const long cmds = ::syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0 ||
+        (cmds & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0)
+      return false;
+    return ::syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  }();
+  return registered;
+#else
+  return false;
+#endif
+}
+
 }  // namespace
 
 batch_export_loop::batch_export_loop(const batch_options& opts, span_exporter* exporter,
                                      shard_registry& shards, batch_admission& admission,
                                      span_recycler& recycler, batch_counters& counters) noexcept
     : opts_(opts), exporter_(exporter), shards_(shards), admission_(admission),
-      recycler_(recycler), counters_(counters) {}
+      recycler_(recycler), counters_(counters), asymmetric_(asymmetric_fence_available()) {}
 
 void batch_export_loop::start(std::shared_ptr<const void> owner) {
   worker_ = std::thread([this, keep = std::move(owner)] { run(); });
@@ -227,6 +248,27 @@ void batch_export_loop::renew_interrupt() noexcept {
   }
 }
 
+// After stopping_ is set, before the export thread can see it (the caller holds mu_): every
+// producer's push either happens before the last release reads its ring, or is followed by a
+// second look (stopping_after_push) that sees the flag. docs/design/sdk.md §7 has the argument.
+void batch_export_loop::stop_fence() noexcept {
+#if CTXFLOW_BATCH_TSAN
+  (void)stop_sync_.fetch_add(1, std::memory_order_acq_rel);
+#else
+  if (!asymmetric_) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return;
+  }
+#if defined(__linux__) && defined(__NR_membarrier)
+  // Every thread of the process runs a full barrier (or is not running) before this returns,
+  // which makes the producers' compiler barrier a fence with respect to it. Registered, so it
+  // does not fail; should it, the global command gives the same guarantee, more slowly.
+  if (::syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+    (void)::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+#endif
+#endif
+}
+
 void batch_export_loop::release_all() noexcept {
   // Spans that passed on_end's stopping check as the shutdown began and reached a ring after
   // the last export pass: accepted (the ring's tail counts them) and never delivered, so they are
@@ -343,7 +385,8 @@ void batch_export_loop::run() noexcept {
         ok = false;
       }
       // Producers ignore this processor from now on and will not release their exported
-      // spans: release them here (shutdown repeats this for late arrivals once we are gone).
+      // spans: release them here. This is the last release; a producer that queues a span
+      // after it sees the shutdown on its second look and releases that span itself.
       if (stop) release_all();
       std::lock_guard lock(mu_);
       flush_done_ = flush_target;
@@ -392,6 +435,8 @@ bool batch_export_loop::shutdown(std::chrono::milliseconds timeout) noexcept {
   {
     std::lock_guard lock(mu_);
     stopping_.store(true, std::memory_order_relaxed);
+    // Under mu_: the export thread reads the flag under mu_, so its last release comes after.
+    stop_fence();
     stop_deadline_ = drain_deadline_for(deadline, timeout);
     running_export = interrupt_;
     cv_.notify_one();
@@ -414,12 +459,9 @@ bool batch_export_loop::shutdown(std::chrono::milliseconds timeout) noexcept {
       if (worker_.get_id() == std::this_thread::get_id()) {
         worker_.detach();
       } else {
+        // Nothing to release here: the export thread's last release closed the shards, and a
+        // producer that queued after it releases its own span (docs/design/sdk.md §7).
         worker_.join();
-        // A producer that passed the stopping check just before shutdown may have queued a
-        // span after the export thread's last pass, and exported spans wait for producers
-        // that will not come back (on_end ignores them now). Release them all here: a span
-        // left in a shard keeps the provider (and so this processor) alive for good.
-        release_all();
       }
     }
     std::lock_guard lock(mu_);

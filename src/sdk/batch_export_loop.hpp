@@ -32,6 +32,17 @@
 #include "sdk/batch_admission.hpp"
 #include "sdk/batch_shards.hpp"
 
+#if defined(__SANITIZE_THREAD__)
+#define CTXFLOW_BATCH_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CTXFLOW_BATCH_TSAN 1
+#endif
+#endif
+#ifndef CTXFLOW_BATCH_TSAN
+#define CTXFLOW_BATCH_TSAN 0
+#endif
+
 namespace ctxflow::sdk::detail {
 
 class span_recycler;
@@ -67,6 +78,24 @@ class batch_export_loop {
 
   /// True once shutdown started: producers drop their spans.
   bool stopping() const noexcept { return stopping_.load(std::memory_order_relaxed); }
+  /// The producer's second look, right after its push (docs/design/sdk.md, "A span queued
+  /// after the last release"): false means the shutdown's last release will see the push; true
+  /// means it may not, and the producer calls shard_registry::take_late. The fence pairs with
+  /// the one shutdown() makes after setting the flag (stop_fence); with membarrier it is a
+  /// compiler barrier only, so the hot path gains two loads of this line and three branches.
+  bool stopping_after_push() const noexcept {
+#if CTXFLOW_BATCH_TSAN
+    // ThreadSanitizer models neither membarrier nor fences: a read-modify-write on one word,
+    // which it does model, orders the push and the look with shutdown's (sanitizer builds only).
+    (void)stop_sync_.fetch_add(0, std::memory_order_acq_rel);
+#else
+    if (asymmetric_) [[likely]]
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    else
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+    return stopping_.load(std::memory_order_relaxed);
+  }
 
   /// A producer published a span that completed a batch. A pacing export thread comes back
   /// on its own unless `even_if_pacing`.
@@ -82,8 +111,11 @@ class batch_export_loop {
   /// Drains the queue and stops the export thread within `timeout` (0: no limit), then shuts
   /// the exporter down with the time left. Once only (the caller checks).
   bool shutdown(std::chrono::milliseconds timeout) noexcept;
-  /// Releases every span the shards still hold (exported ones nobody released, and queued ones
-  /// that will never be exported, counted as not delivered). After the export thread is gone.
+  /// The last release: releases every span the shards still hold (exported ones nobody
+  /// released, and queued ones that will never be exported, counted as not delivered) and
+  /// closes the shards, so later calls do nothing and a producer that queues after it releases
+  /// its own span (shard_registry::take_late). By the export thread as it stops, or when there
+  /// is none (processor destroyed without one).
   void release_all() noexcept;
 
  private:
@@ -97,6 +129,7 @@ class batch_export_loop {
   void report_drain(bool stop, std::uint64_t not_attempted, std::uint64_t left_queued) noexcept;
   void report_drops(bool now) noexcept;
   void renew_interrupt() noexcept;
+  void stop_fence() noexcept;
 
   const batch_options& opts_;
   span_exporter* const exporter_;
@@ -120,6 +153,13 @@ class batch_export_loop {
   // writes before shutdown: beside the wake flags or the mutex, each wake-up and each lock of
   // mu_ by the export thread would take the line from every producer.
   alignas(64) std::atomic<bool> stopping_{false};
+  // True when membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is registered for the process: then
+  // the producers' fence after their push is a compiler barrier and shutdown's is the system
+  // call; otherwise both are seq_cst fences. Set at construction, read beside stopping_.
+  const bool asymmetric_;
+#if CTXFLOW_BATCH_TSAN
+  mutable std::atomic<std::uint64_t> stop_sync_{0};
+#endif
 
   // false until a producer asks the export thread to wake; reset by it under mu_.
   alignas(64) std::atomic<bool> wake_pending_{false};

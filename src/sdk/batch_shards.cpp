@@ -82,10 +82,32 @@ std::uint64_t shard_registry::release_all(span_recycler& recycler) noexcept {
   std::uint64_t late = 0;
   return_scope returns(recycler);
   std::lock_guard lock(mu_);
+  // Closed: a span queued since belongs to its producer, which may still be on its way to
+  // take_late and relies on the span to keep the processor alive until then.
+  if (closed_) return 0;
+  closed_ = true;
   for (shard* sh : shards_) {
     late += sh->ring.skip_queued();
     release_foreign(sh->ring, sh->ring.done_relaxed());
   }
+  return late;
+}
+
+std::uint64_t shard_registry::take_late(shard& sh, recording_span*& last) noexcept {
+  last = nullptr;
+  std::lock_guard lock(mu_);
+  if (!closed_) return 0;
+  // The producer acts as the ring's consumer now: the export thread is gone, and mu_ keeps
+  // out any other caller. Normally one span (each late on_end takes its own).
+  const std::uint64_t late = sh.ring.skip_queued();
+  auto claim = [&](recording_span* const* spans, std::uint64_t n) noexcept {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      // Not the last reference to the provider: `last` still holds one.
+      if (last != nullptr) last->release();
+      last = spans[i];
+    }
+  };
+  sh.ring.reclaim(sh.ring.done_relaxed(), claim);
   return late;
 }
 

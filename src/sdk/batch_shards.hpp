@@ -73,16 +73,27 @@ class shard_registry {
 
   /// Spans accepted over the processor's life and spans queued now.
   void count(std::uint64_t& accepted, std::uint64_t& queued) const noexcept;
-  /// After the export thread is gone: marks what producers queued after its last pass as
-  /// taken, releases every span still held (in a return_scope of `recycler`); returns how many
-  /// spans were queued.
+  /// The last release, once no export thread takes from the shards any more: marks what
+  /// producers queued after its last pass as taken, releases every span still held (in a
+  /// return_scope of `recycler`) and closes the shards; returns how many spans were queued.
+  /// Once closed it does nothing: only a ring's own producer touches the ring (take_late).
   std::uint64_t release_all(span_recycler& recycler) noexcept;
+
+  // ---- a producer that saw the shutdown after its push (rare; docs/design/sdk.md §7) ----
+
+  /// If the shards are closed, the last release is over and cannot have seen what the
+  /// producer of `sh` queued since: marks it taken and claims it. All but one of the claimed
+  /// spans are released here; the last one is stored in `last` (else null) for the caller to
+  /// release once it is done with the processor, because that release may destroy it. Returns
+  /// how many spans were queued (0 if not closed: the last release, still to come, finds them).
+  std::uint64_t take_late(shard& sh, recording_span*& last) noexcept;
 
  private:
   batch_admission& admission_;
   mutable std::mutex mu_;
   std::vector<shard*> shards_;           // guarded by mu_
   std::uint64_t retired_accepted_ = 0;   // guarded by mu_: accepted by removed shards
+  bool closed_ = false;                  // guarded by mu_: the last release is over
   std::atomic<std::uint64_t> version_{0};
   // Export thread only.
   std::vector<shard*> local_;

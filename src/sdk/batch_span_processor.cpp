@@ -56,6 +56,23 @@ void drop_shards(shard_cache& c) noexcept {
 }
 using thread_shards = internal::per_thread<shard_cache, &drop_shards>;
 
+// on_end after its push, when the second look saw the shutdown: if the last release is over,
+// this thread releases what it queued itself, counted as accepted and not delivered (the
+// ring's tail counted it as accepted). The span it queued keeps its provider, and so the
+// processor, alive until take_late has claimed it (after the last release nobody else takes
+// from the ring); releasing it is the last thing done here. If the last release is still to
+// come, it finds the span, and the processor is not touched again.
+[[gnu::noinline, gnu::cold]] void queued_during_shutdown(
+    detail::shard_registry& shards, detail::batch_counters& counters, detail::shard* sh,
+    bool one_shot) noexcept {
+  recording_span* last = nullptr;
+  const std::uint64_t late = shards.take_late(*sh, last);
+  if (late != 0) counters.not_delivered_at_shutdown.fetch_add(late, std::memory_order_relaxed);
+  // The shard has owners of its own: abandoning it is safe after the processor is gone too.
+  if (one_shot) detail::shard::abandon(sh);
+  if (last != nullptr) last->release();  // may free the provider, the processor, `shards`
+}
+
 }  // namespace
 
 struct batch_span_processor::state {
@@ -163,6 +180,12 @@ void batch_span_processor::on_end(recording_span& span) noexcept {
     // The queue's reference: the one the ending scope handed over with the end, else a new one.
     if (!span.take_end_reference()) span.add_ref();
     ring.push(t, &span);
+    // A shutdown that began after the check above may have made its last release before this
+    // push reached the ring (docs/design/sdk.md, "A span queued after the last release").
+    if (st.loop.stopping_after_push()) [[unlikely]] {
+      queued_during_shutdown(st.shards, st.counters, sh, one_shot);
+      return;
+    }
     // After the push, so the woken thread sees this span. The shared count can lag behind by
     // the producers' unadded runs, so a thread whose own ring now holds a multiple of a batch
     // wakes the export thread too: a burst that ends inside a run is not left waiting for the

@@ -93,7 +93,9 @@ struct processor_stats {
   /// that failed (also counted in export_failed), an export it cut short, and those still
   /// queued when its deadline passed (never attempted), reported once as
   /// `sdk.shutdown.undelivered`; and spans that ended as the shutdown began and reached the
-  /// queue after its last export (also in `accepted`, never in `dropped_after_shutdown`).
+  /// queue after its last export (also in `accepted`, never in `dropped_after_shutdown`),
+  /// released by the shutdown or, when they arrive after its last release, by the thread that
+  /// queued them, so none stays queued.
   std::uint64_t not_delivered_at_shutdown = 0;
   /// Current queue size and capacity (0 for the simple processor).
   std::uint64_t queue_size = 0;
