@@ -10,9 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <new>
+#include <stop_token>
 #include <thread>
 #include <utility>
 
@@ -137,6 +139,111 @@ TEST(BatchShutdownRace, ASpanQueuedAfterTheShutdownsLastReleaseIsReleasedByItsPr
   producer.join();
   // The thread's exit freed its span blocks and its lease: the last references to the provider.
   EXPECT_TRUE(gone->load());
+}
+
+// Holds its first export until the test opens it, and lets the test see when a shutdown has
+// begun (it interrupts the running export after setting the processor's stopping flag).
+class held_exporter final : public span_exporter {
+ public:
+  struct shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    bool holding = false;
+    std::stop_token interrupt;  // of the held export
+    std::uint64_t spans = 0;
+    std::atomic<bool> gone{false};
+  };
+  explicit held_exporter(std::shared_ptr<shared> s) : s_(std::move(s)) {}
+  ~held_exporter() override { s_->gone.store(true); }
+  held_exporter(const held_exporter&) = delete;
+  held_exporter& operator=(const held_exporter&) = delete;
+  export_result export_spans(std::span<const span_data* const> batch) noexcept override {
+    return export_spans_within(batch, export_limits{});
+  }
+  export_result export_spans_within(std::span<const span_data* const> batch,
+                                    const export_limits& limits) noexcept override {
+    std::unique_lock lock(s_->mu);
+    s_->interrupt = limits.interrupt;
+    s_->holding = true;
+    s_->cv.notify_all();
+    s_->cv.wait(lock, [&] { return s_->open; });
+    s_->holding = false;
+    s_->spans += batch.size();
+    return export_result::success;
+  }
+
+ private:
+  std::shared_ptr<shared> s_;
+};
+
+// The other order: the producer is held up across the start of the shutdown only, and queues
+// its span while the drain is still running. Its second look sees the flag, but the shards are
+// not closed yet, so it leaves the span to the drain (and the last release after it), which
+// exports it. Counted once, as accepted and exported, and nothing keeps the provider alive.
+TEST(BatchShutdownRace, ASpanQueuedWhileTheShutdownStillDrainsIsLeftToTheDrain) {
+  auto held = std::make_shared<held_exporter::shared>();
+  batch_options o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 8;
+  o.schedule_delay = 5ms;
+  auto pipeline =
+      std::make_unique<test::batch_pipeline>(std::make_unique<held_exporter>(held), o);
+  batch_span_processor* bp = pipeline->processor;
+  trace::tracer tracer = pipeline->tracer;
+
+  // A first span, from a thread of its own (a span or a lease on this thread would keep the
+  // provider alive): its export, on the schedule, is held.
+  std::thread([&] { tracer.start_span("first").end(); }).join();
+  {
+    std::unique_lock lock(held->mu);
+    held->cv.wait(lock, [&] { return held->holding; });
+  }
+  pause_point in_on_end;
+  pause_point stats_read;
+  std::thread producer([&] {
+    trace::span s = tracer.start_span("late");
+    pause_at_next_nothrow_new = &in_on_end;
+    s.end();
+    pause_at_next_nothrow_new = nullptr;
+    s = trace::span();
+    stats_read.hit();
+  });
+  in_on_end.wait_reached();
+  bool shut_down = false;
+  std::thread stopper([&] { shut_down = bp->shutdown(5000ms); });
+  // The shutdown sets the stopping flag, then interrupts the held export.
+  for (;;) {
+    {
+      std::lock_guard lock(held->mu);
+      if (held->interrupt.stop_requested()) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  pipeline.reset();
+  tracer = trace::tracer();
+  in_on_end.resume();
+  stats_read.wait_reached();  // on_end has returned; the span is queued and left to the drain
+  {
+    std::lock_guard lock(held->mu);
+    held->open = true;
+  }
+  held->cv.notify_all();
+  stopper.join();
+  EXPECT_TRUE(shut_down);
+  const processor_stats st = bp->stats();
+  EXPECT_EQ(st.accepted, 2u);
+  EXPECT_EQ(st.exported, 2u);
+  EXPECT_EQ(st.not_delivered_at_shutdown, 0u);
+  EXPECT_EQ(st.dropped_after_shutdown, 0u);
+  EXPECT_EQ(st.queue_size, 0u);
+  {
+    std::lock_guard lock(held->mu);
+    EXPECT_EQ(held->spans, 2u);
+  }
+  stats_read.resume();
+  producer.join();
+  EXPECT_TRUE(held->gone.load());
 }
 
 }  // namespace
