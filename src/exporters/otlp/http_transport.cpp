@@ -12,6 +12,8 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/exporters/otlp/json_encoder.hpp"
+#include "ctxflow/exporters/otlp/proto_encoder.hpp"
 #include "ctxflow/exporters/otlp/response.hpp"
 #include "base/ascii.hpp"
 #include "exporters/otlp/http_exporter_impl.hpp"
@@ -31,6 +33,8 @@ bool curl_ready() noexcept {
   return ok;
 }
 
+http_exporter_options checked_options(http_exporter_options o);
+
 }  // namespace
 
 bool detail::gzip(const std::string& in, std::string& out) {
@@ -49,17 +53,28 @@ bool detail::gzip(const std::string& in, std::string& out) {
   return rc == Z_STREAM_END;
 }
 
-http_exporter::impl::impl(http_exporter_options o) : opts(std::move(o)) {
-  if (const std::string_view why = endpoint_problem(opts.endpoint); !why.empty()) {
+namespace {
+
+/// The options with an unusable endpoint replaced by the default, and the retry policy made
+/// usable.
+http_exporter_options checked_options(http_exporter_options o) {
+  if (const std::string_view why = endpoint_problem(o.endpoint); !why.empty()) {
     internal::report_invalid_setting("otlp.config.invalid", "http_exporter_options::endpoint",
-                                     opts.endpoint, why,
+                                     o.endpoint, why,
                                      "the default http://localhost:4318/v1/traces");
-    opts.endpoint = http_exporter_options{}.endpoint;
+    o.endpoint = http_exporter_options{}.endpoint;
   }
-  agent = user_agent(opts.user_agent_prefix);
-  endpoint_for_reports = opts.endpoint.substr(0, 200);
-  if (opts.retry.max_attempts == 0) opts.retry.max_attempts = 1;
-  if (!(opts.retry.backoff_multiplier >= 1.0)) opts.retry.backoff_multiplier = 1.0;
+  if (o.retry.max_attempts == 0) o.retry.max_attempts = 1;
+  if (!(o.retry.backoff_multiplier >= 1.0)) o.retry.backoff_multiplier = 1.0;
+  return o;
+}
+
+}  // namespace
+
+http_exporter::impl::impl(http_exporter_options o)
+    : opts(checked_options(std::move(o))),
+      agent(user_agent(opts.user_agent_prefix)),
+      driver(opts.retry, opts.timeout, opts.endpoint.substr(0, 200)) {
   if (!curl_ready() || (curl = curl_easy_init()) == nullptr) {
     report(severity::error, "otlp.export.init_failed", "libcurl could not be initialised");
     return;
@@ -136,11 +151,36 @@ int http_exporter::impl::on_progress(void* self_ptr, curl_off_t, curl_off_t, cur
   return static_cast<impl*>(self_ptr)->abort.load(std::memory_order_relaxed) ? 1 : 0;
 }
 
-attempt_outcome http_exporter::impl::attempt(const std::string& payload,
-                                             steady::time_point deadline, bool unlimited,
-                                             std::uint64_t n,
+bool http_exporter::impl::prepare(std::span<const sdk::span_data* const> batch,
+                                  std::uint64_t n) {
+  if (curl == nullptr) {  // libcurl could not be initialised (reported then)
+    driver.counters.failed.fetch_add(n, std::memory_order_relaxed);
+    return false;
+  }
+  if (opts.protocol == http_protocol::http_json) {
+    encode_json(batch, body);
+  } else {
+    encode_protobuf(batch, body);
+  }
+  if (body.size() > opts.max_request_size) {  // R8.8
+    driver.too_large(n, body.size(), opts.max_request_size);
+    return false;
+  }
+  payload = &body;
+  if (opts.compression == http_compression::gzip) {
+    if (!detail::gzip(body, compressed)) {
+      driver.fail(n, "gzip compression failed");
+      return false;
+    }
+    payload = &compressed;
+  }
+  return true;
+}
+
+attempt_outcome http_exporter::impl::attempt(steady::time_point deadline, std::uint64_t n,
                                              std::optional<milliseconds>& retry_delay,
                                              std::string& why) {
+  const bool unlimited = deadline == steady::time_point::max();
   response.clear();
   retry_after.clear();
   response_too_large = false;
@@ -153,9 +193,8 @@ attempt_outcome http_exporter::impl::attempt(const std::string& payload,
   if (total_ms != 0 && (connect_ms <= 0 || connect_ms > total_ms)) connect_ms = total_ms;
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, std::max<long>(connect_ms, 0));
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
-  requests.fetch_add(1, std::memory_order_relaxed);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload->size()));
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload->data());
   const CURLcode rc = curl_easy_perform(curl);
   if (rc != CURLE_OK) {
     why = std::string("transport error: ") + curl_easy_strerror(rc);
@@ -187,8 +226,10 @@ attempt_outcome http_exporter::impl::attempt(const std::string& payload,
   const std::string_view content_type = ctype != nullptr ? ctype : "";
   const bool json_body = content_type.find("json") != std::string_view::npos ||
                          (content_type.empty() && opts.protocol == http_protocol::http_json);
-  if (status >= 200 && status < 300) {
-    handle_success(json_body, n);
+  if (status >= 200 && status < 300) {  // R8.10: full or partial success
+    driver.accepted(json_body ? parse_export_response_json(response)
+                              : parse_export_response_protobuf(response),
+                    n);
     return attempt_outcome::success;
   }
   why = "HTTP " + std::to_string(status);
@@ -206,35 +247,8 @@ attempt_outcome http_exporter::impl::attempt(const std::string& payload,
                             : parse_rpc_status_protobuf(response);
   const std::string detail = st && !st->message.empty() ? st->message : std::string();
   reportf(severity::error, "otlp.export.rejected", "%s answered HTTP %ld%s%s",
-          endpoint_for_reports.c_str(), status, detail.empty() ? "" : ": ", detail.c_str());
+          driver.endpoint().c_str(), status, detail.empty() ? "" : ": ", detail.c_str());
   return attempt_outcome::fail;
-}
-
-void http_exporter::impl::handle_success(bool json_body, std::uint64_t n) {
-  const auto r = json_body ? parse_export_response_json(response)
-                           : parse_export_response_protobuf(response);
-  if (!r) {
-    report(severity::debug, "otlp.export.bad_response",
-           "a success response body could not be decoded; counted as full success");
-    exported.fetch_add(n, std::memory_order_relaxed);
-    return;
-  }
-  if (r->has_partial_success && r->rejected_spans > 0) {
-    const auto k = std::min<std::uint64_t>(static_cast<std::uint64_t>(r->rejected_spans), n);
-    rejected.fetch_add(k, std::memory_order_relaxed);
-    failed.fetch_add(k, std::memory_order_relaxed);
-    exported.fetch_add(n - k, std::memory_order_relaxed);
-    reportf(severity::warning, "otlp.export.partial_success",
-            "%s rejected %lld of %llu spans: %s", endpoint_for_reports.c_str(),
-            static_cast<long long>(r->rejected_spans), static_cast<unsigned long long>(n),
-            r->error_message.empty() ? "rejected" : r->error_message.c_str());
-    return;
-  }
-  exported.fetch_add(n, std::memory_order_relaxed);
-  if (r->has_partial_success && !r->error_message.empty()) {
-    reportf(severity::warning, "otlp.export.partial_success", "%s accepted all spans: %s",
-            endpoint_for_reports.c_str(), r->error_message.c_str());
-  }
 }
 
 }  // namespace ctxflow::exporters::otlp

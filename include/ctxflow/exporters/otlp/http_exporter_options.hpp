@@ -15,29 +15,14 @@
 #include <vector>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/exporter_options.hpp"
 #include "ctxflow/exporters/otlp/legacy_namespace.hpp"
 
 namespace ctxflow::exporters::otlp {
 
-/// The body encoding (R8.16). `grpc` is not supported (from_environment falls back to
-/// http_protobuf with a warning).
+/// The body encoding (R8.16). `grpc` is the OTLP/gRPC exporter's (grpc_exporter.hpp): with it
+/// linked, `OTEL_TRACES_EXPORTER=otlp` creates that exporter instead.
 enum class http_protocol : std::uint8_t { http_protobuf, http_json };
-
-/// Request body compression (R8.7).
-enum class http_compression : std::uint8_t { none, gzip };
-
-/// Retry with exponential backoff and full jitter (R8.12). Defaults: 5 attempts, 1 s initial
-/// backoff, 5 s maximum, multiplier 1.5. All attempts stay within the export timeout.
-struct retry_policy {
-  /// Total attempts, including the first (1 disables retries; 0 counts as 1).
-  std::uint32_t max_attempts = 5;
-  std::chrono::milliseconds initial_backoff{1000};
-  std::chrono::milliseconds max_backoff{5000};
-  double backoff_multiplier = 1.5;
-};
-
-/// One HTTP header sent with every request.
-using http_header = std::pair<std::string, std::string>;
 
 /// Settings of otlp::http_exporter. Every environment setting has a field here (R10).
 struct http_exporter_options {
@@ -72,7 +57,8 @@ struct http_exporter_options {
   /// CLIENT_CERTIFICATE); a signal-specific variable wins over the generic one (R10.1). Empty
   /// values count as unset.
   /// Errors: invalid values are reported (`otlp.config.invalid`, naming the variable) and
-  /// ignored; `grpc` is reported and replaced by http/protobuf (R8.16). An endpoint variable
+  /// ignored; `grpc` (the OTLP/gRPC exporter's protocol) is reported and replaced by
+  /// http/protobuf (R8.16). An endpoint variable
   /// that endpoint_problem() rejects counts as unset: the other endpoint variable applies, else
   /// the default.
   CTXFLOW_API static http_exporter_options from_environment();
@@ -85,25 +71,9 @@ struct http_exporter_options {
 CTXFLOW_API std::string resolve_traces_endpoint(std::optional<std::string_view> traces_endpoint,
                                                 std::optional<std::string_view> base_endpoint);
 
-/// Why `url` cannot be an OTLP/HTTP endpoint, or empty when it can: it must start with
-/// `http://` or `https://` (any case), name a host (a name, an IPv4 address or a bracketed IPv6
-/// address), have a port from 1 to 65535 if it has one, and contain no space or control
-/// character (CR, LF, tab...).
-CTXFLOW_API std::string_view endpoint_problem(std::string_view url) noexcept;
-
-/// Parses `k1=v1,k2=v2` (R8.15): whitespace around keys and values is trimmed, values are
-/// percent-decoded (a malformed `%` sequence is kept literally), and a pair without `=`, with an
-/// empty or non-token key, or whose value contains a control character is skipped.
-/// Errors: each skipped pair is reported as `otlp.config.invalid` naming `source`.
-CTXFLOW_API std::vector<http_header> parse_headers(std::string_view text,
-                                                   std::string_view source = "headers");
-
 /// How long a `Retry-After` value asks to wait (R8.12): delay-seconds, or an HTTP-date relative
 /// to `now` (a date in the past gives 0). Nothing for an unparseable value.
 CTXFLOW_API std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
-
-/// `[prefix ]ctxflow-OTLP-Exporter-Cpp/<version>` (R8.9).
-CTXFLOW_API std::string user_agent(std::string_view prefix = {});
 
 }  // namespace ctxflow::exporters::otlp

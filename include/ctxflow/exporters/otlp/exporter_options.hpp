@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the OTLP exporters (OTLP/HTTP and OTLP/gRPC) share in their settings: the retry policy,
+// header pairs, compression, and the parsing helpers for endpoints and header lists
+// (docs/requirements.md §8.4, §8.5, §10). Part of ctxflow::exporters_otlp.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ctxflow/export.hpp"
+#include "ctxflow/exporters/otlp/legacy_namespace.hpp"
+
+namespace ctxflow::exporters::otlp {
+
+/// Request compression (R8.7).
+enum class otlp_compression : std::uint8_t { none, gzip };
+/// The name the OTLP/HTTP options have always used.
+using http_compression = otlp_compression;
+
+/// Retry with exponential backoff and full jitter (R8.12). Defaults: 5 attempts, 1 s initial
+/// backoff, 5 s maximum, multiplier 1.5. All attempts stay within the export timeout.
+struct retry_policy {
+  /// Total attempts, including the first (1 disables retries; 0 counts as 1).
+  std::uint32_t max_attempts = 5;
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{5000};
+  double backoff_multiplier = 1.5;
+};
+
+/// One header (HTTP) or metadata entry (gRPC) sent with every request.
+using http_header = std::pair<std::string, std::string>;
+
+/// Why `url` cannot be an OTLP endpoint, or empty when it can: it must start with
+/// `http://` or `https://` (any case), name a host (a name, an IPv4 address or a bracketed IPv6
+/// address), have a port from 1 to 65535 if it has one, and contain no space or control
+/// character (CR, LF, tab...).
+CTXFLOW_API std::string_view endpoint_problem(std::string_view url) noexcept;
+
+/// Parses `k1=v1,k2=v2` (R8.15): whitespace around keys and values is trimmed, values are
+/// percent-decoded (a malformed `%` sequence is kept literally), and a pair without `=`, with an
+/// empty or non-token key, or whose value contains a control character is skipped.
+/// Errors: each skipped pair is reported as `otlp.config.invalid` naming `source`.
+CTXFLOW_API std::vector<http_header> parse_headers(std::string_view text,
+                                                   std::string_view source = "headers");
+
+/// `[prefix ]ctxflow-OTLP-Exporter-Cpp/<version>` (R8.9).
+CTXFLOW_API std::string user_agent(std::string_view prefix = {});
+
+}  // namespace ctxflow::exporters::otlp
