@@ -18,6 +18,7 @@ extern "C" {
 __attribute__((weak, visibility("default"))) void ctxflow_console_register_hook() noexcept;
 __attribute__((weak, visibility("default"))) void ctxflow_jsonl_register_hook() noexcept;
 __attribute__((weak, visibility("default"))) void ctxflow_otlp_http_register_hook() noexcept;
+__attribute__((weak, visibility("default"))) void ctxflow_otlp_grpc_register_hook() noexcept;
 }
 
 namespace ctxflow::sdk {
@@ -43,8 +44,10 @@ thread_local bool tls_registering_linked = false;
 void register_linked_exporters() noexcept {
   static const bool once = [] {
     tls_registering_linked = true;
+    // OTLP/HTTP before OTLP/gRPC: "otlp" is the HTTP exporter's when both are linked.
     for (void (*hook)() noexcept : {ctxflow_console_register_hook, ctxflow_jsonl_register_hook,
-                                    ctxflow_otlp_http_register_hook}) {
+                                    ctxflow_otlp_http_register_hook,
+                                    ctxflow_otlp_grpc_register_hook}) {
       if (hook != nullptr) hook();
     }
     tls_registering_linked = false;

@@ -47,6 +47,16 @@ class export_transport {
 /// The counters of an exporter (spans count once per export call, never per retry, R7.26).
 struct export_counters {
   std::atomic<std::uint64_t> exported{0}, failed{0}, rejected{0}, requests{0}, retries{0};
+
+  otlp_exporter_stats snapshot() const noexcept {
+    otlp_exporter_stats s;
+    s.exported_spans = exported.load(std::memory_order_relaxed);
+    s.failed_spans = failed.load(std::memory_order_relaxed);
+    s.rejected_spans = rejected.load(std::memory_order_relaxed);
+    s.requests = requests.load(std::memory_order_relaxed);
+    s.retries = retries.load(std::memory_order_relaxed);
+    return s;
+  }
 };
 
 class CTXFLOW_API export_driver {

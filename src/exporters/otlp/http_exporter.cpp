@@ -53,14 +53,7 @@ bool http_exporter::shutdown(std::chrono::milliseconds timeout) noexcept {
 }
 
 http_exporter_stats http_exporter::stats() const noexcept {
-  http_exporter_stats s;
-  const detail::export_counters& c = impl_->driver.counters;
-  s.exported_spans = c.exported.load(std::memory_order_relaxed);
-  s.failed_spans = c.failed.load(std::memory_order_relaxed);
-  s.rejected_spans = c.rejected.load(std::memory_order_relaxed);
-  s.requests = c.requests.load(std::memory_order_relaxed);
-  s.retries = c.retries.load(std::memory_order_relaxed);
-  return s;
+  return impl_->driver.counters.snapshot();
 }
 
 const http_exporter_options& http_exporter::options() const noexcept { return impl_->opts; }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Bounded decoders for OTLP/HTTP responses (R8.10, R8.11): a proto3 wire reader and a small
-// JSON reader that extract partial_success and google.rpc.Status fields and skip the rest.
+// Bounded decoders for OTLP responses (R8.10, R8.11): a proto3 wire reader and a small JSON
+// reader that extract partial_success and google.rpc.Status fields (with a RetryInfo among the
+// binary status's details, R8.19) and skip the rest.
 #include "ctxflow/exporters/otlp/response.hpp"
 #include "ctxflow/macros.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -347,6 +349,61 @@ std::optional<export_response> export_response_protobuf(std::string_view body) {
   return out;
 }
 
+/// A google.protobuf.Duration {int64 seconds = 1; int32 nanos = 2;} as milliseconds, clamped to
+/// [0, about 31 years].
+bool parse_duration(std::string_view body, std::chrono::milliseconds& out) {
+  std::int64_t seconds = 0;
+  std::int64_t nanos = 0;
+  pb_reader r = reader_of(body);
+  while (!r.done()) {
+    std::uint32_t field = 0, wire = 0;
+    if (!r.key(field, wire)) return false;
+    std::uint64_t v = 0;
+    if ((field == 1 || field == 2) && wire == 0) {
+      if (!r.varint(v)) return false;
+      (field == 1 ? seconds : nanos) = static_cast<std::int64_t>(v);
+    } else if (!r.skip(wire)) {
+      return false;
+    }
+  }
+  constexpr std::int64_t max_seconds = 1'000'000'000;
+  seconds = std::clamp<std::int64_t>(seconds, 0, max_seconds);
+  nanos = std::clamp<std::int64_t>(static_cast<std::int32_t>(nanos), 0, 999'999'999);
+  out = std::chrono::milliseconds(seconds * 1000 + nanos / 1'000'000);
+  return true;
+}
+
+/// A google.protobuf.Any of the details: the delay of a google.rpc.RetryInfo
+/// {Duration retry_delay = 1;}, nothing for any other type.
+bool parse_detail(std::string_view body, std::optional<std::chrono::milliseconds>& delay) {
+  std::string_view type_url, value;
+  pb_reader r = reader_of(body);
+  while (!r.done()) {
+    std::uint32_t field = 0, wire = 0;
+    if (!r.key(field, wire)) return false;
+    if ((field == 1 || field == 2) && wire == 2) {
+      if (!r.bytes(field == 1 ? type_url : value)) return false;
+    } else if (!r.skip(wire)) {
+      return false;
+    }
+  }
+  if (type_url != "type.googleapis.com/google.rpc.RetryInfo") return true;
+  r = reader_of(value);
+  std::chrono::milliseconds d{0};
+  while (!r.done()) {
+    std::uint32_t field = 0, wire = 0;
+    if (!r.key(field, wire)) return false;
+    std::string_view duration;
+    if (field == 1 && wire == 2) {
+      if (!r.bytes(duration) || !parse_duration(duration, d)) return false;
+    } else if (!r.skip(wire)) {
+      return false;
+    }
+  }
+  delay = d;
+  return true;
+}
+
 std::optional<rpc_status> rpc_status_protobuf(std::string_view body) {
   rpc_status out;
   pb_reader r = reader_of(body);
@@ -361,6 +418,9 @@ std::optional<rpc_status> rpc_status_protobuf(std::string_view body) {
       std::string_view s;
       if (!r.bytes(s)) return std::nullopt;
       keep_message(out.message, s);
+    } else if (field == 3 && wire == 2) {
+      std::string_view detail;
+      if (!r.bytes(detail) || !parse_detail(detail, out.retry_delay)) return std::nullopt;
     } else if (!r.skip(wire)) {
       return std::nullopt;
     }

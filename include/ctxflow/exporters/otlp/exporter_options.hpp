@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the OTLP exporters (OTLP/HTTP and OTLP/gRPC) share in their settings: the retry policy,
-// header pairs, compression, and the parsing helpers for endpoints and header lists
+// header pairs, compression, the counters, and the parsing helpers for endpoints and header lists
 // (docs/requirements.md §8.4, §8.5, §10). Part of ctxflow::exporters_otlp.
 #pragma once
 
@@ -33,6 +33,20 @@ struct retry_policy {
 
 /// One header (HTTP) or metadata entry (gRPC) sent with every request.
 using http_header = std::pair<std::string, std::string>;
+
+/// Counters of an OTLP exporter. Spans count once per export call, never per retry (R7.26).
+struct otlp_exporter_stats {
+  /// Spans the receiver accepted (minus partial-success rejections).
+  std::uint64_t exported_spans = 0;
+  /// Spans of failed exports (after retries), of oversize batches, and after shutdown.
+  std::uint64_t failed_spans = 0;
+  /// Spans the receiver rejected in a partial success (R8.10); also counted as failed.
+  std::uint64_t rejected_spans = 0;
+  /// Requests (HTTP) or calls (gRPC) attempted: first attempts plus retries.
+  std::uint64_t requests = 0;
+  /// Attempts beyond the first.
+  std::uint64_t retries = 0;
+};
 
 /// Why `url` cannot be an OTLP endpoint, or empty when it can: it must start with
 /// `http://` or `https://` (any case), name a host (a name, an IPv4 address or a bracketed IPv6

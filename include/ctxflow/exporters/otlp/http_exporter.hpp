@@ -18,19 +18,8 @@
 
 namespace ctxflow::exporters::otlp {
 
-/// Counters of an http_exporter. Spans count once per export call, never per retry (R7.26).
-struct http_exporter_stats {
-  /// Spans the receiver accepted (sent with a 2xx answer, minus partial-success rejections).
-  std::uint64_t exported_spans = 0;
-  /// Spans of failed exports (after retries), of oversize batches, and after shutdown.
-  std::uint64_t failed_spans = 0;
-  /// Spans the receiver rejected in a partial success (R8.10); also counted as failed.
-  std::uint64_t rejected_spans = 0;
-  /// HTTP requests attempted (first attempts plus retries).
-  std::uint64_t requests = 0;
-  /// Attempts beyond the first.
-  std::uint64_t retries = 0;
-};
+/// Counters of an http_exporter (exporter_options.hpp); `requests` are HTTP requests.
+using http_exporter_stats = otlp_exporter_stats;
 
 /// Exports to an OTLP/HTTP endpoint: `POST {endpoint}` with an `ExportTraceServiceRequest`.
 ///

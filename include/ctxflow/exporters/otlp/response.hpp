@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Decoders for what an OTLP/HTTP receiver answers (R8.10, R8.11): the
+// Decoders for what an OTLP receiver answers (R8.10, R8.11): the
 // `ExportTraceServiceResponse` with its optional `partial_success`, and the `google.rpc.Status`
 // error body, each in protobuf and in JSON. They read untrusted input: bounded, never throw,
 // and return nothing on malformed input. See docs/design/otlp.md.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ struct export_response {
 struct rpc_status {
   std::int32_t code = 0;
   std::string message;  // at most 4096 bytes kept
+  /// The `retry_delay` of a `google.rpc.RetryInfo` among the `details` (binary form only; an
+  /// `Any` with type URL `type.googleapis.com/google.rpc.RetryInfo`), clamped to 0 or more.
+  std::optional<std::chrono::milliseconds> retry_delay;
 };
 
 /// Decodes a binary `ExportTraceServiceResponse`. An empty body is a valid, empty response.
@@ -42,7 +46,9 @@ CTXFLOW_API std::optional<export_response> parse_export_response_protobuf(
 CTXFLOW_API std::optional<export_response> parse_export_response_json(
     std::string_view body) noexcept;
 
-/// Decodes a binary `google.rpc.Status`. Errors: malformed input gives `std::nullopt`.
+/// Decodes a binary `google.rpc.Status`, as an OTLP/HTTP error body or the
+/// `grpc-status-details-bin` trailer of an OTLP/gRPC answer (grpc::Status::error_details()).
+/// Errors: malformed input, details included, gives `std::nullopt`.
 CTXFLOW_API std::optional<rpc_status> parse_rpc_status_protobuf(std::string_view body) noexcept;
 
 /// Decodes a JSON `google.rpc.Status` (`code`, `message`). Errors: malformed gives nullopt.
