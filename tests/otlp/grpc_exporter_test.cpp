@@ -13,6 +13,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <future>
 #include <stop_token>
 #include <string>
@@ -382,6 +386,67 @@ TEST(OtlpGrpcExporter, ShutdownCancelsACallInFlightAfterItsTimeout) {
   EXPECT_EQ(result.get(), sdk::export_result::failure);
   EXPECT_LT(elapsed_ms(start), 3000);
   EXPECT_EQ(rx.request_count(), 1u);
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl command in a
+/// temporary directory removed at the end.
+class self_signed_certificate {
+ public:
+  self_signed_certificate() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "ctxflow-grpc-tls-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) return;
+    dir_ = pattern;
+    const std::string line =
+        "cd '" + dir_.string() +
+        "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        " -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost"
+        " -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1'"
+        " -addext 'extendedKeyUsage=serverAuth' >openssl.log 2>&1";
+    ok_ = std::system(line.c_str()) == 0;
+  }
+  ~self_signed_certificate() {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  self_signed_certificate(const self_signed_certificate&) = delete;
+  self_signed_certificate& operator=(const self_signed_certificate&) = delete;
+
+  bool ok() const { return ok_; }
+  std::string path(const char* name) const { return (dir_ / name).string(); }
+  std::string read(const char* name) const {
+    std::ifstream in(dir_ / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::filesystem::path dir_;
+  bool ok_ = false;
+};
+
+// R8.17: an https:// endpoint is TLS, trusting the CERTIFICATE file; without it the receiver's
+// self-signed certificate is not trusted and nothing is delivered.
+TEST(OtlpGrpcExporter, AnHttpsEndpointUsesTlsTrustingTheCertificateFile) {
+  self_signed_certificate cert;
+  ASSERT_TRUE(cert.ok()) << cert.read("openssl.log");
+  grpc_receiver rx({}, true, std::make_pair(cert.read("cert.pem"), cert.read("key.pem")));
+  ASSERT_EQ(rx.endpoint().rfind("https://", 0), 0u);
+  batch_fixture b(2);
+  {
+    auto o = fast_options(rx.endpoint());
+    o.ca_certificate_path = cert.path("cert.pem");
+    grpc_exporter exp(o);
+    EXPECT_EQ(exp.export_spans(b.ptrs), sdk::export_result::success);
+    EXPECT_EQ(rx.span_count(), 2u);
+  }
+  {
+    ctxflow::testing::diagnostics_capture diags;
+    auto o = fast_options(rx.endpoint());
+    o.retry.max_attempts = 1;
+    grpc_exporter untrusting(o);
+    EXPECT_EQ(untrusting.export_spans(b.ptrs), sdk::export_result::failure);
+    EXPECT_EQ(rx.span_count(), 2u);
+  }
 }
 
 // R8.16, R10: OTEL_TRACES_EXPORTER=otlp with OTEL_EXPORTER_OTLP_PROTOCOL=grpc sends the spans

@@ -57,17 +57,25 @@ struct grpc_receiver::state final : pb::TraceService::Service {
   }
 };
 
-grpc_receiver::grpc_receiver(grpc_script script, bool accept_gzip)
+grpc_receiver::grpc_receiver(grpc_script script, bool accept_gzip,
+                             std::optional<std::pair<std::string, std::string>> tls)
     : state_(std::make_shared<state>()) {
   state_->script = std::move(script);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (tls) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({tls->second, tls->first});
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort("127.0.0.1:0", creds, &port);
   builder.RegisterService(state_.get());
   if (!accept_gzip) builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   state_->server = builder.BuildAndStart();
   if (!state_->server || port <= 0) throw std::runtime_error("grpc_receiver: cannot listen");
   port_ = static_cast<std::uint16_t>(port);
+  tls_ = tls.has_value();
 }
 
 grpc_receiver::~grpc_receiver() {
@@ -81,7 +89,7 @@ grpc_receiver::~grpc_receiver() {
 }
 
 std::string grpc_receiver::endpoint() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
 }
 
 void grpc_receiver::set_script(grpc_script script) {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "otlp_trace_service.pb.h"
@@ -50,15 +51,16 @@ using grpc_script = std::function<grpc_answer(std::size_t index)>;
 class grpc_receiver {
  public:
   /// `accept_gzip` false: the server does not accept gzip-compressed messages (a gzip call
-  /// then fails with UNIMPLEMENTED).
-  explicit grpc_receiver(grpc_script script = {}, bool accept_gzip = true);
+  /// then fails with UNIMPLEMENTED). With `tls` (PEM certificate chain and key) it serves TLS.
+  explicit grpc_receiver(grpc_script script = {}, bool accept_gzip = true,
+                         std::optional<std::pair<std::string, std::string>> tls = {});
   /// Stops the server (calls in flight are cancelled).
   ~grpc_receiver();
   grpc_receiver(const grpc_receiver&) = delete;
   grpc_receiver& operator=(const grpc_receiver&) = delete;
 
   std::uint16_t port() const { return port_; }
-  /// `http://127.0.0.1:<port>`
+  /// `http://127.0.0.1:<port>` (`https://` with TLS)
   std::string endpoint() const;
 
   void set_script(grpc_script script);
@@ -73,6 +75,7 @@ class grpc_receiver {
  private:
   std::shared_ptr<state> state_;
   std::uint16_t port_ = 0;
+  bool tls_ = false;
 };
 
 /// A google.rpc.Status (code, message) with a RetryInfo of `delay`, serialised: what the

@@ -45,6 +45,16 @@ TEST(OtlpInit, InitWithOtelTracesExporterOtlpSendsSpansWithoutARegistrationCall)
   EXPECT_EQ(rx.requests()[0].target, "/v1/traces");
 }
 
+// R8.16: without ctxflow::otlp_grpc linked, protocol grpc is reported and OTLP/HTTP used.
+TEST(OtlpInit, ProtocolGrpcWithoutTheGrpcExporterFallsBackToHttpWithAWarning) {
+  ctxflow::testing::diagnostics_capture diags;
+  ::setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+  EXPECT_FALSE(sdk::has_exporter_factory("otlp/grpc"));
+  EXPECT_NE(sdk::make_exporter("otlp"), nullptr);
+  ::unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
+  EXPECT_EQ(diags.count("otlp.config.invalid"), 1u);
+}
+
 std::atomic<int> own_factory_calls{0};
 
 TEST(OtlpInit, AFactoryTheApplicationRegisteredUnderOtlpIsNotReplaced) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // OTLP/gRPC exporter configuration: the environment variables (docs/requirements.md §10; those
-// shared with OTLP/HTTP are read in otlp_options.cpp) and the gRPC target of an endpoint (R8.16).
+// shared with OTLP/HTTP are read in otlp_options.cpp) and the gRPC target of an endpoint (R8.17).
 #include <string>
 
 #include "ctxflow/context/diagnostics.hpp"
@@ -44,7 +44,7 @@ grpc_exporter_options grpc_exporter_options::from_environment() {
   using detail::invalid_code;
   grpc_exporter_options o;
   detail::warn_config_file();
-  // R8.16: the endpoint is used as given (no /v1/traces). An unusable one counts as unset.
+  // R8.17: the endpoint is used as given (no /v1/traces). An unusable one counts as unset.
   constexpr std::string_view default_text = "the default http://localhost:4317";
   for (const char* name : {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"}) {
     const std::optional<std::string> v = internal::env_string(name);

@@ -23,7 +23,7 @@ namespace ctxflow::exporters::otlp {
 
 /// Settings of otlp::grpc_exporter. Every environment setting has a field here (R10).
 struct grpc_exporter_options {
-  /// Where the collector listens (R8.16): `http://host:port` (plain text), `https://host:port`
+  /// Where the collector listens (R8.17): `http://host:port` (plain text), `https://host:port`
   /// (TLS), or `host:port` (TLS unless `insecure`). A path is ignored. An unusable value is
   /// reported (`otlp.config.invalid`) and replaced by this default.
   std::string endpoint = "http://localhost:4317";
@@ -65,7 +65,7 @@ using grpc_exporter_stats = otlp_exporter_stats;
 /// Exports to an OTLP/gRPC endpoint: a unary `TraceService/Export` call whose request is the
 /// `ExportTraceServiceRequest` that encode_protobuf() writes (no generated stubs).
 ///
-/// Behaviour (R8.19): retries UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE
+/// Behaviour (R8.17-R8.19): retries UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE
 /// and DATA_LOSS, and RESOURCE_EXHAUSTED only when the status carries a `google.rpc.RetryInfo`.
 /// A RetryInfo's delay is honoured; otherwise a fully jittered exponential backoff is waited.
 /// Every attempt and wait stays within `options.timeout` (the call's gRPC deadline is what is
