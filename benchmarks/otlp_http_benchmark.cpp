@@ -2,6 +2,8 @@
 // OTLP/HTTP end to end: encode + POST + response for batches of 512 spans to a loopback sink
 // (an HTTP/1.1 server on 127.0.0.1 in a thread that reads each request and answers 200), over
 // one kept-alive connection. Built only when the OTLP/HTTP exporter is (CTXFLOW_HAS_OTLP_HTTP).
+// With the OTLP/gRPC exporter (CTXFLOW_HAS_OTLP_GRPC), the same batches over gRPC to a loopback
+// gRPC server that accepts any call and answers an empty message, for the comparison.
 #include <benchmark/benchmark.h>
 
 #if defined(CTXFLOW_HAS_OTLP_HTTP)
@@ -18,6 +20,12 @@
 #include <vector>
 
 #include "ctxflow/exporters/otlp/http_exporter.hpp"
+#if defined(CTXFLOW_HAS_OTLP_GRPC)
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+
+#include "ctxflow/exporters/otlp/grpc_exporter.hpp"
+#endif
 
 namespace {
 
@@ -131,6 +139,70 @@ void BM_otlp_export_loopback(benchmark::State& state) {
   state.SetLabel(state.range(0) != 0 ? "gzip" : "identity");
 }
 BENCHMARK(BM_otlp_export_loopback)->Arg(0)->Arg(1)->UseRealTime();
+
+#if defined(CTXFLOW_HAS_OTLP_GRPC)
+/// A gRPC server on 127.0.0.1 that reads any call's message and answers an empty one.
+class grpc_sink {
+ public:
+  grpc_sink() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterCallbackGenericService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~grpc_sink() { server_->Shutdown(std::chrono::system_clock::now()); }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  class reactor final : public grpc::ServerGenericBidiReactor {
+   public:
+    reactor() { StartRead(&request_); }
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      grpc::Slice empty;
+      reply_ = grpc::ByteBuffer(&empty, 1);
+      StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    grpc::ByteBuffer request_;
+    grpc::ByteBuffer reply_;
+  };
+  struct service final : grpc::CallbackGenericService {
+    grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+      return new reactor;
+    }
+  };
+  service service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+void BM_otlp_grpc_export_loopback(benchmark::State& state) {
+  grpc_sink server;
+  exporters::otlp::grpc_exporter_options o;
+  o.endpoint = server.endpoint();
+  o.compression = state.range(0) != 0 ? exporters::otlp::otlp_compression::gzip
+                                      : exporters::otlp::otlp_compression::none;
+  exporters::otlp::grpc_exporter exporter(o);
+  const auto spans = make_spans(512);
+  std::vector<const sdk::span_data*> ptrs;
+  for (const auto& s : spans) ptrs.push_back(&s);
+  for (auto _ : state) {
+    if (exporter.export_spans(ptrs) != sdk::export_result::success) {
+      state.SkipWithError("export failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 512);
+  state.SetLabel(state.range(0) != 0 ? "gzip" : "identity");
+}
+BENCHMARK(BM_otlp_grpc_export_loopback)->Arg(0)->Arg(1)->UseRealTime();
+#endif
 
 }  // namespace
 #endif
