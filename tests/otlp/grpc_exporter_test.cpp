@@ -30,6 +30,7 @@
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/trace/tracer.hpp"
 #include "grpc_receiver.hpp"
+#include "init_export.hpp"
 #include "proto_checks.hpp"
 #include "span_fixtures.hpp"
 
@@ -56,20 +57,14 @@ grpc_exporter_options fast_options(const std::string& endpoint) {
   return o;
 }
 
-struct batch_fixture {
-  std::shared_ptr<const sdk::resource> res = make_resource("svc", "https://schema/r");
-  std::shared_ptr<const sdk::instrumentation_scope> scope = make_scope("lib", "1.0", "");
-  std::vector<sdk::span_data> spans;
-  std::vector<const sdk::span_data*> ptrs;
-  explicit batch_fixture(int n) {
-    for (int i = 0; i < n; ++i) {
-      spans.push_back(i % 2 == 0 ? rich_span(res, scope, static_cast<std::uint8_t>(i))
-                                 : minimal_root_span(res, scope, static_cast<std::uint8_t>(i)));
-      spans.back().name = "span-" + std::to_string(i);
-    }
-    ptrs = pointers(spans);
-  }
-};
+/// Accepts after `delay`.
+grpc_script slow(std::chrono::milliseconds delay) {
+  return [delay](std::size_t) {
+    grpc_answer a;
+    a.delay = delay;
+    return a;
+  };
+}
 
 grpc_answer answer(int code, std::optional<std::chrono::milliseconds> retry_info = {}) {
   grpc_answer a;
@@ -295,11 +290,7 @@ TEST(OtlpGrpcExporter, ADeadCollectorFailsWithinTheExportTimeout) {
 
 // R8.12: a receiver slower than the export timeout: the call's deadline ends it.
 TEST(OtlpGrpcExporter, ASlowReceiverIsCutAtTheExportTimeout) {
-  grpc_receiver rx([](std::size_t) {
-    grpc_answer a;
-    a.delay = 10s;
-    return a;
-  });
+  grpc_receiver rx(slow(10s));
   auto o = fast_options(rx.endpoint());
   o.timeout = 500ms;
   grpc_exporter exp(o);
@@ -369,11 +360,7 @@ TEST(OtlpGrpcExporter, ShutdownEndsABackoffWaitAndLaterExportsFailWithoutACall) 
 
 // Shutdown waits for a call in flight up to its timeout, then cancels it; no retry follows.
 TEST(OtlpGrpcExporter, ShutdownCancelsACallInFlightAfterItsTimeout) {
-  grpc_receiver rx([](std::size_t) {
-    grpc_answer a;
-    a.delay = 10s;
-    return a;
-  });
+  grpc_receiver rx(slow(10s));
   auto o = fast_options(rx.endpoint());
   o.timeout = 30s;
   grpc_exporter exp(o);
@@ -453,23 +440,12 @@ TEST(OtlpGrpcExporter, AnHttpsEndpointUsesTlsTrustingTheCertificateFile) {
 // of sdk::init over gRPC, to the endpoint as given.
 TEST(OtlpGrpcExporter, ProtocolGrpcMakesInitExportOverGrpc) {
   grpc_receiver rx;
-  ::setenv("OTEL_TRACES_EXPORTER", "otlp", 1);
-  ::setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rx.endpoint().c_str(), 1);
   ::setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
-  ::setenv("OTEL_BSP_SCHEDULE_DELAY", "10", 1);
   {
     auto exporter = sdk::make_exporter("otlp");
     EXPECT_NE(dynamic_cast<grpc_exporter*>(exporter.get()), nullptr);
-    auto guard = sdk::init();
-    const trace::tracer tracer = trace::get_tracer("grpc-init");
-    tracer.start_span("first").end();
-    tracer.start_span("second").end();
-    EXPECT_TRUE(guard.force_flush(10000ms));
   }
-  ::unsetenv("OTEL_TRACES_EXPORTER");
-  ::unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-  ::unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
-  ::unsetenv("OTEL_BSP_SCHEDULE_DELAY");
+  export_two_spans_through_init(rx.endpoint(), "grpc");
   ASSERT_TRUE(rx.wait_for_requests(1, 5000ms));
   EXPECT_EQ(rx.span_count(), 2u);
 }

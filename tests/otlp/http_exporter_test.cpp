@@ -39,21 +39,6 @@ http_exporter_options fast_options(const loopback_receiver& rx) {
   return o;
 }
 
-struct batch_fixture {
-  std::shared_ptr<const sdk::resource> res = make_resource("svc", "");
-  std::shared_ptr<const sdk::instrumentation_scope> scope = make_scope("lib", "1.0", "");
-  std::vector<sdk::span_data> spans;
-  std::vector<const sdk::span_data*> ptrs;
-  explicit batch_fixture(int n) {
-    for (int i = 0; i < n; ++i) {
-      spans.push_back(i % 2 == 0 ? rich_span(res, scope, static_cast<std::uint8_t>(i))
-                                 : minimal_root_span(res, scope, static_cast<std::uint8_t>(i)));
-      spans.back().name = "span-" + std::to_string(i);
-    }
-    ptrs = pointers(spans);
-  }
-};
-
 canned_response status(int code) {
   canned_response r;
   r.status = code;

@@ -14,32 +14,20 @@
 #include "ctxflow/trace/provider.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
 #include "ctxflow/trace/tracer.hpp"
+#include "init_export.hpp"
 #include "loopback_receiver.hpp"
 
 namespace ctxflow::exporters::otlp {
 namespace {
 
 using namespace std::chrono_literals;
+using ctxflow::exporters::otlp::testing::export_two_spans_through_init;
 using ctxflow::exporters::otlp::testing::loopback_receiver;
 
 TEST(OtlpInit, InitWithOtelTracesExporterOtlpSendsSpansWithoutARegistrationCall) {  // R10
   loopback_receiver rx;
   const std::string base = "http://127.0.0.1:" + std::to_string(rx.port());
-  ::setenv("OTEL_TRACES_EXPORTER", "otlp", 1);
-  ::setenv("OTEL_EXPORTER_OTLP_ENDPOINT", base.c_str(), 1);
-  ::setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", 1);
-  ::setenv("OTEL_BSP_SCHEDULE_DELAY", "10", 1);
-  {
-    auto guard = sdk::init();
-    const trace::tracer tracer = trace::get_tracer("init-link");
-    tracer.start_span("first").end();
-    tracer.start_span("second").end();
-    EXPECT_TRUE(guard.force_flush(10000ms));
-  }
-  ::unsetenv("OTEL_TRACES_EXPORTER");
-  ::unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-  ::unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
-  ::unsetenv("OTEL_BSP_SCHEDULE_DELAY");
+  export_two_spans_through_init(base, "http/json");
   ASSERT_TRUE(rx.wait_for_requests(1, 5000ms));
   EXPECT_EQ(rx.span_count(), 2u);
   EXPECT_EQ(rx.requests()[0].target, "/v1/traces");

@@ -152,4 +152,21 @@ inline std::vector<const sdk::span_data*> pointers(const std::vector<sdk::span_d
   return out;
 }
 
+/// A batch of `n` spans of one resource and scope, rich and minimal ones in turn, named
+/// `span-<i>`; `ptrs` is what export_spans takes.
+struct batch_fixture {
+  std::shared_ptr<const sdk::resource> res = make_resource("svc", "");
+  std::shared_ptr<const sdk::instrumentation_scope> scope = make_scope("lib", "1.0", "");
+  std::vector<sdk::span_data> spans;
+  std::vector<const sdk::span_data*> ptrs;
+  explicit batch_fixture(int n) {
+    for (int i = 0; i < n; ++i) {
+      spans.push_back(i % 2 == 0 ? rich_span(res, scope, static_cast<std::uint8_t>(i))
+                                 : minimal_root_span(res, scope, static_cast<std::uint8_t>(i)));
+      spans.back().name = "span-" + std::to_string(i);
+    }
+    ptrs = pointers(spans);
+  }
+};
+
 }  // namespace ctxflow::exporters::otlp::testing

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "ctxflow/context/diagnostics.hpp"
+#include "ctxflow/macros.hpp"
 
 namespace ctxflow::exporters::otlp::detail {
 
@@ -112,6 +113,17 @@ sdk::export_result export_driver::run(std::span<const sdk::span_data* const> bat
     }
   } reset{*this};
   return attempts(batch, n, limits, transport);
+}
+
+sdk::export_result export_driver::run_guarded(std::span<const sdk::span_data* const> batch,
+                                             const sdk::export_limits& limits,
+                                             export_transport& transport) noexcept {
+  CTXFLOW_TRY {
+    return run(batch, limits, transport);
+  } CTXFLOW_CATCH_ALL {
+    report(severity::error, "otlp.export.failed", "exception during export; batch lost");
+    return sdk::export_result::failure;
+  }
 }
 
 sdk::export_result export_driver::attempts(std::span<const sdk::span_data* const> batch,

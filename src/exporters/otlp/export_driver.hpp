@@ -73,6 +73,12 @@ class CTXFLOW_API export_driver {
   sdk::export_result run(std::span<const sdk::span_data* const> batch,
                          const sdk::export_limits& limits, export_transport& transport);
 
+  /// run() for export_spans_within: an exception (allocation failure) is reported
+  /// (`otlp.export.failed`) and the batch fails.
+  sdk::export_result run_guarded(std::span<const sdk::span_data* const> batch,
+                                 const sdk::export_limits& limits,
+                                 export_transport& transport) noexcept;
+
   /// Makes later exports fail fast and ends backoff waits; waits up to `timeout` for an export
   /// in flight. True when none runs any more (the transport may then be released).
   bool shut_down_within(milliseconds timeout) noexcept;

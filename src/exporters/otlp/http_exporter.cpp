@@ -28,17 +28,12 @@ http_exporter::~http_exporter() {
 
 sdk::export_result http_exporter::export_spans(
     std::span<const sdk::span_data* const> batch) noexcept {
-  return export_spans_within(batch, sdk::export_limits{});
+  return impl_->driver.run_guarded(batch, sdk::export_limits{}, *impl_);
 }
 
 sdk::export_result http_exporter::export_spans_within(std::span<const sdk::span_data* const> batch,
                                                       const sdk::export_limits& limits) noexcept {
-  CTXFLOW_TRY {
-    return impl_->driver.run(batch, limits, *impl_);
-  } CTXFLOW_CATCH_ALL {
-    report(severity::error, "otlp.export.failed", "exception during export; batch lost");
-    return sdk::export_result::failure;
-  }
+  return impl_->driver.run_guarded(batch, limits, *impl_);
 }
 
 bool http_exporter::force_flush(std::chrono::milliseconds) noexcept { return true; }
