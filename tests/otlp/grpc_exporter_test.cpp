@@ -328,7 +328,8 @@ TEST(OtlpGrpcExporter, AnInterruptDuringTheBackoffEndsTheExportWithoutRetrying) 
   std::stop_source stop;
   sdk::export_limits limits;
   limits.interrupt = stop.get_token();
-  auto result = std::async(std::launch::async, [&] { return exp.export_spans_within(b.ptrs, limits); });
+  auto result =
+      std::async(std::launch::async, [&] { return exp.export_spans_within(b.ptrs, limits); });
   ASSERT_TRUE(rx.wait_for_requests(1, 5s));
   std::this_thread::sleep_for(50ms);
   const auto start = steady::now();

@@ -123,7 +123,8 @@ std::string status_details_with_retry_info(int code, const std::string& message,
                                            std::chrono::milliseconds delay) {
   ctxflowtest::rpc::RetryInfo info;
   info.mutable_retry_delay()->set_seconds(delay.count() / 1000);
-  info.mutable_retry_delay()->set_nanos(static_cast<std::int32_t>((delay.count() % 1000) * 1000000));
+  info.mutable_retry_delay()->set_nanos(
+      static_cast<std::int32_t>((delay.count() % 1000) * 1000000));
   ctxflowtest::rpc::Status st;
   st.set_code(code);
   st.set_message(message);

@@ -45,9 +45,9 @@ constexpr const char* export_method = "/opentelemetry.proto.collector.trace.v1.T
 /// A usable endpoint, else the default (reported).
 grpc_exporter_options checked_options(grpc_exporter_options o) {
   if (!resolve_grpc_target(o.endpoint, o.insecure)) {
-    internal::report_invalid_setting("otlp.config.invalid", "grpc_exporter_options::endpoint",
-                                     o.endpoint, "not an http(s)://host[:port] or host:port endpoint",
-                                     "the default http://localhost:4317");
+    internal::report_invalid_setting(
+        "otlp.config.invalid", "grpc_exporter_options::endpoint", o.endpoint,
+        "not an http(s)://host[:port] or host:port endpoint", "the default http://localhost:4317");
     o.endpoint = grpc_exporter_options{}.endpoint;
   }
   return o;

@@ -45,15 +45,6 @@ CTXFLOW_API std::optional<otlp_compression> otlp_compression_env();
 
 /// The settings both transports read the same way: HEADERS, TIMEOUT, COMPRESSION, CERTIFICATE,
 /// CLIENT_CERTIFICATE, CLIENT_KEY (R10).
-template <class Options>
-void apply_transport_env(Options& o) {
-  warn_config_file();
-  if (auto h = otlp_env("HEADERS")) o.headers = parse_headers(h->value, h->name);
-  if (auto t = otlp_timeout_env()) o.timeout = *t;
-  if (auto c = otlp_compression_env()) o.compression = *c;
-  if (auto v = otlp_env("CERTIFICATE")) o.ca_certificate_path = v->value;
-  if (auto v = otlp_env("CLIENT_CERTIFICATE")) o.client_certificate_path = v->value;
-  if (auto v = otlp_env("CLIENT_KEY")) o.client_key_path = v->value;
-}
+CTXFLOW_API void apply_transport_env(otlp_exporter_options& o);
 
 }  // namespace ctxflow::exporters::otlp::detail

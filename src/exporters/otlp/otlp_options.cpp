@@ -193,5 +193,14 @@ std::optional<otlp_compression> otlp_compression_env() {
   return std::nullopt;
 }
 
+void apply_transport_env(otlp_exporter_options& o) {
+  if (auto h = otlp_env("HEADERS")) o.headers = parse_headers(h->value, h->name);
+  if (auto t = otlp_timeout_env()) o.timeout = *t;
+  if (auto c = otlp_compression_env()) o.compression = *c;
+  if (auto v = otlp_env("CERTIFICATE")) o.ca_certificate_path = v->value;
+  if (auto v = otlp_env("CLIENT_CERTIFICATE")) o.client_certificate_path = v->value;
+  if (auto v = otlp_env("CLIENT_KEY")) o.client_key_path = v->value;
+}
+
 }  // namespace detail
 }  // namespace ctxflow::exporters::otlp

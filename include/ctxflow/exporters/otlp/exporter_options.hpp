@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +34,28 @@ struct retry_policy {
 
 /// One header (HTTP) or metadata entry (gRPC) sent with every request.
 using http_header = std::pair<std::string, std::string>;
+
+/// The settings both OTLP exporters have (http_exporter_options and grpc_exporter_options
+/// derive from it). Every environment setting has a field (R10).
+struct otlp_exporter_options {
+  otlp_compression compression = otlp_compression::none;
+  /// Extra headers (HTTP) or call metadata (gRPC), for example authentication.
+  std::vector<http_header> headers;
+  /// Upper bound for one export including every retry and backoff (R8.12); 0 means no limit.
+  std::chrono::milliseconds timeout{10000};
+  retry_policy retry;
+  /// Requests larger than this (before compression) are not sent; the batch is dropped and
+  /// reported (R8.8).
+  std::size_t max_request_size = 64u * 1024u * 1024u;
+  /// Answers larger than this (after decompression) fail the export without retry (R8.8).
+  std::size_t max_response_size = 4u * 1024u * 1024u;
+  /// Optional distribution name put in front of the User-Agent product (R8.9).
+  std::string user_agent_prefix;
+  /// PEM files: trusted CA bundle, and the client certificate chain and key for mTLS.
+  std::string ca_certificate_path;
+  std::string client_certificate_path;
+  std::string client_key_path;
+};
 
 /// Counters of an OTLP exporter. Spans count once per export call, never per retry (R7.26).
 struct otlp_exporter_stats {

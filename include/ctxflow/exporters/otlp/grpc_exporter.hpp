@@ -21,31 +21,15 @@
 
 namespace ctxflow::exporters::otlp {
 
-/// Settings of otlp::grpc_exporter. Every environment setting has a field here (R10).
-struct grpc_exporter_options {
+/// Settings of otlp::grpc_exporter: those of every OTLP exporter (otlp_exporter_options:
+/// compression, headers sent as metadata with their keys in lower case as gRPC requires,
+/// timeout, retry, size limits, user agent prefix, TLS files used for TLS endpoints only, the
+/// system's roots when the CA file is empty) and these.
+struct grpc_exporter_options : otlp_exporter_options {
   /// Where the collector listens (R8.17): `http://host:port` (plain text), `https://host:port`
   /// (TLS), or `host:port` (TLS unless `insecure`). A path is ignored. An unusable value is
   /// reported (`otlp.config.invalid`) and replaced by this default.
   std::string endpoint = "http://localhost:4317";
-  otlp_compression compression = otlp_compression::none;
-  /// Extra metadata (for example authentication) sent with every call; keys are sent in
-  /// lower case, as gRPC requires.
-  std::vector<http_header> headers;
-  /// Upper bound for one export including every retry and backoff (R8.12); 0 means no limit.
-  std::chrono::milliseconds timeout{10000};
-  retry_policy retry;
-  /// Requests larger than this (before compression) are not sent; the batch is dropped and
-  /// reported (R8.8).
-  std::size_t max_request_size = 64u * 1024u * 1024u;
-  /// Larger answers fail the call (RESOURCE_EXHAUSTED, not retried) (R8.8).
-  std::size_t max_response_size = 4u * 1024u * 1024u;
-  /// Optional distribution name put in front of the user agent product (R8.9).
-  std::string user_agent_prefix;
-  /// PEM files: trusted CA bundle (the system's roots when empty), and the client certificate
-  /// chain and key for mTLS. Used for TLS endpoints only.
-  std::string ca_certificate_path;
-  std::string client_certificate_path;
-  std::string client_key_path;
   /// Plain text for an endpoint without a scheme (`OTEL_EXPORTER_OTLP_INSECURE`); the scheme of
   /// an `http://` or `https://` endpoint decides otherwise.
   bool insecure = false;
@@ -65,8 +49,9 @@ using grpc_exporter_stats = otlp_exporter_stats;
 /// Exports to an OTLP/gRPC endpoint: a unary `TraceService/Export` call whose request is the
 /// `ExportTraceServiceRequest` that encode_protobuf() writes (no generated stubs).
 ///
-/// Behaviour (R8.17-R8.19): retries UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE
-/// and DATA_LOSS, and RESOURCE_EXHAUSTED only when the status carries a `google.rpc.RetryInfo`.
+/// Behaviour (R8.17-R8.19): retries UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, ABORTED,
+/// OUT_OF_RANGE and DATA_LOSS, and RESOURCE_EXHAUSTED only when the status carries a
+/// `google.rpc.RetryInfo`.
 /// A RetryInfo's delay is honoured; otherwise a fully jittered exponential backoff is waited.
 /// Every attempt and wait stays within `options.timeout` (the call's gRPC deadline is what is
 /// left of it). Any other status fails at once. A partial success is a success whose rejected

@@ -24,33 +24,17 @@ namespace ctxflow::exporters::otlp {
 /// linked, `OTEL_TRACES_EXPORTER=otlp` creates that exporter instead.
 enum class http_protocol : std::uint8_t { http_protobuf, http_json };
 
-/// Settings of otlp::http_exporter. Every environment setting has a field here (R10).
-struct http_exporter_options {
+/// Settings of otlp::http_exporter: those of every OTLP exporter (otlp_exporter_options:
+/// compression, headers, timeout, retry, size limits, User-Agent prefix, TLS files) and these.
+struct http_exporter_options : otlp_exporter_options {
   /// The full URL requests are POSTed to (R8.6, R8.14): `http(s)://host[:port]/path`. The
   /// exporter checks it with endpoint_problem(); an unusable one is reported
   /// (`otlp.config.invalid`) and replaced by this default.
   std::string endpoint = "http://localhost:4318/v1/traces";
   http_protocol protocol = http_protocol::http_protobuf;
-  http_compression compression = http_compression::none;
-  /// Extra headers (for example authentication), sent as given.
-  std::vector<http_header> headers;
-  /// Upper bound for one export including every retry and backoff (R8.12); 0 means no limit.
-  std::chrono::milliseconds timeout{10000};
   /// Upper bound for establishing a connection in one attempt (never more than what is left
   /// of `timeout`); 0 leaves only `timeout`.
   std::chrono::milliseconds connect_timeout{5000};
-  retry_policy retry;
-  /// Bodies larger than this (before compression) are not sent; the batch is dropped and
-  /// reported (R8.8).
-  std::size_t max_request_size = 64u * 1024u * 1024u;
-  /// Responses larger than this (after decompression) fail the export without retry (R8.8).
-  std::size_t max_response_size = 4u * 1024u * 1024u;
-  /// Optional distribution name put in front of the User-Agent product (R8.9).
-  std::string user_agent_prefix;
-  /// PEM files: trusted CA bundle, and the client certificate chain and key for mTLS.
-  std::string ca_certificate_path;
-  std::string client_certificate_path;
-  std::string client_key_path;
 
   /// The defaults overridden by `OTEL_EXPORTER_OTLP_TRACES_*` and `OTEL_EXPORTER_OTLP_*`
   /// (ENDPOINT, HEADERS, TIMEOUT, PROTOCOL, COMPRESSION, CERTIFICATE, CLIENT_KEY,
