@@ -39,7 +39,7 @@ namespace detail {
 class reactor_context {
  public:
   explicit reactor_context(const ::grpc::ServerContextBase* call) noexcept
-      : ctx_(call ? call_context(*call) : context()) {}
+      : ctx_(call ? grpc::call_context(*call) : context()) {}
   /// The call's context.
   const context& call_context() const noexcept { return ctx_; }
 
