@@ -123,10 +123,11 @@ class call_registry {
     const std::lock_guard lock(s.mutex);
     s.calls[call] = i;
   }
-  void remove(const ::grpc::ServerContextBase* call) {
+  void remove(const ::grpc::ServerContextBase* call, const server_interceptor* i) {
     shard& s = of(call);
     const std::lock_guard lock(s.mutex);
-    s.calls.erase(call);
+    auto it = s.calls.find(call);
+    if (it != s.calls.end() && it->second == i) s.calls.erase(it);
   }
   template <class Fn>
   void with(const ::grpc::ServerContextBase* call, Fn&& fn) {
@@ -161,7 +162,7 @@ class server_interceptor final : public ::grpc::experimental::Interceptor {
         method_(detail::full_method(info->method())) {}
 
   ~server_interceptor() override {
-    if (registered_) registry().remove(call_);
+    if (registered_) registry().remove(call_, this);
     if (!ended_) span_.end();  // no status was sent (the call was cancelled)
   }
 

@@ -127,6 +127,31 @@ const sdk::span_data* child(const std::vector<sdk::span_data>& spans, trace::spa
   return nullptr;
 }
 
+/// Waits until `last` has finished every chain's call and the recorder has `spans_per_chain`
+/// spans per chain; true when both happened.
+bool wait_for_chains(recording_service& last, testing::span_recorder& recorder,
+                     int spans_per_chain) {
+  const int n = client_threads * calls_per_thread;
+  for (int i = 0; i < 500 && last.done_calls() < n; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return last.done_calls() == n &&
+         recorder.wait_for(static_cast<std::size_t>(spans_per_chain * n));
+}
+
+/// What every chain must show, whatever ran in the middle: A's reply names the client's CLIENT
+/// span `c` as its parent, in the client's trace, with the client's baggage, and the last
+/// service saw the same trace and baggage, in every callback of its reactor.
+void expect_chain(const chain_result& r, const sdk::span_data& c, const seen_call& s, int i) {
+  EXPECT_EQ(r.reply.trace_id(), hex(r.root.trace));
+  EXPECT_EQ(r.reply.parent_span_id(), hex(c.context.span));
+  ASSERT_EQ(r.reply.baggage().count("chain"), 1u);
+  EXPECT_EQ(r.reply.baggage().at("chain"), std::to_string(i));
+  EXPECT_EQ(s.trace_id, hex(r.root.trace));
+  ASSERT_EQ(s.baggage.count("chain"), 1u);
+  EXPECT_EQ(s.baggage.at("chain"), std::to_string(i));
+  EXPECT_EQ(s.done_baggage, std::to_string(i));
+}
+
 class GrpcChain : public ::testing::TestWithParam<grpc_echo::style> {};
 
 TEST_P(GrpcChain, ContextCrossesTwoHopsInProcess) {
@@ -140,11 +165,8 @@ TEST_P(GrpcChain, ContextCrossesTwoHopsInProcess) {
 
   const auto results = run_chains(GetParam(), a.address(), b.address(), pool, recorder);
   const int n = client_threads * calls_per_thread;
-  for (int i = 0; i < 500 && last.done_calls() < n; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ASSERT_EQ(last.done_calls(), n);
   // Per chain: client root, CLIENT, A's SERVER, A's downstream CLIENT, B's SERVER.
-  ASSERT_TRUE(recorder.wait_for(static_cast<std::size_t>(5 * n)));
+  ASSERT_TRUE(wait_for_chains(last, recorder, 5));
   const auto spans = recorder.spans();
   const auto seen = last.seen();
   for (int i = 0; i < n; ++i) {
@@ -160,19 +182,11 @@ TEST_P(GrpcChain, ContextCrossesTwoHopsInProcess) {
     const sdk::span_data* sb = child(spans, trace::span_kind::server, ca->context.span);
     ASSERT_NE(sb, nullptr);
     for (const sdk::span_data* s : {c, sa, ca, sb}) EXPECT_EQ(s->context.trace, r.root.trace);
-    // What A saw.
-    EXPECT_EQ(r.reply.trace_id(), hex(r.root.trace));
-    EXPECT_EQ(r.reply.parent_span_id(), hex(c->context.span));
-    ASSERT_EQ(r.reply.baggage().count("chain"), 1u);
-    EXPECT_EQ(r.reply.baggage().at("chain"), std::to_string(i));
-    // What B saw.
     const seen_call& s = seen.at("chain-" + std::to_string(i));
-    EXPECT_EQ(s.trace_id, hex(r.root.trace));
+    expect_chain(r, *c, s, i);
+    // B's parent is A's downstream CLIENT span; B's on_done ran with B's SERVER span current.
     EXPECT_EQ(s.parent_span_id, hex(ca->context.span));
-    ASSERT_EQ(s.baggage.count("chain"), 1u);
-    EXPECT_EQ(s.baggage.at("chain"), std::to_string(i));
     EXPECT_EQ(s.done_span_id, hex(sb->context.span));
-    EXPECT_EQ(s.done_baggage, std::to_string(i));
   }
   a.grpc->Shutdown(deadline_in(1000));
   b.grpc->Shutdown(deadline_in(1000));
@@ -276,11 +290,8 @@ TEST_P(GrpcChain, ContextCrossesTheGrpcEchoProgram) {
 
   const auto results = run_chains(GetParam(), a.address(), b.address(), pool, recorder);
   const int n = client_threads * calls_per_thread;
-  for (int i = 0; i < 500 && last.done_calls() < n; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ASSERT_EQ(last.done_calls(), n);
   // Here: client root, CLIENT and B's SERVER per chain (A's spans stay in the child).
-  ASSERT_TRUE(recorder.wait_for(static_cast<std::size_t>(3 * n)));
+  ASSERT_TRUE(wait_for_chains(last, recorder, 3));
   const auto spans = recorder.spans();
   const auto seen = last.seen();
   for (int i = 0; i < n; ++i) {
@@ -289,18 +300,13 @@ TEST_P(GrpcChain, ContextCrossesTheGrpcEchoProgram) {
     ASSERT_TRUE(r.status.ok()) << r.status.error_message();
     const sdk::span_data* c = child(spans, trace::span_kind::client, r.root.span);
     ASSERT_NE(c, nullptr);
-    EXPECT_EQ(r.reply.trace_id(), hex(r.root.trace));
-    EXPECT_EQ(r.reply.parent_span_id(), hex(c->context.span));
-    EXPECT_EQ(r.reply.baggage().at("chain"), std::to_string(i));
     const seen_call& s = seen.at("chain-" + std::to_string(i));
-    EXPECT_EQ(s.trace_id, hex(r.root.trace));
+    expect_chain(r, *c, s, i);
     // B's parent is A's downstream CLIENT span: in the trace, neither the client's span nor
     // its CLIENT span.
     EXPECT_EQ(s.parent_span_id.size(), 16u);
     EXPECT_NE(s.parent_span_id, hex(c->context.span));
     EXPECT_NE(s.parent_span_id, hex(r.root.span));
-    EXPECT_EQ(s.baggage.at("chain"), std::to_string(i));
-    EXPECT_EQ(s.done_baggage, std::to_string(i));
   }
   EXPECT_EQ(a.stop(), 0);
   b.grpc->Shutdown(deadline_in(1000));

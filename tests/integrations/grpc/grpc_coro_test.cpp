@@ -188,17 +188,13 @@ TEST(GrpcCoroutines, ACoroutineHandlerRunsInTheCallsContextAndKeepsItsChangesToI
   thread_probe probe;
   coroutine_handler_service service(pool);
   probed_server server = start_probed(service, probe);
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials()));
+  auto stub = traced_stub(server);
   auto root = recorder.tracer().start_as_current_span("caller");
   const auto b = propagation::baggage::current().set("chain", "serve");
   const scope with_b(propagation::with_baggage(context::current(), b));
   for (int i = 0; i < 10; ++i) {
-    SayRequest request;
     SayReply reply;
-    ::grpc::ClientContext client;
-    client.set_deadline(deadline_in());
-    const ::grpc::Status status = stub->Say(&client, request, &reply);
+    const ::grpc::Status status = say(*stub, "", reply);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(reply.baggage().at("chain"), "serve");
     EXPECT_EQ(reply.baggage().at("handler"), "private");
@@ -206,12 +202,8 @@ TEST(GrpcCoroutines, ACoroutineHandlerRunsInTheCallsContextAndKeepsItsChangesToI
   }
   EXPECT_FALSE(propagation::baggage::current().get("handler").has_value());  // C6 at the caller
   // A handler that throws: UNKNOWN with the message, the SERVER span an error.
-  SayRequest request;
-  request.set_text("throw");
   SayReply reply;
-  ::grpc::ClientContext client;
-  client.set_deadline(deadline_in());
-  const ::grpc::Status status = stub->Say(&client, request, &reply);
+  const ::grpc::Status status = say(*stub, "throw", reply);
   EXPECT_EQ(status.error_code(), ::grpc::StatusCode::UNKNOWN);
   EXPECT_EQ(status.error_message(), "handler failed");
   server.grpc->Shutdown(deadline_in(1000));

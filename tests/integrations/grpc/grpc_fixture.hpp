@@ -208,4 +208,21 @@ inline probed_server start_probed(::grpc::Service& service, thread_probe& probe,
   return out;
 }
 
+/// A stub for `server` through a channel with ctxflow's client interceptor.
+inline std::unique_ptr<ctxflowtest::Echo::Stub> traced_stub(const probed_server& server,
+                                                           cg::client_options options = {}) {
+  return ctxflowtest::Echo::NewStub(cg::make_channel(
+      server.address(), ::grpc::InsecureChannelCredentials(), std::move(options)));
+}
+
+/// One sync Say with `text` and a 5 s deadline.
+inline ::grpc::Status say(ctxflowtest::Echo::Stub& stub, const std::string& text,
+                          ctxflowtest::SayReply& reply) {
+  ctxflowtest::SayRequest request;
+  request.set_text(text);
+  ::grpc::ClientContext client;
+  client.set_deadline(deadline_in());
+  return stub.Say(&client, request, &reply);
+}
+
 }  // namespace ctxflow::test::grpc_tests

@@ -35,8 +35,7 @@ TEST(GrpcInterceptors, ClientAndServerSpansFollowTheRpcConventionsAcrossOneHop) 
   thread_probe probe;
   recording_service service;
   probed_server server = start_probed(service, probe);
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials()));
+  auto stub = traced_stub(server);
 
   SayReply reply;
   trace::span_context caller;
@@ -85,13 +84,9 @@ TEST(GrpcInterceptors, LegacyNamesAreAddedWhenAsked) {
   probed_server server = start_probed(service, probe, so);
   cg::client_options co;
   co.semconv = cg::rpc_semconv::stable_and_legacy;
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials(), co));
-  SayRequest request;
+  auto stub = traced_stub(server, co);
   SayReply reply;
-  ::grpc::ClientContext client;
-  client.set_deadline(deadline_in());
-  ASSERT_TRUE(stub->Say(&client, request, &reply).ok());
+  ASSERT_TRUE(say(*stub, "", reply).ok());
   ASSERT_TRUE(recorder.wait_for(2));
   for (const auto& s : recorder.spans()) {
     EXPECT_EQ(string_attribute(s, "rpc.system"), "grpc");
@@ -157,17 +152,12 @@ TEST(GrpcInterceptors, OversizedBaggageMetadataIsDroppedWithADiagnostic) {
   cg::server_options so;
   so.max_metadata_value = 64;
   probed_server server = start_probed(service, probe, so);
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials()));
+  auto stub = traced_stub(server);
   auto root = recorder.tracer().start_as_current_span("caller");
   const auto big = propagation::baggage::current().set("big", std::string(200, 'x'));
   const scope with_big(propagation::with_baggage(context::current(), big));
-  SayRequest request;
-  request.set_text("big");
   SayReply reply;
-  ::grpc::ClientContext client;
-  client.set_deadline(deadline_in());
-  ASSERT_TRUE(stub->Say(&client, request, &reply).ok());
+  ASSERT_TRUE(say(*stub, "big", reply).ok());
   EXPECT_TRUE(reply.baggage().empty());
   EXPECT_FALSE(reply.trace_id().empty());  // the traceparent still got through
   EXPECT_GE(diagnostics.count("integrations.grpc.metadata.oversized"), 1u);
@@ -183,13 +173,9 @@ TEST(GrpcInterceptors, MessagesAreRecordedAsSpanEventsWhenAsked) {
   probed_server server = start_probed(service, probe, so);
   cg::client_options co;
   co.record_messages = true;
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials(), co));
-  SayRequest request;
+  auto stub = traced_stub(server, co);
   SayReply reply;
-  ::grpc::ClientContext client;
-  client.set_deadline(deadline_in());
-  ASSERT_TRUE(stub->Say(&client, request, &reply).ok());
+  ASSERT_TRUE(say(*stub, "", reply).ok());
   ASSERT_TRUE(recorder.wait_for(2));
   for (const auto& s : recorder.spans()) {
     ASSERT_EQ(s.events.size(), 2u) << s.name;
@@ -218,17 +204,13 @@ TEST(GrpcInterceptors, TheSyncHandlerRunsInTheCallsContextAndLeavesTheThreadEmpt
   exec::thread_pool pool(1);
   auto service = grpc_echo::make_service(grpc_echo::style::sync, pool);
   probed_server server = start_probed(*service, probe);
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials()));
+  auto stub = traced_stub(server);
   auto root = recorder.tracer().start_as_current_span("caller");
   const auto b = propagation::baggage::current().set("tenant", "acme");
   const scope with_b(propagation::with_baggage(context::current(), b));
   for (int i = 0; i < 20; ++i) {
-    SayRequest request;
     SayReply reply;
-    ::grpc::ClientContext client;
-    client.set_deadline(deadline_in());
-    ASSERT_TRUE(stub->Say(&client, request, &reply).ok());
+    ASSERT_TRUE(say(*stub, "", reply).ok());
     // fill_reply reads the trace id of the span current in the handler and its baggage.
     EXPECT_EQ(reply.trace_id(), hex(trace::current_span().context().trace));
     ASSERT_EQ(reply.baggage().count("tenant"), 1u);
@@ -244,17 +226,12 @@ TEST(GrpcInterceptors, EveryReactorCallbackRunsInTheCallsContext) {
   thread_probe probe;
   recording_service service;
   probed_server server = start_probed(service, probe);
-  auto stub = ctxflowtest::Echo::NewStub(
-      cg::make_channel(server.address(), ::grpc::InsecureChannelCredentials()));
+  auto stub = traced_stub(server);
   auto root = recorder.tracer().start_as_current_span("caller");
   const auto b = propagation::baggage::current().set("chain", "reactor");
   const scope with_b(propagation::with_baggage(context::current(), b));
-  SayRequest request;
-  request.set_text("reactor");
   SayReply reply;
-  ::grpc::ClientContext client;
-  client.set_deadline(deadline_in());
-  ASSERT_TRUE(stub->Say(&client, request, &reply).ok());
+  ASSERT_TRUE(say(*stub, "reactor", reply).ok());
   // on_done runs after the status is sent: wait for it.
   for (int i = 0; i < 500 && service.done_calls() < 1; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));

@@ -34,148 +34,106 @@ class call_scope {
 };
 
 namespace detail {
-/// The part every reactor shares: the call's context, read once at construction (in the handler
-/// method, where the interceptor has already published it).
-class reactor_context {
+/// What every reactor shares: the call's context, read once at construction (in the handler
+/// method, where the interceptor has already published it), and the callbacks every kind of
+/// reactor has, each run in a call_scope.
+template <class GrpcReactor>
+class context_reactor : public GrpcReactor {
  public:
-  explicit reactor_context(const ::grpc::ServerContextBase* call) noexcept
+  explicit context_reactor(const ::grpc::ServerContextBase* call) noexcept
       : ctx_(call ? grpc::call_context(*call) : context()) {}
+
   /// The call's context.
   const context& call_context() const noexcept { return ctx_; }
 
+  void OnSendInitialMetadataDone(bool ok) final {
+    const call_scope s(ctx_);
+    on_send_initial_metadata_done(ok);
+  }
+  void OnCancel() final {
+    const call_scope s(ctx_);
+    on_cancel();
+  }
+  void OnDone() final {
+    const call_scope s(ctx_);  // holds its own reference: on_done may delete this
+    on_done();
+  }
+
  protected:
-  call_scope enter() const noexcept { return call_scope(ctx_); }
+  virtual void on_send_initial_metadata_done(bool /*ok*/) {}
+  virtual void on_cancel() {}
+  /// Deletes the reactor (allocate it with new); override it for another ownership, and do not
+  /// touch the reactor after it returns.
+  virtual void on_done() { delete this; }
 
  private:
   context ctx_;
 };
 }  // namespace detail
 
-/// A unary reactor. Lifetime: on_done()'s default deletes the reactor (allocate it with new);
-/// override it for another ownership, and do not touch the reactor after it returns.
-class server_unary_reactor : public ::grpc::ServerUnaryReactor, public detail::reactor_context {
+/// A unary reactor: on_send_initial_metadata_done, on_cancel and on_done run in the call's
+/// context.
+class server_unary_reactor : public detail::context_reactor<::grpc::ServerUnaryReactor> {
  public:
   explicit server_unary_reactor(::grpc::CallbackServerContext* call) noexcept
-      : reactor_context(call) {}
-
-  void OnSendInitialMetadataDone(bool ok) final {
-    const call_scope s = enter();
-    on_send_initial_metadata_done(ok);
-  }
-  void OnCancel() final {
-    const call_scope s = enter();
-    on_cancel();
-  }
-  void OnDone() final {
-    const call_scope s = enter();
-    on_done();  // may delete this; `s` holds its own reference to the context
-  }
-
- protected:
-  virtual void on_send_initial_metadata_done(bool /*ok*/) {}
-  virtual void on_cancel() {}
-  virtual void on_done() { delete this; }
+      : context_reactor(call) {}
 };
 
-/// A client-streaming reactor (see server_unary_reactor for the lifetime).
+/// A client-streaming reactor; on_read_done too runs in the call's context.
 template <class Request>
-class server_read_reactor : public ::grpc::ServerReadReactor<Request>,
-                            public detail::reactor_context {
+class server_read_reactor
+    : public detail::context_reactor<::grpc::ServerReadReactor<Request>> {
  public:
   explicit server_read_reactor(::grpc::CallbackServerContext* call) noexcept
-      : reactor_context(call) {}
+      : detail::context_reactor<::grpc::ServerReadReactor<Request>>(call) {}
 
-  void OnSendInitialMetadataDone(bool ok) final {
-    const call_scope s = this->enter();
-    on_send_initial_metadata_done(ok);
-  }
   void OnReadDone(bool ok) final {
-    const call_scope s = this->enter();
+    const call_scope s(this->call_context());
     on_read_done(ok);
-  }
-  void OnCancel() final {
-    const call_scope s = this->enter();
-    on_cancel();
-  }
-  void OnDone() final {
-    const call_scope s = this->enter();
-    on_done();
   }
 
  protected:
-  virtual void on_send_initial_metadata_done(bool /*ok*/) {}
   virtual void on_read_done(bool /*ok*/) {}
-  virtual void on_cancel() {}
-  virtual void on_done() { delete this; }
 };
 
-/// A server-streaming reactor (see server_unary_reactor for the lifetime).
+/// A server-streaming reactor; on_write_done too runs in the call's context.
 template <class Response>
-class server_write_reactor : public ::grpc::ServerWriteReactor<Response>,
-                             public detail::reactor_context {
+class server_write_reactor
+    : public detail::context_reactor<::grpc::ServerWriteReactor<Response>> {
  public:
   explicit server_write_reactor(::grpc::CallbackServerContext* call) noexcept
-      : reactor_context(call) {}
+      : detail::context_reactor<::grpc::ServerWriteReactor<Response>>(call) {}
 
-  void OnSendInitialMetadataDone(bool ok) final {
-    const call_scope s = this->enter();
-    on_send_initial_metadata_done(ok);
-  }
   void OnWriteDone(bool ok) final {
-    const call_scope s = this->enter();
+    const call_scope s(this->call_context());
     on_write_done(ok);
-  }
-  void OnCancel() final {
-    const call_scope s = this->enter();
-    on_cancel();
-  }
-  void OnDone() final {
-    const call_scope s = this->enter();
-    on_done();
   }
 
  protected:
-  virtual void on_send_initial_metadata_done(bool /*ok*/) {}
   virtual void on_write_done(bool /*ok*/) {}
-  virtual void on_cancel() {}
-  virtual void on_done() { delete this; }
 };
 
-/// A bidirectional-streaming reactor (see server_unary_reactor for the lifetime).
+/// A bidirectional-streaming reactor; on_read_done and on_write_done too run in the call's
+/// context.
 template <class Request, class Response>
-class server_bidi_reactor : public ::grpc::ServerBidiReactor<Request, Response>,
-                            public detail::reactor_context {
+class server_bidi_reactor
+    : public detail::context_reactor<::grpc::ServerBidiReactor<Request, Response>> {
  public:
   explicit server_bidi_reactor(::grpc::CallbackServerContext* call) noexcept
-      : reactor_context(call) {}
+      : detail::context_reactor<::grpc::ServerBidiReactor<Request, Response>>(call) {}
 
-  void OnSendInitialMetadataDone(bool ok) final {
-    const call_scope s = this->enter();
-    on_send_initial_metadata_done(ok);
-  }
   void OnReadDone(bool ok) final {
-    const call_scope s = this->enter();
+    const call_scope s(this->call_context());
     on_read_done(ok);
   }
   void OnWriteDone(bool ok) final {
-    const call_scope s = this->enter();
+    const call_scope s(this->call_context());
     on_write_done(ok);
-  }
-  void OnCancel() final {
-    const call_scope s = this->enter();
-    on_cancel();
-  }
-  void OnDone() final {
-    const call_scope s = this->enter();
-    on_done();
   }
 
  protected:
-  virtual void on_send_initial_metadata_done(bool /*ok*/) {}
   virtual void on_read_done(bool /*ok*/) {}
   virtual void on_write_done(bool /*ok*/) {}
-  virtual void on_cancel() {}
-  virtual void on_done() { delete this; }
 };
 
 }  // namespace ctxflow::integrations::grpc
