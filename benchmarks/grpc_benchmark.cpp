@@ -12,6 +12,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "ctxflow/context/scope.hpp"
 #include "ctxflow/integrations/grpc/interceptors.hpp"
 #include "ctxflow/propagation/baggage.hpp"
 #include "ctxflow/propagation/global.hpp"
