@@ -369,7 +369,7 @@ stage_asan() {
 stage_tsan() {
   configure_preset tsan
   build_dir build/tsan
-  # tests/tsan.supp: gRPC, Abseil and OpenSSL are not built with TSan (see the file).
+  # tests/tsan.supp: gRPC, protobuf, Abseil and OpenSSL are not built with TSan (see the file).
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}" \
     run_ctest build/tsan -L concurrency
 }

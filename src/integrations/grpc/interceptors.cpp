@@ -23,6 +23,7 @@
 #include <grpcpp/create_channel.h>
 
 #include "ctxflow/context/execution_unit.hpp"
+#include "ctxflow/integrations/grpc/detail/handoff.hpp"
 #include "ctxflow/integrations/grpc/metadata.hpp"
 #include "ctxflow/propagation/global.hpp"
 #include "integrations/grpc/semconv.hpp"
@@ -48,10 +49,12 @@ class client_interceptor final : public ::grpc::experimental::Interceptor {
         parent_(context::current()) {}
 
   ~client_interceptor() override {
+    detail::handoff_acquire();
     if (!ended_) span_.end();  // a call that never received its status (an empty span: no-op)
   }
 
   void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
+    detail::handoff_acquire();
     const client_options& o = shared_->options;
     if (m->QueryInterceptionHookPoint(hook::PRE_SEND_INITIAL_METADATA))
       start(*m->GetSendInitialMetadata());
@@ -67,6 +70,7 @@ class client_interceptor final : public ::grpc::experimental::Interceptor {
       ended_ = true;
       span_.end();
     }
+    detail::handoff_release();
     m->Proceed();
   }
 
@@ -162,11 +166,13 @@ class server_interceptor final : public ::grpc::experimental::Interceptor {
         method_(detail::full_method(info->method())) {}
 
   ~server_interceptor() override {
+    detail::handoff_acquire();
     if (registered_) registry().remove(call_, this);
     if (!ended_) span_.end();  // no status was sent (the call was cancelled)
   }
 
   void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
+    detail::handoff_acquire();
     const server_options& o = *options_;
     const bool starts = m->QueryInterceptionHookPoint(hook::POST_RECV_INITIAL_METADATA);
     if (starts) start(*m->GetRecvInitialMetadata());
@@ -186,9 +192,12 @@ class server_interceptor final : public ::grpc::experimental::Interceptor {
       // gRPC runs the handler method inside this Proceed() (see the top of the file). The unit
       // holds its own reference to the context: `this` may be gone when Proceed() returns.
       const execution_unit_scope unit(call_context_, "gRPC handler");
+      detail::handoff_release();
       m->Proceed();
+      detail::handoff_release();  // what the handler method did, for the reactor's callbacks
       return;
     }
+    detail::handoff_release();
     m->Proceed();
   }
 

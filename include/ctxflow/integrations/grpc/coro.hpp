@@ -27,6 +27,7 @@
 #include "ctxflow/coro/task.hpp"
 #include "ctxflow/exec/scheduler.hpp"
 #include "ctxflow/exec/thread_pool.hpp"
+#include "ctxflow/integrations/grpc/detail/handoff.hpp"
 #include "ctxflow/integrations/grpc/reactors.hpp"
 #include "ctxflow/macros.hpp"
 #include "ctxflow/trace/span.hpp"
@@ -87,8 +88,10 @@ class unary_awaitable {
     // The task's unit is parked here (the resumer's context is current): the call is started
     // with the task's context current, so the client interceptor reads it as the parent.
     const execution_unit_scope unit(ctx_, "gRPC call start");
+    grpc::detail::handoff_release();
     (stub_->async()->*method_)(&client_, request_, &result_.response,
                                [this](::grpc::Status status) {
+                                 grpc::detail::handoff_acquire();
                                  result_.status = std::move(status);
                                  coro::detail::resume_on(*scheduler_, handle_);
                                });
@@ -162,6 +165,7 @@ inline coro::task<> finish_with(task_unary_reactor* reactor, coro::task<::grpc::
     status = ::grpc::Status(::grpc::StatusCode::UNKNOWN, current_exception_message());
   }
   if (failed) trace::current_span().set_status(trace::status_code::error);
+  grpc::detail::handoff_release();
   reactor->Finish(status);  // the reactor may be gone once Finish returns
 }
 

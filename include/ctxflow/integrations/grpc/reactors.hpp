@@ -13,6 +13,7 @@
 
 #include "ctxflow/context/context.hpp"
 #include "ctxflow/context/execution_unit.hpp"
+#include "ctxflow/integrations/grpc/detail/handoff.hpp"
 #include "ctxflow/integrations/grpc/interceptors.hpp"
 
 namespace ctxflow::integrations::grpc {
@@ -24,10 +25,15 @@ namespace ctxflow::integrations::grpc {
 class call_scope {
  public:
   explicit call_scope(const ::grpc::ServerContextBase& call) noexcept
-      : unit_(call_context(call), "gRPC call") {}
-  explicit call_scope(context call_ctx) noexcept : unit_(std::move(call_ctx), "gRPC call") {}
+      : unit_(call_context(call), "gRPC call") {
+    detail::handoff_acquire();
+  }
+  explicit call_scope(context call_ctx) noexcept : unit_(std::move(call_ctx), "gRPC call") {
+    detail::handoff_acquire();
+  }
   call_scope(const call_scope&) = delete;
   call_scope& operator=(const call_scope&) = delete;
+  ~call_scope() { detail::handoff_release(); }
 
  private:
   execution_unit_scope unit_;
@@ -41,20 +47,25 @@ template <class GrpcReactor>
 class context_reactor : public GrpcReactor {
  public:
   explicit context_reactor(const ::grpc::ServerContextBase* call) noexcept
-      : ctx_(call ? grpc::call_context(*call) : context()) {}
+      : ctx_(call ? grpc::call_context(*call) : context()) {
+    detail::handoff_release();
+  }
 
   /// The call's context.
   const context& call_context() const noexcept { return ctx_; }
 
   void OnSendInitialMetadataDone(bool ok) final {
+    detail::handoff_acquire();
     const call_scope s(ctx_);
     on_send_initial_metadata_done(ok);
   }
   void OnCancel() final {
+    detail::handoff_acquire();
     const call_scope s(ctx_);
     on_cancel();
   }
   void OnDone() final {
+    detail::handoff_acquire();
     const call_scope s(ctx_);  // holds its own reference: on_done may delete this
     on_done();
   }
@@ -88,6 +99,7 @@ class server_read_reactor
       : detail::context_reactor<::grpc::ServerReadReactor<Request>>(call) {}
 
   void OnReadDone(bool ok) final {
+    detail::handoff_acquire();
     const call_scope s(this->call_context());
     on_read_done(ok);
   }
@@ -105,6 +117,7 @@ class server_write_reactor
       : detail::context_reactor<::grpc::ServerWriteReactor<Response>>(call) {}
 
   void OnWriteDone(bool ok) final {
+    detail::handoff_acquire();
     const call_scope s(this->call_context());
     on_write_done(ok);
   }
@@ -123,10 +136,12 @@ class server_bidi_reactor
       : detail::context_reactor<::grpc::ServerBidiReactor<Request, Response>>(call) {}
 
   void OnReadDone(bool ok) final {
+    detail::handoff_acquire();
     const call_scope s(this->call_context());
     on_read_done(ok);
   }
   void OnWriteDone(bool ok) final {
+    detail::handoff_acquire();
     const call_scope s(this->call_context());
     on_write_done(ok);
   }
