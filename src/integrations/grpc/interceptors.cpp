@@ -51,6 +51,7 @@ class client_interceptor final : public ::grpc::experimental::Interceptor {
   ~client_interceptor() override {
     detail::handoff_acquire();
     if (!ended_) span_.end();  // a call that never received its status (an empty span: no-op)
+    detail::handoff_release();
   }
 
   void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
@@ -106,6 +107,7 @@ class client_factory final : public ::grpc::experimental::ClientInterceptorFacto
       : shared_(std::move(shared)) {}
   ::grpc::experimental::Interceptor* CreateClientInterceptor(
       ::grpc::experimental::ClientRpcInfo* info) override {
+    detail::handoff_acquire();  // the memory may come from an interceptor freed on a gRPC thread
     return new client_interceptor(shared_, info);
   }
 
@@ -169,6 +171,7 @@ class server_interceptor final : public ::grpc::experimental::Interceptor {
     detail::handoff_acquire();
     if (registered_) registry().remove(call_, this);
     if (!ended_) span_.end();  // no status was sent (the call was cancelled)
+    detail::handoff_release();
   }
 
   void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override {
@@ -242,6 +245,7 @@ class server_factory final : public ::grpc::experimental::ServerInterceptorFacto
       : options_(std::move(options)) {}
   ::grpc::experimental::Interceptor* CreateServerInterceptor(
       ::grpc::experimental::ServerRpcInfo* info) override {
+    detail::handoff_acquire();
     return new server_interceptor(options_, info);
   }
 
