@@ -75,6 +75,48 @@ TEST(GrpcInterceptors, ClientAndServerSpansFollowTheRpcConventionsAcrossOneHop) 
   EXPECT_EQ(probe.dirty.load(), 0);
 }
 
+TEST(GrpcInterceptors, AnAsyncApiCallCarriesTheContextCurrentWhereItIsCreated) {
+  testing::span_recorder recorder;
+  thread_probe probe;
+  recording_service service;
+  probed_server server = start_probed(service, probe);
+  auto stub = traced_stub(server);
+  ::grpc::CompletionQueue cq;
+  SayReply reply;
+  ::grpc::Status status;
+  trace::span_context caller;
+  ::grpc::ClientContext client;
+  client.set_deadline(deadline_in());
+  std::unique_ptr<::grpc::ClientAsyncResponseReader<SayReply>> rpc;
+  {
+    auto root = recorder.tracer().start_as_current_span("async caller");
+    caller = trace::current_span().context();
+    SayRequest request;
+    request.set_text("async");
+    rpc = stub->AsyncSay(&client, request, &cq);
+    rpc->Finish(&reply, &status, reinterpret_cast<void*>(1));
+  }
+  // Completed on this thread, outside the caller's span: the CLIENT span keeps its parent.
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  ASSERT_TRUE(ok);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(context::current().empty());
+  ASSERT_TRUE(recorder.wait_for(3));
+  const auto spans = recorder.spans();
+  const sdk::span_data* c = find_span(spans, trace::span_kind::client, caller.span);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(reply.trace_id(), hex(caller.trace));
+  EXPECT_EQ(reply.parent_span_id(), hex(c->context.span));
+  EXPECT_EQ(string_attribute(*c, "rpc.response.status_code"), "OK");
+  server.grpc->Shutdown(deadline_in(1000));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  EXPECT_EQ(probe.dirty.load(), 0);
+}
+
 TEST(GrpcInterceptors, LegacyNamesAreAddedWhenAsked) {
   testing::span_recorder recorder;
   thread_probe probe;
