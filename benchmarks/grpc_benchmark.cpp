@@ -84,7 +84,8 @@ struct setup {
 };
 
 void run_calls(benchmark::State& state, mode m) {
-  propagation::set_global_propagator(propagation::propagator_from_env_value("tracecontext,baggage"));
+  propagation::set_global_propagator(
+      propagation::propagator_from_env_value("tracecontext,baggage"));
   setup s(m);
   // A caller with a span and one baggage entry, as a traced service would have.
   trace::tracer caller_tracer = s.provider ? s.provider->get_tracer("caller") : trace::tracer();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The context across a chain: a client → grpc_echo → a downstream service, in the sync, callback
-// and coroutine styles, with concurrent chains so that the servers' handlers and callbacks run
-// on several gRPC threads. Every hop stays in the client's trace with the right parent span ids,
+// The context across a chain: a client → grpc_echo → a downstream service, in the sync,
+// callback and coroutine styles, with concurrent chains so that the servers' handlers and
+// callbacks run on several gRPC threads. Every hop stays in the client's trace with the right parent span ids,
 // baggage is carried, and no gRPC thread is left with a context (the probe interceptor). Both
 // in-process (also under TSan) and, in builds with the example, with grpc_echo as a child
 // process.
@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <future>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -138,18 +139,32 @@ bool wait_for_chains(recording_service& last, testing::span_recorder& recorder,
          recorder.wait_for(static_cast<std::size_t>(spans_per_chain * n));
 }
 
-/// What every chain must show, whatever ran in the middle: A's reply names the client's CLIENT
-/// span `c` as its parent, in the client's trace, with the client's baggage, and the last
-/// service saw the same trace and baggage, in every callback of its reactor.
-void expect_chain(const chain_result& r, const sdk::span_data& c, const seen_call& s, int i) {
-  EXPECT_EQ(r.reply.trace_id(), hex(r.root.trace));
-  EXPECT_EQ(r.reply.parent_span_id(), hex(c.context.span));
-  ASSERT_EQ(r.reply.baggage().count("chain"), 1u);
-  EXPECT_EQ(r.reply.baggage().at("chain"), std::to_string(i));
-  EXPECT_EQ(s.trace_id, hex(r.root.trace));
-  ASSERT_EQ(s.baggage.count("chain"), 1u);
-  EXPECT_EQ(s.baggage.at("chain"), std::to_string(i));
-  EXPECT_EQ(s.done_baggage, std::to_string(i));
+/// What every chain must show, whatever ran in the middle: the call succeeded, A's reply names
+/// the client's CLIENT span as its parent, in the client's trace, with the client's baggage, and
+/// the last service saw the same trace and baggage, in every callback of its reactor. Then
+/// `more(r, client_span, seen_by_last)` checks what the test knows in addition.
+template <class More>
+void for_each_chain(const std::vector<chain_result>& results,
+                    const std::vector<sdk::span_data>& spans,
+                    const std::map<std::string, seen_call>& seen, More more) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const std::string chain = std::to_string(i);
+    SCOPED_TRACE("chain " + chain);
+    const chain_result& r = results[i];
+    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+    const sdk::span_data* c = child(spans, trace::span_kind::client, r.root.span);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(r.reply.trace_id(), hex(r.root.trace));
+    EXPECT_EQ(r.reply.parent_span_id(), hex(c->context.span));
+    ASSERT_EQ(r.reply.baggage().count("chain"), 1u);
+    EXPECT_EQ(r.reply.baggage().at("chain"), chain);
+    const seen_call& s = seen.at("chain-" + chain);
+    EXPECT_EQ(s.trace_id, hex(r.root.trace));
+    ASSERT_EQ(s.baggage.count("chain"), 1u);
+    EXPECT_EQ(s.baggage.at("chain"), chain);
+    EXPECT_EQ(s.done_baggage, chain);
+    more(r, *c, s);
+  }
 }
 
 class GrpcChain : public ::testing::TestWithParam<grpc_echo::style> {};
@@ -164,30 +179,25 @@ TEST_P(GrpcChain, ContextCrossesTwoHopsInProcess) {
   probed_server a = start_probed(*service, probe_a);
 
   const auto results = run_chains(GetParam(), a.address(), b.address(), pool, recorder);
-  const int n = client_threads * calls_per_thread;
   // Per chain: client root, CLIENT, A's SERVER, A's downstream CLIENT, B's SERVER.
   ASSERT_TRUE(wait_for_chains(last, recorder, 5));
   const auto spans = recorder.spans();
-  const auto seen = last.seen();
-  for (int i = 0; i < n; ++i) {
-    SCOPED_TRACE("chain " + std::to_string(i));
-    const chain_result& r = results[static_cast<std::size_t>(i)];
-    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
-    const sdk::span_data* c = child(spans, trace::span_kind::client, r.root.span);
-    ASSERT_NE(c, nullptr);
-    const sdk::span_data* sa = child(spans, trace::span_kind::server, c->context.span);
-    ASSERT_NE(sa, nullptr);
-    const sdk::span_data* ca = child(spans, trace::span_kind::client, sa->context.span);
-    ASSERT_NE(ca, nullptr);
-    const sdk::span_data* sb = child(spans, trace::span_kind::server, ca->context.span);
-    ASSERT_NE(sb, nullptr);
-    for (const sdk::span_data* s : {c, sa, ca, sb}) EXPECT_EQ(s->context.trace, r.root.trace);
-    const seen_call& s = seen.at("chain-" + std::to_string(i));
-    expect_chain(r, *c, s, i);
-    // B's parent is A's downstream CLIENT span; B's on_done ran with B's SERVER span current.
-    EXPECT_EQ(s.parent_span_id, hex(ca->context.span));
-    EXPECT_EQ(s.done_span_id, hex(sb->context.span));
-  }
+  for_each_chain(results, spans, last.seen(),
+                 [&](const chain_result& r, const sdk::span_data& c, const seen_call& s) {
+                   using trace::span_kind;
+                   const sdk::span_data* sa = child(spans, span_kind::server, c.context.span);
+                   ASSERT_NE(sa, nullptr);
+                   const sdk::span_data* ca = child(spans, span_kind::client, sa->context.span);
+                   ASSERT_NE(ca, nullptr);
+                   const sdk::span_data* sb = child(spans, span_kind::server, ca->context.span);
+                   ASSERT_NE(sb, nullptr);
+                   for (const sdk::span_data* d : {sa, ca, sb})
+                     EXPECT_EQ(d->context.trace, r.root.trace);
+                   // B's parent is A's downstream CLIENT span; B's on_done ran with B's SERVER
+                   // span current.
+                   EXPECT_EQ(s.parent_span_id, hex(ca->context.span));
+                   EXPECT_EQ(s.done_span_id, hex(sb->context.span));
+                 });
   a.grpc->Shutdown(deadline_in(1000));
   b.grpc->Shutdown(deadline_in(1000));
   EXPECT_EQ(probe_a.dirty.load(), 0);
@@ -289,25 +299,16 @@ TEST_P(GrpcChain, ContextCrossesTheGrpcEchoProgram) {
   EXPECT_EQ(a.address().rfind("127.0.0.1:", 0), 0u);
 
   const auto results = run_chains(GetParam(), a.address(), b.address(), pool, recorder);
-  const int n = client_threads * calls_per_thread;
   // Here: client root, CLIENT and B's SERVER per chain (A's spans stay in the child).
   ASSERT_TRUE(wait_for_chains(last, recorder, 3));
-  const auto spans = recorder.spans();
-  const auto seen = last.seen();
-  for (int i = 0; i < n; ++i) {
-    SCOPED_TRACE("chain " + std::to_string(i));
-    const chain_result& r = results[static_cast<std::size_t>(i)];
-    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
-    const sdk::span_data* c = child(spans, trace::span_kind::client, r.root.span);
-    ASSERT_NE(c, nullptr);
-    const seen_call& s = seen.at("chain-" + std::to_string(i));
-    expect_chain(r, *c, s, i);
-    // B's parent is A's downstream CLIENT span: in the trace, neither the client's span nor
-    // its CLIENT span.
-    EXPECT_EQ(s.parent_span_id.size(), 16u);
-    EXPECT_NE(s.parent_span_id, hex(c->context.span));
-    EXPECT_NE(s.parent_span_id, hex(r.root.span));
-  }
+  for_each_chain(results, recorder.spans(), last.seen(),
+                 [](const chain_result& r, const sdk::span_data& c, const seen_call& s) {
+                   // B's parent is A's downstream CLIENT span: in the trace, neither the
+                   // client's span nor its CLIENT span.
+                   EXPECT_EQ(s.parent_span_id.size(), 16u);
+                   EXPECT_NE(s.parent_span_id, hex(c.context.span));
+                   EXPECT_NE(s.parent_span_id, hex(r.root.span));
+                 });
   EXPECT_EQ(a.stop(), 0);
   b.grpc->Shutdown(deadline_in(1000));
   EXPECT_EQ(probe_b.dirty.load(), 0);

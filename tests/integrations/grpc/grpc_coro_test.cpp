@@ -44,8 +44,9 @@ coro::task<call_outcome> one_call(ctxflowtest::Echo::Stub* stub, std::string tex
   request.set_text(text);
   auto r = co_await cg::grpc_unary(*stub, &ctxflowtest::Echo::Stub::async::Say, request,
                                    std::move(options));
-  out.same_context = trace::current_span().context().span == trace::span_from(before).context().span &&
-                     propagation::baggage::current() == propagation::baggage::from(before);
+  out.same_context =
+      trace::current_span().context().span == trace::span_from(before).context().span &&
+      propagation::baggage::current() == propagation::baggage::from(before);
   out.on_pool = pool->running_in_this_thread();
   out.no_leak = leaks.check().passed;
   out.status = r.status;
@@ -137,7 +138,8 @@ TEST(GrpcCoroutines, AStopRequestCancelsTheCall) {
   ASSERT_TRUE(f.recorder.wait_for(1));
   bool client_error = false;
   for (const auto& s : f.recorder.spans())
-    if (s.kind == trace::span_kind::client) client_error = s.status.code == trace::status_code::error;
+    if (s.kind == trace::span_kind::client)
+      client_error = s.status.code == trace::status_code::error;
   EXPECT_TRUE(client_error);
 }
 

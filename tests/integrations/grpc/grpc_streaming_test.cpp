@@ -13,7 +13,8 @@
 #include "streams.grpc.pb.h"
 
 // Every member of the bidirectional reactor compiles (the tests use the other three).
-template class ctxflow::integrations::grpc::server_bidi_reactor<ctxflowtest::Item, ctxflowtest::Item>;
+template class ctxflow::integrations::grpc::server_bidi_reactor<ctxflowtest::Item,
+                                                                ctxflowtest::Item>;
 
 namespace ctxflow::test::grpc_tests {
 namespace {
