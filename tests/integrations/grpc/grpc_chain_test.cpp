@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The context across a chain: a client → grpc_echo → a downstream service, in the sync,
 // callback and coroutine styles, with concurrent chains so that the servers' handlers and
-// callbacks run on several gRPC threads. Every hop stays in the client's trace with the right parent span ids,
-// baggage is carried, and no gRPC thread is left with a context (the probe interceptor). Both
-// in-process (also under TSan) and, in builds with the example, with grpc_echo as a child
-// process.
+// callbacks run on several gRPC threads. Every hop stays in the client's trace with the right
+// parent span ids, baggage is carried, and every gRPC batch leaves its thread's context as it
+// found it (the probe interceptor). Both in-process (also under TSan) and, in builds with the
+// example, with grpc_echo as a child process.
 #include <gtest/gtest.h>
 
 #include <csignal>
