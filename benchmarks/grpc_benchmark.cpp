@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The cost of the gRPC interceptors per unary call: the same sync Say call to a loopback
-// ctxflowtest.Echo server (a trivial handler) without ctxflow, with both interceptors and the
-// no-op tracer (propagation and bookkeeping only), and with both interceptors and the SDK
-// (sampled CLIENT and SERVER spans, batched to an exporter that drops them), all in one run.
+// ctxflowtest.Echo server (a trivial handler) without ctxflow, with pass-through interceptors on
+// both sides (gRPC's interceptor machinery alone), with ctxflow's interceptors and the no-op
+// tracer (propagation and bookkeeping only), and with ctxflow's interceptors and the SDK (sampled
+// CLIENT and SERVER spans, batched to an exporter that drops them), all in one run.
 // Built only with CTXFLOW_WITH_GRPC (benchmarks/CMakeLists.txt).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -42,7 +44,30 @@ class echo final : public ctxflowtest::Echo::Service {
   }
 };
 
-enum class mode { plain, noop_tracer, sdk };
+/// A client and a server interceptor that only proceed: what gRPC's interceptor machinery costs
+/// by itself, so that ctxflow's share can be told apart.
+class pass_through final : public ::grpc::experimental::Interceptor {
+ public:
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override { m->Proceed(); }
+};
+class pass_through_client final
+    : public ::grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  ::grpc::experimental::Interceptor* CreateClientInterceptor(
+      ::grpc::experimental::ClientRpcInfo*) override {
+    return new pass_through;
+  }
+};
+class pass_through_server final
+    : public ::grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(
+      ::grpc::experimental::ServerRpcInfo*) override {
+    return new pass_through;
+  }
+};
+
+enum class mode { plain, empty_interceptors, noop_tracer, sdk };
 
 struct setup {
   std::shared_ptr<sdk::tracer_provider> provider;
@@ -63,7 +88,11 @@ struct setup {
     ::grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&service);
-    if (m != mode::plain) {
+    if (m == mode::empty_interceptors) {
+      std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> f;
+      f.push_back(std::make_unique<pass_through_server>());
+      builder.experimental().SetInterceptorCreators(std::move(f));
+    } else if (m != mode::plain) {
       cg::server_options so;
       so.tracer = tracer;
       cg::add_server_interceptors(builder, so);
@@ -73,6 +102,12 @@ struct setup {
     if (m == mode::plain) {
       stub = ctxflowtest::Echo::NewStub(
           ::grpc::CreateChannel(address, ::grpc::InsecureChannelCredentials()));
+    } else if (m == mode::empty_interceptors) {
+      std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> f;
+      f.push_back(std::make_unique<pass_through_client>());
+      stub = ctxflowtest::Echo::NewStub(::grpc::experimental::CreateCustomChannelWithInterceptors(
+          address, ::grpc::InsecureChannelCredentials(), ::grpc::ChannelArguments(),
+          std::move(f)));
     } else {
       cg::client_options co;
       co.tracer = tracer;
@@ -106,12 +141,16 @@ void run_calls(benchmark::State& state, mode m) {
 }
 
 void BM_grpc_unary_plain(benchmark::State& state) { run_calls(state, mode::plain); }
+void BM_grpc_unary_empty_interceptors(benchmark::State& state) {
+  run_calls(state, mode::empty_interceptors);
+}
 void BM_grpc_unary_interceptors_noop_tracer(benchmark::State& state) {
   run_calls(state, mode::noop_tracer);
 }
 void BM_grpc_unary_interceptors_sdk(benchmark::State& state) { run_calls(state, mode::sdk); }
 
 BENCHMARK(BM_grpc_unary_plain)->UseRealTime();
+BENCHMARK(BM_grpc_unary_empty_interceptors)->UseRealTime();
 BENCHMARK(BM_grpc_unary_interceptors_noop_tracer)->UseRealTime();
 BENCHMARK(BM_grpc_unary_interceptors_sdk)->UseRealTime();
 
