@@ -192,6 +192,15 @@ check_pkg_config() {
   c++ -std=c++20 -Wall -Wextra -Werror tests/cmake/pkg_config_otlp/main.cpp -o "$work/otlp_consumer" $flags
   timeout 60 "$work/otlp_consumer"
 
+  # The gRPC component (when built): its flags bring gRPC++ along, and its interceptors work.
+  if [[ -f "$pcdir/ctxflow-grpc.pc" ]]; then
+    flags="$(pkg-config --cflags --libs ctxflow-grpc ctxflow-sdk)"
+    echo "   ctxflow-grpc ctxflow-sdk: ${flags//$pcdir/<pcdir>}"
+    # shellcheck disable=SC2086
+    c++ -std=c++20 -Wall -Wextra -Werror tests/cmake/pkg_config_grpc/main.cpp -o "$work/grpc_consumer" $flags
+    timeout 60 "$work/grpc_consumer"
+  fi
+
   flags="$(pkg-config --cflags --libs ctxflow)"
   # shellcheck disable=SC2086
   c++ -std=c++20 tests/cmake/find_package/main.cpp -o "$work/pkg_config_consumer" $flags
