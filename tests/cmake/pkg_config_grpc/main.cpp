@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Built by scripts/test.sh with nothing but `pkg-config --cflags --libs ctxflow-grpc
 // ctxflow-sdk`: the gRPC component's flags must bring gRPC++ along. The program runs a gRPC
-// server on 127.0.0.1 (an ephemeral port) with ctxflow's server interceptors and no service,
-// calls a method through a channel with the client interceptor from inside a span, and checks
+// server on 127.0.0.1 (an ephemeral port) with ctxflow's server interceptors
+// and a generic callback service that answers every method with UNIMPLEMENTED, calls a method
+// through a channel with the client interceptor from inside a span, and checks
 // what the in-memory exporter holds: a CLIENT and a SERVER span of that method, both status ERROR
 // (the server answers UNIMPLEMENTED), both in the caller's trace, the SERVER span a child of the
 // CLIENT span. Every call has a deadline. Exit 0 only when all of that holds.
@@ -14,11 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "ctxflow/exporters/in_memory_exporter.hpp"
 #include "ctxflow/integrations/grpc/interceptors.hpp"
+#include "ctxflow/propagation/global.hpp"
+#include "ctxflow/propagation/w3c_trace_context.hpp"
 #include "ctxflow/sdk/span_processor.hpp"
 #include "ctxflow/sdk/tracer_provider.hpp"
 #include "ctxflow/trace/provider.hpp"
@@ -40,12 +44,18 @@ int main() {
   ctxflow::sdk::tracer_provider_options provider_options;
   provider_options.processors.push_back(
       std::make_unique<ctxflow::sdk::simple_span_processor>(std::move(exporter)));
+  // As sdk::init would: the W3C propagator (the global one is a no-op until set).
+  ctxflow::propagation::set_global_propagator(
+      std::make_shared<ctxflow::propagation::w3c_trace_context_propagator>());
   ctxflow::trace::set_tracer_provider(
       std::make_shared<ctxflow::sdk::tracer_provider>(std::move(provider_options)));
 
   int port = 0;
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
+  // Its reactors answer every method with UNIMPLEMENTED; gRPC needs a service to serve at all.
+  ::grpc::CallbackGenericService generic;
+  builder.RegisterCallbackGenericService(&generic);
   cg::add_server_interceptors(builder);
   std::unique_ptr<::grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return fail("the server did not start");
@@ -59,7 +69,8 @@ int main() {
     caller_trace = ctxflow::trace::current_span().context().trace;
     ::grpc::ClientContext call;
     call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    ::grpc::ByteBuffer request, response;
+    ::grpc::Slice empty_message(std::string{});  // a default ByteBuffer is not a valid message
+    ::grpc::ByteBuffer request(&empty_message, 1), response;
     std::promise<::grpc::Status> done;
     std::future<::grpc::Status> result = done.get_future();
     stub.UnaryCall(&call, "/ctxflowtest.Absent/Call", ::grpc::StubOptions(), &request, &response,
