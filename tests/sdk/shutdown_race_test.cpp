@@ -92,6 +92,31 @@ class watched_exporter final : public span_exporter {
   std::shared_ptr<std::atomic<bool>> gone_;
 };
 
+// The options of both tests: a small queue and a short schedule.
+batch_options race_options() {
+  batch_options o;
+  o.max_queue_size = 64;
+  o.max_export_batch_size = 8;
+  o.schedule_delay = 5ms;
+  return o;
+}
+
+// A fresh thread (its first span on the processor makes its ring inside on_end) that starts a
+// span with `tracer`, ends it and parks at `in_on_end` between on_end's stopping check and its
+// push; once resumed and out of on_end it drops its span and parks at `stats_read`, so the test
+// reads the counts while the thread still keeps the provider. `tracer` is borrowed: the thread
+// holds no reference of its own.
+std::thread late_producer(trace::tracer& tracer, pause_point& in_on_end, pause_point& stats_read) {
+  return std::thread([&tracer, &in_on_end, &stats_read] {
+    trace::span s = tracer.start_span("late");
+    pause_at_next_nothrow_new = &in_on_end;
+    s.end();
+    pause_at_next_nothrow_new = nullptr;
+    s = trace::span();
+    stats_read.hit();
+  });
+}
+
 // The producer passes on_end's stopping check, the whole shutdown runs (drain, last release,
 // join), and only then does the producer queue its span. Nothing else will ever look at that
 // ring, so the producer releases the span itself: it is counted once (accepted, and not
@@ -99,10 +124,7 @@ class watched_exporter final : public span_exporter {
 // nothing keeps the provider alive: its processor and exporter are destroyed.
 TEST(BatchShutdownRace, ASpanQueuedAfterTheShutdownsLastReleaseIsReleasedByItsProducer) {
   auto gone = std::make_shared<std::atomic<bool>>(false);
-  batch_options o;
-  o.max_queue_size = 64;
-  o.max_export_batch_size = 8;
-  o.schedule_delay = 5ms;
+  const batch_options o = race_options();
   auto pipeline =
       std::make_unique<test::batch_pipeline>(std::make_unique<watched_exporter>(gone), o);
   batch_span_processor* bp = pipeline->processor;
@@ -110,15 +132,7 @@ TEST(BatchShutdownRace, ASpanQueuedAfterTheShutdownsLastReleaseIsReleasedByItsPr
 
   pause_point in_on_end;
   pause_point stats_read;
-  std::thread producer([&] {
-    // A fresh thread: its first span on this processor makes its ring inside on_end.
-    trace::span s = tracer.start_span("late");
-    pause_at_next_nothrow_new = &in_on_end;
-    s.end();
-    pause_at_next_nothrow_new = nullptr;
-    s = trace::span();
-    stats_read.hit();  // the test reads the counts while this thread still keeps the provider
-  });
+  std::thread producer = late_producer(tracer, in_on_end, stats_read);
   in_on_end.wait_reached();
   EXPECT_TRUE(bp->shutdown(5000ms));
   // The test's provider and tracer; the producer's span and its thread's lease keep it alive.
@@ -183,10 +197,7 @@ class held_exporter final : public span_exporter {
 // exports it. Counted once, as accepted and exported, and nothing keeps the provider alive.
 TEST(BatchShutdownRace, ASpanQueuedWhileTheShutdownStillDrainsIsLeftToTheDrain) {
   auto held = std::make_shared<held_exporter::shared>();
-  batch_options o;
-  o.max_queue_size = 64;
-  o.max_export_batch_size = 8;
-  o.schedule_delay = 5ms;
+  const batch_options o = race_options();
   auto pipeline =
       std::make_unique<test::batch_pipeline>(std::make_unique<held_exporter>(held), o);
   batch_span_processor* bp = pipeline->processor;
@@ -201,14 +212,7 @@ TEST(BatchShutdownRace, ASpanQueuedWhileTheShutdownStillDrainsIsLeftToTheDrain) 
   }
   pause_point in_on_end;
   pause_point stats_read;
-  std::thread producer([&] {
-    trace::span s = tracer.start_span("late");
-    pause_at_next_nothrow_new = &in_on_end;
-    s.end();
-    pause_at_next_nothrow_new = nullptr;
-    s = trace::span();
-    stats_read.hit();
-  });
+  std::thread producer = late_producer(tracer, in_on_end, stats_read);
   in_on_end.wait_reached();
   bool shut_down = false;
   std::thread stopper([&] { shut_down = bp->shutdown(5000ms); });
