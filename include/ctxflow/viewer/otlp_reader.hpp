@@ -4,7 +4,7 @@
 // ctxflow's JSON-lines exporter and the OpenTelemetry Collector's file exporter write them. Used
 // by `ctxflow view` and `ctxflow serve`, and by tests that look at what a program exported.
 // Every reader is bounded (decode_limits) and answers malformed input with a message, never a
-// crash or an exception. See docs/usage/viewer.md.
+// crash or an exception. See docs/usage/otlp_reader.md.
 #pragma once
 
 #include <cstddef>
@@ -26,7 +26,8 @@ struct decode_limits {
   std::size_t max_message_bytes = 64 * 1024 * 1024;
   /// Spans one message may hold.
   std::size_t max_spans = 1'000'000;
-  /// Nesting of `AnyValue` arrays and key-value lists (and of JSON values).
+  /// Nesting of `AnyValue` arrays and key-value lists (a top-level attribute value is depth 1);
+  /// JSON values may nest 3 * max_depth + 16 deep. Values above 256 count as 256.
   std::size_t max_depth = 32;
 };
 
@@ -34,9 +35,13 @@ struct decode_limits {
 /// field of §8.1 is read; each `ResourceSpans` gives one shared `sdk::resource` and each
 /// `ScopeSpans` one shared `sdk::instrumentation_scope`. Unknown fields are skipped. A
 /// key-value list or an array of mixed types (which span_data cannot hold) becomes a string
-/// holding its OTLP JSON text.
-/// Returns false with `error` set (naming the message and field) when the input is not a valid
-/// request or passes a limit; `out` is then left as it was.
+/// holding its OTLP JSON text (`{"kvlistValue":{...}}`); an empty array an empty vector of
+/// strings; an empty `AnyValue` an empty string. Ids must be 16 and 8 bytes (a parent id 0 or 8);
+/// an invalid trace state is dropped and the span kept; kind 0 and unknown kinds read as internal;
+/// `flags` bits 0-7 are the span's trace flags and bits 8+9 set make `parent_is_remote`.
+/// Invalid UTF-8 in strings is replaced by U+FFFD.
+/// Returns false with `error` set (naming where: `span 3: trace_id is 15 bytes, expected 16`)
+/// when the input is not a valid request or passes a limit; `out` is then left as it was.
 CTXFLOW_API bool decode_protobuf(std::string_view bytes, std::vector<sdk::span_data>& out,
                                  std::string& error, const decode_limits& limits = {}) noexcept;
 
@@ -61,8 +66,12 @@ struct read_result {
 
 /// Reads OTLP JSON from `in` and appends to `out`: either JSON lines (one request per line, as
 /// ctxflow's JSON-lines exporter and the Collector's file exporter write) or requests written
-/// over several lines (one pretty-printed document per file). An unreadable document is a
-/// problem with its line; reading goes on with the next one.
+/// over several lines (pretty-printed), in any mix. A document whose braces balance at the end
+/// of a line ends there; an unbalanced one goes on until they do, or until a line starting with
+/// `{` in its first column begins the next. Blank lines are skipped. An unreadable document is a
+/// problem with its first line; reading goes on with the next one. A document longer than
+/// `limits.max_message_bytes` is a problem and skipped without being held whole in memory.
+/// Errors: never throws; running out of memory ends the read with a problem (line 0).
 CTXFLOW_API void read_otlp_json(std::istream& in, std::string_view source, read_result& out,
                                 const decode_limits& limits = {});
 
