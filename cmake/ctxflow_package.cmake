@@ -28,7 +28,7 @@ endif()
 
 # What the installed headers, the static libraries and the package config need on the
 # consumer's machine. Boost (the Asio integration), {fmt} and spdlog (the log component) are
-# the third-party headers the public headers include; OpenSSL, libcurl, zlib and hiredis are linked by the archives.
+# the third-party headers the public headers include; OpenSSL, libcurl, zlib, hiredis and SQLite are linked by the archives.
 set(ctxflow_deb_depends "")
 if(TARGET ctxflow_integrations_asio)
   list(APPEND ctxflow_deb_depends "libboost1.81-dev")
@@ -45,6 +45,10 @@ if(TARGET ctxflow_otlp_http)
 endif()
 if(TARGET ctxflow_log)
   list(APPEND ctxflow_deb_depends "libfmt-dev" "libspdlog-dev")
+endif()
+if(TARGET ctxflow_viewer_store)
+  # The package config and ctxflow-viewer-store.pc find SQLite through pkg-config.
+  list(APPEND ctxflow_deb_depends "libsqlite3-dev" "zlib1g-dev" "pkgconf | pkg-config")
 endif()
 list(JOIN ctxflow_deb_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 
