@@ -6,6 +6,9 @@
 
 #include "ctxflow/config.hpp"
 #include "cli/demo.hpp"
+#if CTXFLOW_CLI_HAS_SERVE
+#include "cli/serve.hpp"
+#endif
 
 namespace {
 
@@ -21,6 +24,9 @@ void usage(std::FILE* to) {
       "            its spans as OTLP JSON lines, print the trace and verify that it is one\n"
       "            trace with every span under the right parent\n"
       "            (`ctxflow demo --help` lists its options and exit statuses)\n"
+      "  serve     receive OTLP/HTTP trace exports on 127.0.0.1:4318, keep them in SQLite,\n"
+      "            answer a JSON API and print each trace as a waterfall\n"
+      "            (`ctxflow serve --help` lists its options)\n"
       "  help      print this text\n"
       "  version   print the version\n"
       "\n"
@@ -53,6 +59,14 @@ int main(int argc, char** argv) {
   }
   if (is(command, "demo")) return ctxflow::cli::run_demo(argc - 2, argv + 2);
   if (is(command, "demo-child")) return ctxflow::cli::run_demo_child(argc - 2, argv + 2);
+  if (is(command, "serve")) {
+#if CTXFLOW_CLI_HAS_SERVE
+    return ctxflow::cli::run_serve(argc - 2, argv + 2);
+#else
+    std::fprintf(stderr, "ctxflow: serve needs a build with the HTTP integration and the viewer\n");
+    return 2;
+#endif
+  }
   if (command[0] == '-') {
     std::fprintf(stderr, "ctxflow: unknown option '%s'\nrun `ctxflow --help` for usage\n",
                  command);
