@@ -44,6 +44,8 @@ class running_program {
   pid_t pid() const { return pid_; }
   /// Reads output until stdout contains `marker` or `limit` passes; true when it does.
   bool wait_for_output(std::string_view marker, std::chrono::milliseconds limit);
+  /// What the program has written to stdout so far (as read by the waits above).
+  const std::string& output() const { return out_; }
   /// Sends `sig`; false when it could not be sent.
   bool send(int sig);
   /// Reads output until the program ends or `limit` passes (then kills it by pid).
