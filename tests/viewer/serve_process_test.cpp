@@ -11,18 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <thread>
 
-#include "cli/demo_process.hpp"
 #include "ctxflow/exporters/otlp/http_exporter.hpp"
 #include "ctxflow/exporters/otlp/proto_encoder.hpp"
 #include "ctxflow/exporters/otlp/response.hpp"
-#include "ctxflow/viewer/otlp_reader.hpp"
+#include "viewer/serve_program.hpp"
 #include "viewer/serve_test_support.hpp"
 
 namespace ctxflow::viewer {
@@ -30,48 +26,20 @@ namespace {
 
 using namespace std::chrono_literals;
 using cli::testing::clean_environment;
-using cli::testing::running_program;
 using testing::http_call;
 using testing::rich_span;
 using testing::service_resource;
+using testing::fetch_trace;
+using testing::hex_of;
 using testing::trace_number;
 
-const std::string program = CTXFLOW_PROGRAM;
+using server = testing::serve_program;
 
-std::string hex_of(const trace::trace_id& id) {
-  const auto h = id.to_hex();
-  return {h.data(), h.size()};
+nlohmann::json list(std::uint16_t port, const std::string& query = "") {
+  return testing::list_traces(port, query);
 }
 
-/// A running `ctxflow serve`, stopped with SIGTERM by stop() or the destructor.
-class server {
- public:
-  explicit server(std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--ascii"};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
-    program_ = std::make_unique<running_program>(program, args, clean_environment());
-    if (!program_->wait_for_output("\n", 10s)) return;
-    static const std::regex first_line("^listening on http://127\\.0\\.0\\.1:([0-9]+)\n");
-    std::smatch m;
-    const std::string& out = program_->output();
-    if (std::regex_search(out, m, first_line)) port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-  }
-  ~server() {
-    if (!stopped_) (void)stop();
-  }
-  std::uint16_t port() const { return port_; }
-  running_program& process() { return *program_; }
-  cli::testing::run_result stop(int sig = SIGTERM) {
-    stopped_ = true;
-    program_->send(sig);
-    return program_->finish(15s);
-  }
-
- private:
-  std::unique_ptr<running_program> program_;
-  std::uint16_t port_ = 0;
-  bool stopped_ = false;
-};
+const std::string program = CTXFLOW_PROGRAM;
 
 std::vector<sdk::span_data> demo_trace(std::uint64_t t, std::uint64_t start = 1'700'000'000'000'000'000ull) {
   const auto shop = service_resource("shop");
@@ -90,26 +58,6 @@ std::string protobuf_of(const std::vector<sdk::span_data>& spans) {
   return out;
 }
 
-/// The spans `GET /api/traces/{id}` answers, decoded with viewer::decode_json.
-std::vector<sdk::span_data> fetch_trace(std::uint16_t port, const trace::trace_id& id, int* status = nullptr) {
-  const auto a = http_call(port, "GET", "/api/traces/" + hex_of(id));
-  if (status != nullptr) *status = a.status;
-  std::vector<sdk::span_data> spans;
-  std::string error;
-  if (a.status == 200) {
-    EXPECT_EQ(a.header("Content-Type"), "application/json");
-    EXPECT_TRUE(decode_json(a.body, spans, error)) << error << "\n" << a.body;
-  }
-  return spans;
-}
-
-nlohmann::json list(std::uint16_t port, const std::string& query = "") {
-  const auto a = http_call(port, "GET", "/api/traces" + query);
-  EXPECT_EQ(a.status, 200) << a.body;
-  EXPECT_EQ(a.header("Content-Type"), "application/json");
-  return nlohmann::json::parse(a.body, nullptr, false);
-}
-
 void export_with_ctxflow(std::uint16_t port, exporters::otlp::http_protocol protocol, bool gzip,
                          const std::vector<sdk::span_data>& spans) {
   exporters::otlp::http_exporter_options o;
@@ -121,13 +69,11 @@ void export_with_ctxflow(std::uint16_t port, exporters::otlp::http_protocol prot
   std::vector<const sdk::span_data*> ptrs;
   for (const auto& s : spans) ptrs.push_back(&s);
   EXPECT_EQ(exporter.export_spans(ptrs), sdk::export_result::success);
-  const auto stats = exporter.stats();
-  (void)stats;
   exporter.shutdown(5s);
 }
 
 TEST(Serve, PrintsWhereItListensAsItsFirstLineAndExitsZeroOnSigterm) {
-  server s;
+  server s(program);
   ASSERT_NE(s.port(), 0) << s.process().output();
   const auto r = s.stop(SIGTERM);
   EXPECT_TRUE(r.exited && r.code == 0) << r.describe();
@@ -135,14 +81,14 @@ TEST(Serve, PrintsWhereItListensAsItsFirstLineAndExitsZeroOnSigterm) {
 }
 
 TEST(Serve, ExitsZeroOnSigintToo) {
-  server s;
+  server s(program);
   ASSERT_NE(s.port(), 0);
   const auto r = s.stop(SIGINT);
   EXPECT_TRUE(r.exited && r.code == 0) << r.describe();
 }
 
 TEST(Serve, CtxflowsExporterOverProtobufDeliversEveryFieldToTheApi) {
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   const auto spans = demo_trace(1);
   export_with_ctxflow(s.port(), exporters::otlp::http_protocol::http_protobuf, false, spans);
@@ -150,7 +96,7 @@ TEST(Serve, CtxflowsExporterOverProtobufDeliversEveryFieldToTheApi) {
 }
 
 TEST(Serve, CtxflowsExporterOverJsonWithGzipDeliversEveryFieldToTheApi) {
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   const auto spans = demo_trace(2);
   export_with_ctxflow(s.port(), exporters::otlp::http_protocol::http_json, true, spans);
@@ -158,7 +104,7 @@ TEST(Serve, CtxflowsExporterOverJsonWithGzipDeliversEveryFieldToTheApi) {
 }
 
 TEST(Serve, TheListAnswersTheContractAndFilters) {
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   export_with_ctxflow(s.port(), exporters::otlp::http_protocol::http_protobuf, false, demo_trace(1, 1'000'000'000));
   auto second = demo_trace(2, 2'000'000'000);
@@ -194,7 +140,7 @@ TEST(Serve, CurlPostingJsonIsStoredAndServedBack) {
 #ifndef CTXFLOW_CURL_PROGRAM
   GTEST_SKIP() << "curl was not found at configure time";
 #else
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   const std::string trace = "5b8efff798038103d269b633813fc60c";
   const std::string body = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"curl-client"}}]},"scopeSpans":[{"scope":{"name":"manual"},"spans":[{"traceId":")" +
@@ -223,7 +169,7 @@ TEST(Serve, CurlPostingJsonIsStoredAndServedBack) {
 }
 
 TEST(Serve, TheDemoExportingToItStoresItsWholeTrace) {
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   cli::testing::scratch_dir dir;
   ASSERT_TRUE(dir.ok());
@@ -257,7 +203,7 @@ TEST(Serve, TheDemoExportingToItStoresItsWholeTrace) {
 }
 
 TEST(Serve, PrintsEachTraceAsAWaterfallOnceItHasBeenQuiet) {
-  server s{{"--quiet-after", "300ms"}};
+  server s(program, {"--quiet-after", "300ms"});
   ASSERT_NE(s.port(), 0);
   const auto posted = std::chrono::steady_clock::now();
   const auto a = http_call(s.port(), "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
@@ -277,7 +223,7 @@ TEST(Serve, PrintsEachTraceAsAWaterfallOnceItHasBeenQuiet) {
 }
 
 TEST(Serve, QuietPrintsNothingButWhereItListens) {
-  server s{{"--quiet", "--quiet-after", "10ms"}};
+  server s(program, {"--quiet", "--quiet-after", "10ms"});
   ASSERT_NE(s.port(), 0);
   ASSERT_EQ(http_call(s.port(), "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
                       protobuf_of(demo_trace(3))).status, 200);
@@ -288,7 +234,7 @@ TEST(Serve, QuietPrintsNothingButWhereItListens) {
 }
 
 TEST(Serve, ABodyOverMaxBodyIs413AndTheServerGoesOn) {
-  server s{{"--quiet", "--max-body", "2000"}};
+  server s(program, {"--quiet", "--max-body", "2000"});
   ASSERT_NE(s.port(), 0);
   const std::string big = protobuf_of(demo_trace(4));
   ASSERT_GT(big.size(), 2000u);
@@ -303,7 +249,7 @@ TEST(Serve, ABodyOverMaxBodyIs413AndTheServerGoesOn) {
 }
 
 TEST(Serve, AMalformedBodyIs400WithAStatusAndWrongTypesAre415) {
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   const auto a = http_call(s.port(), "POST", "/v1/traces", {{"Content-Type", "application/json"}}, "{\"resourceSpans\":[{]}");
   EXPECT_EQ(a.status, 400);
@@ -316,7 +262,7 @@ TEST(Serve, AMalformedBodyIs400WithAStatusAndWrongTypesAre415) {
 }
 
 TEST(Serve, AClientThatSendsHalfARequestIsClosedByTheHeadDeadlineAndOthersAreServed) {
-  server s{{"--quiet", "--head-timeout", "500ms"}};
+  server s(program, {"--quiet", "--head-timeout", "500ms"});
   ASSERT_NE(s.port(), 0);
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
@@ -343,7 +289,7 @@ TEST(Serve, AClientThatSendsHalfARequestIsClosedByTheHeadDeadlineAndOthersAreSer
 }
 
 TEST(Serve, BadIdsAre400UnknownOnes404WrongMethods405AndOtherPaths404) {
-  server s{{"--quiet"}};
+  server s(program, {"--quiet"});
   ASSERT_NE(s.port(), 0);
   for (const char* bad : {"xyz", "0123", "00000000000000000000000000000000",
                           "5b8efff798038103d269b633813fc60g", "5b8efff798038103d269b633813fc60c00"}) {
@@ -364,7 +310,7 @@ TEST(Serve, BadIdsAre400UnknownOnes404WrongMethods405AndOtherPaths404) {
 }
 
 TEST(Serve, RetentionKeepsTheLastNTracesReceived) {
-  server s{{"--quiet", "--retention", "3"}};
+  server s(program, {"--quiet", "--retention", "3"});
   ASSERT_NE(s.port(), 0);
   for (std::uint64_t t = 1; t <= 5; ++t)
     ASSERT_EQ(http_call(s.port(), "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
@@ -382,7 +328,7 @@ TEST(Serve, ADbFileKeepsTracesAcrossRestartsAndASecondServerOnItFailsClearly) {
   ASSERT_TRUE(dir.ok());
   const std::string db = dir.file("traces.db");
   {
-    server s{{"--quiet", "--db", db}};
+    server s(program, {"--quiet", "--db", db});
     ASSERT_NE(s.port(), 0);
     ASSERT_EQ(http_call(s.port(), "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
                         protobuf_of(demo_trace(6))).status, 200);
@@ -393,7 +339,7 @@ TEST(Serve, ADbFileKeepsTracesAcrossRestartsAndASecondServerOnItFailsClearly) {
     const auto r = s.stop();
     EXPECT_TRUE(r.exited && r.code == 0) << r.describe();
   }
-  server again{{"--quiet", "--db", db}};
+  server again(program, {"--quiet", "--db", db});
   ASSERT_NE(again.port(), 0);
   EXPECT_EQ(testing::differences(demo_trace(6), fetch_trace(again.port(), trace_number(6))), "");
 }
