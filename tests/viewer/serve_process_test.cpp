@@ -344,6 +344,17 @@ TEST(Serve, ADbFileKeepsTracesAcrossRestartsAndASecondServerOnItFailsClearly) {
   EXPECT_EQ(testing::differences(demo_trace(6), fetch_trace(again.port(), trace_number(6))), "");
 }
 
+TEST(Serve, HelpPrintsTheOptionsAndExitsZeroWithoutListening) {
+  const auto r = cli::testing::run_program(program, {"serve", "--help"}, clean_environment(), 10s);
+  EXPECT_TRUE(r.exited && r.code == 0) << r.describe();
+  EXPECT_NE(r.out.find("usage: ctxflow serve"), std::string::npos) << r.out;
+  for (const char* option : {"--listen", "--db", "--retention", "--max-body", "--quiet-after", "--head-timeout"})
+    EXPECT_NE(r.out.find(option), std::string::npos) << option;
+  EXPECT_NE(r.out.rfind("listening on", 0), 0u) << r.out;
+  const auto top = cli::testing::run_program(program, {"--help"}, clean_environment(), 10s);
+  EXPECT_NE(top.out.find("  serve "), std::string::npos) << top.out;
+}
+
 TEST(Serve, BadOptionsExitTwoWithAMessage) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"serve", "--bogus"}, {"serve", "--listen", "nowhere"},
