@@ -463,8 +463,11 @@ int run_serve(int argc, char** argv) {
                    std::move(options));
   }
   CTXFLOW_CATCH_ALL {
+    // Boost's message ends with the source location of the failing call: keep the reason.
+    std::string reason = current_exception_message();
+    reason = reason.substr(0, reason.find(" [system:"));
     std::fprintf(stderr, "ctxflow serve: cannot listen on %s:%u: %s\n", a.address.c_str(),
-                 static_cast<unsigned>(a.port), current_exception_message());
+                 static_cast<unsigned>(a.port), reason.c_str());
     return 1;
   }
   const bool host_is_v6 = a.address.find(':') != std::string::npos;

@@ -355,6 +355,16 @@ TEST(Serve, HelpPrintsTheOptionsAndExitsZeroWithoutListening) {
   EXPECT_NE(top.out.find("  serve "), std::string::npos) << top.out;
 }
 
+TEST(Serve, APortInUseExitsOneSayingSo) {
+  server first(program, {"--quiet"});
+  ASSERT_NE(first.port(), 0);
+  const auto r = cli::testing::run_program(
+      program, {"serve", "--listen", "127.0.0.1:" + std::to_string(first.port())}, clean_environment(), 10s);
+  EXPECT_TRUE(r.exited && r.code == 1) << r.describe();
+  EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
+}
+
 TEST(Serve, BadOptionsExitTwoWithAMessage) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"serve", "--bogus"}, {"serve", "--listen", "nowhere"},
