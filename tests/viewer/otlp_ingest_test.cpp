@@ -164,6 +164,42 @@ TEST(Ingest, SpansWithInvalidIdsAreRejectedAsAPartialSuccess) {
   }
 }
 
+TEST(Ingest, MutatedBodiesAreAnsweredWithinTheBoundsAndNeverCrash) {
+  // Deterministic mutations of valid bodies (protobuf, JSON, and both gzipped): flipped and
+  // cut bytes. Every answer is 200 or 400 (413 for what inflates past the bound), with spans
+  // only on 200, and within bounded memory (the limit is small).
+  const auto spans = sample_spans();
+  const std::string bodies[] = {encode(spans, false), encode(spans, true),
+                                testing::gzip(encode(spans, false)), testing::gzip(encode(spans, true))};
+  ingest_limits limits;
+  limits.max_body_bytes = 64 * 1024;
+  std::uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  int answered = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const std::size_t which = round % 4;
+    std::string body = bodies[which];
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      const std::size_t at = next() % body.size();
+      if (next() % 5 == 0)
+        body.resize(at);
+      else
+        body[at] = static_cast<char>(next());
+    }
+    const bool json = which % 2 == 1;
+    const auto r = ingest(json ? "application/json" : "application/x-protobuf", which >= 2 ? "gzip" : "",
+                          body, limits);
+    ASSERT_TRUE(r.status == 200 || r.status == 400 || r.status == 413) << r.status << " round " << round;
+    if (r.status != 200) {
+      EXPECT_TRUE(r.spans.empty());
+    }
+    ASSERT_FALSE(r.body.empty() && r.status != 200);
+    ++answered;
+  }
+  EXPECT_EQ(answered, 2000);
+}
+
 TEST(Ingest, AnEmptyProtobufRequestIsAnEmptySuccess) {
   const auto r = ingest("application/x-protobuf", "", "");
   EXPECT_EQ(r.status, 200);
