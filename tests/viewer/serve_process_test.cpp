@@ -344,6 +344,38 @@ TEST(Serve, ADbFileKeepsTracesAcrossRestartsAndASecondServerOnItFailsClearly) {
   EXPECT_EQ(testing::differences(demo_trace(6), fetch_trace(again.port(), trace_number(6))), "");
 }
 
+TEST(Serve, TheServersOwnRequestsLeaveNoSpanInItsStore) {
+  // Even told by the environment to export its spans to itself, the server traces nothing.
+  std::uint16_t port = 0;
+  {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port = ntohs(addr.sin_port);
+    ::close(fd);
+  }
+  const std::string self = "http://127.0.0.1:" + std::to_string(port);
+  server s(program, {"--quiet"},
+           {"OTEL_TRACES_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_ENDPOINT=" + self, "OTEL_BSP_SCHEDULE_DELAY=10"},
+           "127.0.0.1:" + std::to_string(port));
+  ASSERT_EQ(s.port(), port) << s.process().output();
+  ASSERT_EQ(http_call(s.port(), "POST", "/v1/traces", {{"Content-Type", "application/x-protobuf"}},
+                      protobuf_of(demo_trace(7))).status, 200);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(http_call(s.port(), "GET", "/api/traces").status, 200);
+    EXPECT_EQ(http_call(s.port(), "GET", "/api/traces/" + hex_of(trace_number(7))).status, 200);
+  }
+  std::this_thread::sleep_for(300ms);
+  const auto l = list(s.port());
+  ASSERT_EQ(l["traces"].size(), 1u) << l;
+  EXPECT_EQ(l["traces"][0]["traceId"], hex_of(trace_number(7)));
+  EXPECT_EQ(l["traces"][0]["spanCount"], 3);
+}
+
 TEST(Serve, HelpPrintsTheOptionsAndExitsZeroWithoutListening) {
   const auto r = cli::testing::run_program(program, {"serve", "--help"}, clean_environment(), 10s);
   EXPECT_TRUE(r.exited && r.code == 0) << r.describe();

@@ -28,11 +28,14 @@ inline std::string hex_of(const trace::trace_id& id) {
 /// say where it listens within 10 s.
 class serve_program {
  public:
-  serve_program(const std::string& path, const std::vector<std::string>& extra_args = {}) {
-    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--ascii"};
+  /// `env`: extra `NAME=value` entries; `listen`: the `--listen` value.
+  serve_program(const std::string& path, const std::vector<std::string>& extra_args = {},
+                const std::vector<std::string>& env = {},
+                const std::string& listen = "127.0.0.1:0") {
+    std::vector<std::string> args{"serve", "--listen", listen, "--ascii"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     program_ = std::make_unique<cli::testing::running_program>(path, args,
-                                                               cli::testing::clean_environment());
+                                                               cli::testing::clean_environment(env));
     if (!program_->wait_for_output("\n", std::chrono::seconds(10))) return;
     static const std::regex first_line("^listening on http://127\\.0\\.0\\.1:([0-9]+)\n");
     std::smatch m;
