@@ -430,7 +430,7 @@ int run_serve(int argc, char** argv) {
   std::string error;
   // The store reports its own failure too; the message here names the command.
   const auto previous = set_diagnostics_handler([](const diagnostic& d) {
-    if (d.code == "viewer.store.open_failed") return;
+    if (d.level < severity::warning || d.code == "viewer.store.open_failed") return;
     std::fprintf(stderr, "ctxflow serve: %.*s: %.*s\n", static_cast<int>(d.code.size()),
                  d.code.data(), static_cast<int>(d.message.size()), d.message.data());
   });
@@ -468,6 +468,7 @@ int run_serve(int argc, char** argv) {
     reason = reason.substr(0, reason.find(" [system:"));
     std::fprintf(stderr, "ctxflow serve: cannot listen on %s:%u: %s\n", a.address.c_str(),
                  static_cast<unsigned>(a.port), reason.c_str());
+    set_diagnostics_handler(previous);
     return 1;
   }
   const bool host_is_v6 = a.address.find(':') != std::string::npos;
