@@ -4,6 +4,11 @@
 # package per line, `#` starts a comment). Idempotent: when everything is present it does nothing,
 # not even `apt-get update`. Needs root (or password-less sudo) only when something is missing.
 #
+# A line may make its package conditional on a command: `npm  # if-missing: npm` installs the
+# package only when no `npm` is on PATH, whoever provided it (a distribution that bundles npm with
+# nodejs has one already, and there the separate package would conflict). Without the marker a
+# package counts as present only when dpkg lists it as installed.
+#
 # Environment: CTXFLOW_SKIP_SETUP=1 skips the whole step (for machines managed by hand).
 set -euo pipefail
 
@@ -15,11 +20,22 @@ if [[ "${CTXFLOW_SKIP_SETUP:-0}" == 1 ]]; then
   exit 0
 fi
 
-# Every package named in the deps files, once each, in a stable order.
+# Every package named in the deps files, once each, in a stable order, with the command whose
+# absence it is conditional on (`-` when it is not conditional).
 wanted=()
-while IFS= read -r pkg; do
+declare -A unless_command=()
+while read -r pkg cmd; do
   wanted+=("$pkg")
-done < <(cat "$deps_dir"/*.txt | sed -e 's/#.*$//' -e 's/[[:space:]]//g' | awk 'NF && !seen[$0]++')
+  [[ "$cmd" != - ]] && unless_command[$pkg]="$cmd"
+done < <(cat "$deps_dir"/*.txt | awk '
+  {
+    cmd = "-"
+    if (match($0, /#[[:space:]]*if-missing:[[:space:]]*[^[:space:]]+/)) {
+      cmd = substr($0, RSTART, RLENGTH); sub(/^#[[:space:]]*if-missing:[[:space:]]*/, "", cmd)
+    }
+    sub(/#.*$/, ""); gsub(/[[:space:]]/, "")
+    if ($0 != "" && !seen[$0]++) print $0, cmd
+  }')
 
 if ((${#wanted[@]} == 0)); then
   echo "setup: no packages listed in $deps_dir/*.txt" >&2
@@ -28,6 +44,9 @@ fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
+  if [[ -n "${unless_command[$pkg]:-}" ]] && command -v "${unless_command[$pkg]}" >/dev/null 2>&1; then
+    continue  # the command is there already, from this package or another
+  fi
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done

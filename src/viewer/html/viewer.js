@@ -617,6 +617,7 @@
 
   function loadList() {
     var seq = ++state.requestSeq;
+    document.body.dataset.loaded = 'false';
     setStatus('loading\u2026');
     fetch(apiListUrl(), { headers: { Accept: 'application/json' } })
       .then(function (r) {
