@@ -4,7 +4,10 @@
 #   includes  scripts/check_includes.sh (header dependency direction) and scripts/check_docs.sh
 #             (every cited document, section, R-number and rule exists), each with its self-test
 #   release   Release build with -Werror (tests, examples, benchmarks), ctest: all tests but
-#             those labelled `faults`
+#             those labelled `faults` or `browser`
+#   browser   the same build, ctest: tests labelled `browser` (the HTML trace viewer in headless
+#             Chromium, driven by puppeteer-core, which `npm ci` installs into build/release;
+#             screenshots in build/release/tests/browser/screenshots/)
 #   faults    the same build, ctest: tests labelled `faults` (slow, dead, frozen and malicious
 #             peers, killed processes, signals; each starts its own servers on 127.0.0.1)
 #   install   install into a temporary prefix; check that no installed CMake or pkg-config
@@ -25,7 +28,8 @@
 #             -fno-exceptions as shared libraries linked with --no-undefined, so the linker
 #             rejects a use of a module the module map does not allow; tests/cmake/no_exceptions
 #             run against them
-#   asan      AddressSanitizer + UndefinedBehaviorSanitizer build, ctest: all tests
+#   asan      AddressSanitizer + UndefinedBehaviorSanitizer build, ctest: all tests but those
+#             labelled `browser`
 #   tsan      ThreadSanitizer build, ctest: tests labelled `concurrency`
 #   fuzz      scripts/fuzz.sh, when it exists
 # Usage: scripts/test.sh [--quick | --stages a,b,...] [--no-setup] [--list]
@@ -41,7 +45,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all_stages=(includes release faults install package boost-1.74 noexcept asan tsan fuzz)
+all_stages=(includes release browser faults install package boost-1.74 noexcept asan tsan fuzz)
 jobs="${CTXFLOW_JOBS:-2}"
 test_timeout="${CTXFLOW_TEST_TIMEOUT:-300}"
 run_setup=1
@@ -133,7 +137,12 @@ build_release() {
 
 stage_release() {
   build_release
-  run_ctest build/release -LE faults
+  run_ctest build/release -LE 'faults|browser'
+}
+
+stage_browser() {
+  build_release
+  run_ctest build/release -L browser
 }
 
 stage_faults() {
@@ -372,7 +381,7 @@ stage_asan() {
   build_dir build/asan
   ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}" \
-    run_ctest build/asan
+    run_ctest build/asan -LE browser
 }
 
 stage_tsan() {
@@ -392,7 +401,8 @@ stage_fuzz() {
 describe() {
   case "$1" in
     includes) echo "header dependency direction and doc citations (scripts/check_includes.sh, scripts/check_docs.sh)" ;;
-    release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests but 'faults'" ;;
+    release) echo "Release build with -Werror (tests, examples, benchmarks) + all tests but 'faults' and 'browser'" ;;
+    browser) echo "the HTML trace viewer in headless Chromium (label 'browser') on the Release build" ;;
     faults) echo "fault-injection tests (label 'faults') on the Release build" ;;
     install) echo "install to a temporary prefix; find_package, per-component pkg-config (OTLP to a loopback receiver) and add_subdirectory consumers" ;;
     package) echo "cpack -G DEB; the unpacked package's Depends, contents, find_package and pkg-config consumers" ;;
