@@ -2,7 +2,8 @@
 // Checks a ctxflow trace viewer page in headless Chromium (puppeteer-core, the system browser).
 //
 //   node check_page.mjs --url URL [--expect FILE] [--trace ID] [--row DEPTH:NAME]...
-//        [--click SPAN_ID_OR_NAME --expect-attr KEY=VALUE] [--search TEXT --expect-traces N
+//        [--click SPAN_ID_OR_NAME --expect-attr KEY=VALUE [--follow-link TRACE:SPAN]]
+//        [--search TEXT --expect-traces N
 //        [--expect-matches N]]... [--screenshot FILE.png] [--browser PATH] [--timeout MS]
 //
 // URL is file:// (a page made by render_html_page / `ctxflow view --html`) or http:// (the page
@@ -10,13 +11,14 @@
 // selects trace ID in the list (the first trace when not given); checks that the waterfall's rows
 // are the given names at the given depths, in that order; collapses the first row that has
 // children and checks that its subtree is hidden, then opens it again; clicks the span and
-// checks the details show KEY with VALUE; saves the screenshot; types each search and checks
+// checks the details show KEY with VALUE; follows the span's first link, checking that it shows
+// span SPAN of trace TRACE, and goes back; saves the screenshot; types each search and checks
 // how many traces the list keeps (and how many rows of the shown trace are highlighted).
 // Console errors, page errors and failed requests fail the check.
 //
 // --expect FILE reads the same expectations from JSON:
 //   {"traceId": "...", "rows": [{"name": "...", "depth": 0}, ...],
-//    "click": {"span": "...", "key": "...", "value": "..."},
+//    "click": {"span": "...", "key": "...", "value": "..."}, "follow": {"trace": "...", "span": "..."},
 //    "searches": [{"text": "...", "traces": 1, "matches": 3}, ...]}
 // Exit status: 0 when every check passed, 1 when one failed, 2 for a usage error.
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -34,7 +36,7 @@ function usage(message) {
 function parseArgs(argv) {
   const opts = {
     url: '', browser: process.env.CTXFLOW_CHROMIUM || '/usr/bin/chromium', timeout: 30000,
-    traceId: '', rows: null, click: null, searches: [], screenshot: ''
+    traceId: '', rows: null, click: null, follow: null, searches: [], screenshot: ''
   };
   let attr = null;
   for (let i = 0; i < argv.length; i++) {
@@ -56,6 +58,7 @@ function parseArgs(argv) {
         if (doc.traceId) opts.traceId = doc.traceId;
         if (Array.isArray(doc.rows)) opts.rows = doc.rows.map((r) => ({ name: String(r.name), depth: Number(r.depth) }));
         if (doc.click) opts.click = { span: String(doc.click.span), key: String(doc.click.key), value: String(doc.click.value) };
+        if (doc.follow) opts.follow = { trace: String(doc.follow.trace), span: String(doc.follow.span) };
         if (Array.isArray(doc.searches)) opts.searches.push(...doc.searches);
         break;
       }
@@ -72,6 +75,13 @@ function parseArgs(argv) {
         const eq = text.indexOf('=');
         if (eq <= 0) usage(`--expect-attr wants KEY=VALUE, not '${text}'`);
         attr = { key: text.slice(0, eq), value: text.slice(eq + 1) };
+        break;
+      }
+      case '--follow-link': {
+        const text = value();
+        const [trace, span] = text.split(':');
+        if (!trace || !span) usage(`--follow-link wants TRACE:SPAN, not '${text}'`);
+        opts.follow = { trace, span };
         break;
       }
       case '--search': opts.searches.push({ text: value() }); break;
@@ -91,6 +101,7 @@ function parseArgs(argv) {
   if (attr) opts.click = { ...(opts.click || {}), ...attr };
   if (!opts.url) usage('--url is required');
   if (opts.click && (!opts.click.span || opts.click.key === undefined)) usage('--click and --expect-attr go together');
+  if (opts.follow && !opts.click) usage('--follow-link needs --click');
   if (!(opts.timeout > 0)) usage('--timeout wants milliseconds');
   return opts;
 }
@@ -187,6 +198,24 @@ async function main() {
         if (hit && hit[1] === opts.click.value) ok(`clicking '${target.name}' shows ${opts.click.key}=${opts.click.value}`);
         else fail(`clicking '${target.name}' shows ${hit ? `${opts.click.key}=${hit[1]}` : `no attribute ${opts.click.key}`} ` +
           `(attributes: ${shown.map(([k, v]) => `${k}=${v}`).join(', ') || 'none'})`);
+      }
+    }
+
+    if (opts.follow && opts.click) {
+      const jump = await page.$('#details [data-section="links"] [data-action="jump"]');
+      if (!jump) {
+        fail('the clicked span shows no link to follow');
+      } else {
+        await jump.click();
+        await page.waitForSelector(`#rows[data-trace-id="${opts.follow.trace}"] .row[data-span-id="${opts.follow.span}"][aria-selected="true"]`);
+        await page.waitForSelector(`#details[data-span-id="${opts.follow.span}"]`);
+        ok(`following the link shows span ${opts.follow.span} of trace ${opts.follow.trace}`);
+        // Back to the trace and span of before, for the screenshot and the searches.
+        await page.click(`#trace-list .trace[data-trace-id="${traceId}"]`);
+        await page.waitForSelector(`#rows[data-trace-id="${traceId}"] .row`);
+        const target = rows.find((r) => r.spanId === opts.click.span) || rows.find((r) => r.name === opts.click.span);
+        await page.click(`#rows .row[data-span-id="${target.spanId}"] .name`);
+        await page.waitForSelector(`#details[data-span-id="${target.spanId}"]`);
       }
     }
 

@@ -3,6 +3,11 @@
 // browser should find on it, for check_page.mjs.
 //
 //   make_page OUT.html [--expect EXPECT.json] FILE...
+//   make_page OUT.html [--expect EXPECT.json] --sample
+//
+// --sample makes the page for built-in spans instead of files: two traces over two services, a
+// link from one to the other, an error with an event, names and attributes holding markup and
+// `</script>`, and a Content-Security-Policy nonce on the page.
 //
 // EXPECT.json names the trace with the most spans, its spans in tree order (children by start
 // time under their parent, a span whose parent is not in the trace at the top) with their
@@ -14,6 +19,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -96,6 +102,51 @@ bool has_text(const span_data& s, const std::string& text) {
   });
 }
 
+// Two traces: "checkout" (three spans, the client span failed, its child links to the second
+// trace) and "<b>bold</b></script>" (one span), from two services.
+std::vector<span_data> sample_spans() {
+  using namespace ctxflow;
+  auto shop = std::make_shared<sdk::resource>();
+  shop->attributes.push_back({"service.name", std::string("shop")});
+  auto pay = std::make_shared<sdk::resource>();
+  pay->attributes.push_back({"service.name", std::string("pay<ment>")});
+  auto scope = std::make_shared<sdk::instrumentation_scope>();
+  scope->name = "sample";
+  scope->version = "1.0";
+  const auto t1 = trace::trace_id::from_hex("5b8efff798038103d269b633813fc60c");
+  const auto t2 = trace::trace_id::from_hex("0af7651916cd43dd8448eb211c80319c");
+  const std::uint64_t at = 1'700'000'000'000'000'000ULL;
+  const auto make = [&](trace::trace_id t, const char* id, const char* parent, std::string name,
+                        std::uint64_t from_ms, std::uint64_t to_ms, auto resource) {
+    span_data s;
+    s.context.trace = t;
+    s.context.span = trace::span_id::from_hex(id);
+    if (parent) s.parent_span_id = trace::span_id::from_hex(parent);
+    s.name = std::move(name);
+    s.start_time_unix_nano = at + from_ms * 1'000'000;
+    s.end_time_unix_nano = at + to_ms * 1'000'000;
+    s.resource_ptr = resource;
+    s.scope_ptr = scope;
+    return s;
+  };
+  std::vector<span_data> spans;
+  spans.push_back(make(t1, "eee19b7ec3c1b174", "eee19b7ec3c1b173", "charge </script><script>alert(1)</script>", 12, 30, pay));
+  spans.back().kind = trace::span_kind::server;
+  spans.back().attributes.push_back({"payment.method", std::string("card<!--")});
+  spans.back().links.push_back({});
+  spans.back().links.back().context.trace = t2;
+  spans.back().links.back().context.span = trace::span_id::from_hex("b7ad6b7169203331");
+  spans.push_back(make(t1, "eee19b7ec3c1b173", "eee19b7ec3c1b172", "POST /pay", 10, 32, shop));
+  spans.back().kind = trace::span_kind::client;
+  spans.back().status = {trace::status_code::error, "HTTP 502"};
+  spans.back().events.push_back({"exception", at + 31'000'000, {{"exception.type", std::string("timeout")}}, 0});
+  spans.push_back(make(t1, "eee19b7ec3c1b172", nullptr, "checkout", 0, 40, shop));
+  spans.back().kind = trace::span_kind::server;
+  spans.push_back(make(t2, "b7ad6b7169203331", nullptr, "<b>bold</b></script>", 100, 105, shop));
+  spans.back().attributes.push_back({"note", std::string("\u2028 \xE2\x80\xA8")});
+  return spans;
+}
+
 struct row {
   const span_data* span;
   int depth;
@@ -142,22 +193,34 @@ int main(int argc, char** argv) {
   std::string out_path;
   std::string expect_path;
   std::vector<std::string> inputs;
+  bool sample = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--expect" && i + 1 < argc) {
       expect_path = argv[++i];
+    } else if (arg == "--sample") {
+      sample = true;
     } else if (out_path.empty()) {
       out_path = arg;
     } else {
       inputs.push_back(arg);
     }
   }
-  if (out_path.empty() || inputs.empty()) {
-    std::fprintf(stderr, "usage: make_page OUT.html [--expect EXPECT.json] FILE...\n");
+  if (out_path.empty() || inputs.empty() == !sample) {
+    std::fprintf(stderr, "usage: make_page OUT.html [--expect EXPECT.json] (FILE... | --sample)\n");
     return 2;
   }
 
-  const auto read = ctxflow::viewer::read_otlp_json_files(inputs);
+  ctxflow::viewer::read_result read;
+  ctxflow::viewer::html_options options;
+  if (sample) {
+    read.spans = sample_spans();
+    read.documents = 1;
+    options.title = "sample <traces> & \"links\"";
+    options.csp_nonce = "c2FtcGxlLXBhZ2Utbm9uY2U=";
+  } else {
+    read = ctxflow::viewer::read_otlp_json_files(inputs);
+  }
   for (const auto& p : read.problems) {
     std::fprintf(stderr, "make_page: %s:%zu: %s\n", p.source.c_str(), p.line, p.message.c_str());
   }
@@ -168,7 +231,7 @@ int main(int argc, char** argv) {
   }
 
   std::ofstream page(out_path, std::ios::binary);
-  page << ctxflow::viewer::render_html_page(read.spans);
+  page << ctxflow::viewer::render_html_page(read.spans, options);
   if (!page.flush()) {
     std::fprintf(stderr, "make_page: cannot write %s\n", out_path.c_str());
     return 1;
@@ -218,6 +281,16 @@ int main(int argc, char** argv) {
   if (click) {
     json += ",\"click\":{\"span\":" + json_string(hex(click->context.span.bytes)) +
             ",\"key\":" + json_string(key) + ",\"value\":" + json_string(value) + "}";
+    // A link of the clicked span to a span in the data: following it must show that span.
+    for (const auto& link : click->links) {
+      const std::string to_trace = hex(link.context.trace.bytes);
+      const std::string to_span = hex(link.context.span.bytes);
+      const auto& list = traces[to_trace];
+      if (std::any_of(list.begin(), list.end(), [&](const span_data* s) { return hex(s->context.span.bytes) == to_span; })) {
+        json += ",\"follow\":{\"trace\":" + json_string(to_trace) + ",\"span\":" + json_string(to_span) + "}";
+        break;
+      }
+    }
   }
 
   // Searches: the clicked attribute as key=value, the clicked span's name as text, and a text

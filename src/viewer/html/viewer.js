@@ -249,10 +249,18 @@
 
   function fmtClock(ns) { return fmtTime(ns).slice(11); }
 
+  // Each service its own colour: the palette in the order services are first seen, then hues
+  // spread by the golden angle.
+  var PALETTE = ['#3b73c4', '#d9822b', '#2e9e6a', '#9b4dca', '#c2416b', '#1f9bb4', '#8a8f2a', '#c45a3b', '#5a5fd6', '#6b8e23'];
+  var serviceColours = Object.create(null);
+  var serviceCount = 0;
   function colour(service) {
-    var h = 0;
-    for (var i = 0; i < service.length; i++) h = (h * 31 + service.charCodeAt(i)) >>> 0;
-    return 'hsl(' + (h % 360) + ', 55%, 52%)';
+    var c = serviceColours[service];
+    if (c) return c;
+    var n = serviceCount++;
+    c = n < PALETTE.length ? PALETTE[n] : 'hsl(' + Math.round((n * 137.508) % 360) + ', 55%, 48%)';
+    serviceColours[service] = c;
+    return c;
   }
 
   // ---- trace list ----------------------------------------------------------------------------
@@ -730,6 +738,7 @@
     var spans = readRequest(readJson('ctxflow-data'));
     state.traces = groupTraces(spans);
     state.traces.forEach(function (t) { state.byId[t.traceId] = t; });
+    spans.map(function (s) { return s.service; }).sort().forEach(colour);
     drawList();
     if (state.traces.length) drawTrace(state.traces[0]);
     else els.rows.replaceChildren(el('p', 'empty', 'The page holds no spans.'));
