@@ -10,6 +10,7 @@
 
 #include "ctxflow/exporters/otlp/json_encoder.hpp"
 #include "ctxflow/testing/diagnostics_capture.hpp"
+#include "ctxflow/viewer/otlp_reader.hpp"
 
 namespace {
 
@@ -126,6 +127,41 @@ TEST(HtmlPage, ASpanNameHoldingAScriptEndTagCannotEndTheDataBlock) {
   EXPECT_EQ(occurrences(page, "<script"), 3u);
   EXPECT_EQ(occurrences(page, "</script>"), 3u);
   EXPECT_EQ(page.find("alert(1)</"), std::string::npos);
+}
+
+// What a browser's JSON.parse gives back, read by the project's own OTLP JSON reader: the
+// escapes are JSON escapes, so the block decodes to the spans given, hostile name included.
+TEST(HtmlPage, TheEmbeddedJsonDecodesBackToTheSameSpans) {
+  const auto spans = sample_spans("</script><!-- \xE2\x80\xA8 <b>");
+  const std::string page = ctxflow::viewer::render_html_page(spans);
+  std::vector<span_data> back;
+  std::string error;
+  ASSERT_TRUE(ctxflow::viewer::decode_json(script_block(page, "ctxflow-data"), back, error)) << error;
+  ASSERT_EQ(back.size(), spans.size());
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    SCOPED_TRACE(spans[i].name);
+    // The encoder groups spans by resource and scope; both spans share one, so order holds.
+    EXPECT_EQ(back[i].name, spans[i].name);
+    EXPECT_EQ(back[i].context.trace, spans[i].context.trace);
+    EXPECT_EQ(back[i].context.span, spans[i].context.span);
+    EXPECT_EQ(back[i].parent_span_id, spans[i].parent_span_id);
+    EXPECT_EQ(back[i].kind, spans[i].kind);
+    EXPECT_EQ(back[i].start_time_unix_nano, spans[i].start_time_unix_nano);
+    EXPECT_EQ(back[i].end_time_unix_nano, spans[i].end_time_unix_nano);
+    EXPECT_EQ(back[i].attributes, spans[i].attributes);
+    EXPECT_EQ(back[i].status.code, spans[i].status.code);
+    EXPECT_EQ(back[i].status.message, spans[i].status.message);
+    ASSERT_EQ(back[i].events.size(), spans[i].events.size());
+    for (std::size_t e = 0; e < spans[i].events.size(); ++e) {
+      EXPECT_EQ(back[i].events[e].name, spans[i].events[e].name);
+      EXPECT_EQ(back[i].events[e].time_unix_nano, spans[i].events[e].time_unix_nano);
+      EXPECT_EQ(back[i].events[e].attributes, spans[i].events[e].attributes);
+    }
+    ASSERT_TRUE(back[i].resource_ptr);
+    EXPECT_EQ(back[i].resource_ptr->attributes, spans[i].resource_ptr->attributes);
+    ASSERT_TRUE(back[i].scope_ptr);
+    EXPECT_EQ(back[i].scope_ptr->name, spans[i].scope_ptr->name);
+  }
 }
 
 TEST(HtmlPage, WithoutSpansTheDataBlockIsAnEmptyRequest) {
