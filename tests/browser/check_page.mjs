@@ -11,7 +11,7 @@
 // selects trace ID in the list (the first trace when not given); checks that the waterfall's rows
 // are the given names at the given depths, in that order; collapses the first row that has
 // children and checks that its subtree is hidden, then opens it again; clicks the span and
-// checks the details show KEY with VALUE; follows the span's first link, checking that it shows
+// checks the details show KEY with VALUE and that a reload shows the same span; follows the span's first link, checking that it shows
 // span SPAN of trace TRACE, and goes back; saves the screenshot; types each search and checks
 // how many traces the list keeps (and how many rows of the shown trace are highlighted).
 // Console errors, page errors and failed requests fail the check.
@@ -198,6 +198,16 @@ async function main() {
         if (hit && hit[1] === opts.click.value) ok(`clicking '${target.name}' shows ${opts.click.key}=${opts.click.value}`);
         else fail(`clicking '${target.name}' shows ${hit ? `${opts.click.key}=${hit[1]}` : `no attribute ${opts.click.key}`} ` +
           `(attributes: ${shown.map(([k, v]) => `${k}=${v}`).join(', ') || 'none'})`);
+        // The address now names the trace and the span: a reload opens the same place.
+        await page.reload({ waitUntil: 'load' });
+        await page.waitForSelector('body[data-loaded="true"]');
+        try {
+          await page.waitForSelector(`#rows[data-trace-id="${traceId}"] .row[data-span-id="${target.spanId}"][aria-selected="true"]`);
+          await page.waitForSelector(`#details[data-span-id="${target.spanId}"]`);
+          ok('reloading the page shows the same trace and span');
+        } catch (e) {
+          fail(`reloading the page does not show span ${target.spanId} of trace ${traceId} (${page.url()})`);
+        }
       }
     }
 

@@ -336,9 +336,23 @@
     return out;
   }
 
+  // The shown trace and span go into the address's fragment (#trace=ID&span=ID), so a link
+  // or a reload opens the same place.
+  function remember(traceId, spanId) {
+    try {
+      history.replaceState(null, '', '#trace=' + traceId + (spanId ? '&span=' + spanId : ''));
+    } catch (e) { /* an opaque origin may refuse; the page works the same */ }
+  }
+
+  function wanted() {
+    var m = /trace=([0-9a-fA-F]{32})(?:&span=([0-9a-fA-F]{16}))?/.exec(location.hash || '');
+    return m ? { traceId: m[1].toLowerCase(), spanId: m[2] ? m[2].toLowerCase() : '' } : null;
+  }
+
   function drawTrace(t) {
     state.selected = t;
     state.selectedSpan = null;
+    remember(t.traceId, '');
     Array.prototype.forEach.call(els.list.querySelectorAll('.trace'), function (b) {
       b.setAttribute('aria-selected', b.dataset.traceId === t.traceId ? 'true' : 'false');
     });
@@ -496,6 +510,7 @@
     state.rows.forEach(function (r, k) { r.el.setAttribute('aria-selected', k === idx ? 'true' : 'false'); });
     var row = state.rows[idx];
     state.selectedSpan = spanId;
+    remember(row.span.traceId, spanId);
     drawDetails(row.span);
     row.el.scrollIntoView({ block: 'nearest' });
     return true;
@@ -650,7 +665,9 @@
         });
         drawList();
         document.body.dataset.loaded = 'true';
-        if (!state.selected && state.traces.length) selectTrace(state.traces[0].traceId);
+        var w = wanted();
+        if (!state.selected && w) selectTrace(w.traceId, w.spanId);
+        else if (!state.selected && state.traces.length) selectTrace(state.traces[0].traceId);
       })
       .catch(function (e) { if (seq === state.requestSeq) setStatus('cannot load the trace list: ' + e.message); });
   }
@@ -740,8 +757,9 @@
     state.traces.forEach(function (t) { state.byId[t.traceId] = t; });
     spans.map(function (s) { return s.service; }).sort().forEach(colour);
     drawList();
-    if (state.traces.length) drawTrace(state.traces[0]);
-    else els.rows.replaceChildren(el('p', 'empty', 'The page holds no spans.'));
+    var w = wanted();
+    if (!state.traces.length) els.rows.replaceChildren(el('p', 'empty', 'The page holds no spans.'));
+    else if (!(w && selectTrace(w.traceId, w.spanId))) drawTrace(state.traces[0]);
     document.body.dataset.loaded = 'true';
   }
   document.body.dataset.ready = 'true';
