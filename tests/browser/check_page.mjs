@@ -145,7 +145,7 @@ async function main() {
     const button = await page.$(`#trace-list .trace[data-trace-id="${traceId}"]`);
     if (!button) { fail(`trace ${traceId} is not in the list`); return; }
     await button.click();
-    await page.waitForSelector(`#rows[data-trace-id="${traceId}"] .row`);
+    await page.waitForSelector(`#rows[data-trace-id="${traceId}"][data-complete="true"] .row`);
     const selected = await page.$eval(`#trace-list .trace[data-trace-id="${traceId}"]`, (b) => b.getAttribute('aria-selected'));
     if (selected === 'true') ok(`trace ${traceId} selected`); else fail(`trace ${traceId} is not marked selected`);
 
@@ -217,12 +217,12 @@ async function main() {
         fail('the clicked span shows no link to follow');
       } else {
         await jump.click();
-        await page.waitForSelector(`#rows[data-trace-id="${opts.follow.trace}"] .row[data-span-id="${opts.follow.span}"][aria-selected="true"]`);
+        await page.waitForSelector(`#rows[data-trace-id="${opts.follow.trace}"][data-complete="true"] .row[data-span-id="${opts.follow.span}"][aria-selected="true"]`);
         await page.waitForSelector(`#details[data-span-id="${opts.follow.span}"]`);
         ok(`following the link shows span ${opts.follow.span} of trace ${opts.follow.trace}`);
         // Back to the trace and span of before, for the screenshot and the searches.
         await page.click(`#trace-list .trace[data-trace-id="${traceId}"]`);
-        await page.waitForSelector(`#rows[data-trace-id="${traceId}"] .row`);
+        await page.waitForSelector(`#rows[data-trace-id="${traceId}"][data-complete="true"] .row`);
         const target = rows.find((r) => r.spanId === opts.click.span) || rows.find((r) => r.name === opts.click.span);
         await page.click(`#rows .row[data-span-id="${target.spanId}"] .name`);
         await page.waitForSelector(`#details[data-span-id="${target.spanId}"]`);

@@ -10,6 +10,8 @@
   var KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
   var STATUS = ['unset', 'ok', 'error'];
   var MAX_LIST = 2000;  // trace list entries drawn at once; the rest are counted
+  var FIRST_ROWS = 300;  // waterfall rows drawn with the trace; the rest follow a slice per frame
+  var SLICE_ROWS = 500;
 
   var config = readJson('ctxflow-config') || {};
   var state = {
@@ -21,7 +23,8 @@
     selectedSpan: null,  // span id
     rows: [],            // {el, span, depth, hasChildren}
     query: parseQuery(''),
-    requestSeq: 0
+    requestSeq: 0,
+    drawGeneration: 0
   };
 
   var els = {
@@ -410,11 +413,28 @@
       row.appendChild(track);
       row.appendChild(el('span', 'dur', fmtDuration(s.end - s.start)));
       row.title = s.name + ' (' + s.kind + ', ' + s.service + ') ' + fmtDuration(s.end - s.start);
-      frag.appendChild(row);
       return { el: row, span: s, depth: item.depth, hasChildren: item.hasChildren, collapsed: false };
     });
+    // The first rows at once, the rest a slice per frame, so a trace of thousands of spans
+    // shows at once and the page keeps answering while the rest is added.
+    var generation = ++state.drawGeneration;
+    var first = Math.min(state.rows.length, FIRST_ROWS);
+    for (var i = 0; i < first; i++) frag.appendChild(state.rows[i].el);
     els.rows.replaceChildren(frag);
     els.rows.dataset.traceId = t.traceId;
+    els.rows.dataset.complete = first === state.rows.length ? 'true' : 'false';
+    var rows = state.rows;
+    var next = first;
+    function more() {
+      if (generation !== state.drawGeneration) return;
+      var slice = document.createDocumentFragment();
+      var end = Math.min(rows.length, next + SLICE_ROWS);
+      for (; next < end; next++) slice.appendChild(rows[next].el);
+      els.rows.appendChild(slice);
+      if (next < rows.length) requestAnimationFrame(more);
+      else els.rows.dataset.complete = 'true';
+    }
+    if (next < rows.length) requestAnimationFrame(more);
     highlight();
     els.details.replaceChildren(el('p', 'hint', 'Click a span to see its details.'));
     delete els.details.dataset.spanId;
