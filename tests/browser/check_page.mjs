@@ -110,8 +110,28 @@ const opts = parseArgs(process.argv.slice(2));
 const problems = [];   // console errors, page errors, failed requests
 let failures = 0;
 
-function ok(message) { console.log(`check_page: ok: ${message}`); }
+const started = Date.now();
+function elapsed() { return `${((Date.now() - started) / 1000).toFixed(1)} s`; }
+function ok(message) { console.log(`check_page: ok: ${message} [${elapsed()}]`); }
 function fail(message) { failures++; console.log(`check_page: FAIL: ${message}`); }
+
+// Runs the named query over the elements selector finds, inside the page (page.$$eval makes one
+// handle per element, which takes seconds for thousands of rows).
+function all(page, selector, fn) {
+  return page.evaluate((sel, body) => {
+    const els = Array.from(document.querySelectorAll(sel));
+    switch (body) {
+      case 'count': return els.length;
+      case 'rows': return els.map((r) => ({
+        name: r.dataset.name, depth: Number(r.dataset.depth), spanId: r.dataset.spanId,
+        hidden: r.hidden, expandable: r.hasAttribute('aria-expanded')
+      }));
+      case 'hidden': return els.map((r) => r.hidden);
+      case 'attributes': return els.map((tr) => [tr.dataset.attrKey, tr.cells[1].textContent]);
+      default: throw new Error(`unknown query ${body}`);
+    }
+  }, selector, fn);
+}
 
 async function main() {
   const browser = await puppeteer.launch({
@@ -135,7 +155,7 @@ async function main() {
 
     await page.goto(opts.url, { waitUntil: 'load' });
     await page.waitForSelector('body[data-loaded="true"]');
-    const listed = await page.$$eval('#trace-list .trace', (bs) => bs.length);
+    const listed = await all(page, '#trace-list .trace', 'count');
     ok(`page loaded (${await page.title()}), ${listed} trace(s) listed`);
 
     // Select the trace and wait for its waterfall.
@@ -149,10 +169,7 @@ async function main() {
     const selected = await page.$eval(`#trace-list .trace[data-trace-id="${traceId}"]`, (b) => b.getAttribute('aria-selected'));
     if (selected === 'true') ok(`trace ${traceId} selected`); else fail(`trace ${traceId} is not marked selected`);
 
-    const rows = await page.$$eval('#rows .row', (rs) => rs.map((r) => ({
-      name: r.dataset.name, depth: Number(r.dataset.depth), spanId: r.dataset.spanId,
-      hidden: r.hidden, expandable: r.hasAttribute('aria-expanded')
-    })));
+    const rows = await all(page, '#rows .row', 'rows');
     if (opts.rows) {
       const got = rows.map((r) => `${r.depth}:${r.name}`);
       const want = opts.rows.map((r) => `${r.depth}:${r.name}`);
@@ -174,13 +191,13 @@ async function main() {
       const under = end - parentIndex - 1;
       const toggle = `#rows .row[data-span-id="${rows[parentIndex].spanId}"] [data-action="toggle"]`;
       await page.click(toggle);
-      const hiddenNow = await page.$$eval('#rows .row', (rs) => rs.map((r) => r.hidden));
+      const hiddenNow = await all(page, '#rows .row', 'hidden');
       const subtreeHidden = hiddenNow.slice(parentIndex + 1, end).every(Boolean);
       const othersShown = hiddenNow.filter((h, i) => (i <= parentIndex || i >= end) && h).length === 0;
       if (subtreeHidden && othersShown) ok(`collapsing '${rows[parentIndex].name}' hides its ${under} descendant row(s) and nothing else`);
       else fail(`collapsing '${rows[parentIndex].name}' hid the wrong rows: ${JSON.stringify(hiddenNow)}`);
       await page.click(toggle);
-      const hiddenAfter = await page.$$eval('#rows .row[hidden]', (rs) => rs.length);
+      const hiddenAfter = await all(page, '#rows .row[hidden]', 'count');
       if (hiddenAfter === 0) ok('opening it again shows every row'); else fail(`${hiddenAfter} row(s) stay hidden after opening`);
     }
 
@@ -192,8 +209,7 @@ async function main() {
       } else {
         await page.click(`#rows .row[data-span-id="${target.spanId}"] .name`);
         await page.waitForSelector(`#details[data-span-id="${target.spanId}"]`);
-        const shown = await page.$$eval('#details [data-section="attributes"] tr',
-          (trs) => trs.map((tr) => [tr.dataset.attrKey, tr.cells[1].textContent]));
+        const shown = await all(page, '#details [data-section="attributes"] tr', 'attributes');
         const hit = shown.find(([k]) => k === opts.click.key);
         if (hit && hit[1] === opts.click.value) ok(`clicking '${target.name}' shows ${opts.click.key}=${opts.click.value}`);
         else fail(`clicking '${target.name}' shows ${hit ? `${opts.click.key}=${hit[1]}` : `no attribute ${opts.click.key}`} ` +
@@ -243,13 +259,13 @@ async function main() {
       await page.waitForFunction((text) => document.getElementById('search').dataset.query === text.trim() &&
         document.body.dataset.loaded === 'true', {}, search.text);
       if (opts.url.startsWith('http')) await page.waitForNetworkIdle({ idleTime: 200 });
-      const count = await page.$$eval('#trace-list .trace', (bs) => bs.length);
+      const count = await all(page, '#trace-list .trace', 'count');
       if (search.traces !== undefined) {
         if (count === search.traces) ok(`search '${search.text}' keeps ${count} trace(s)`);
         else fail(`search '${search.text}' keeps ${count} trace(s), expected ${search.traces}`);
       }
       if (search.matches !== undefined) {
-        const matches = await page.$$eval('#rows .row[data-match="true"]', (rs) => rs.length);
+        const matches = await all(page, '#rows .row[data-match="true"]', 'count');
         if (matches === search.matches) ok(`search '${search.text}' highlights ${matches} row(s)`);
         else fail(`search '${search.text}' highlights ${matches} row(s), expected ${search.matches}`);
       }

@@ -4,10 +4,12 @@
 //
 //   make_page OUT.html [--expect EXPECT.json] FILE...
 //   make_page OUT.html [--expect EXPECT.json] --sample
+//   make_page OUT.html [--expect EXPECT.json] --sample-large
 //
 // --sample makes the page for built-in spans instead of files: two traces over two services, a
 // link from one to the other, an error with an event, names and attributes holding markup and
-// `</script>`, and a Content-Security-Policy nonce on the page.
+// `</script>`, and a Content-Security-Policy nonce on the page. --sample-large makes 300 traces
+// of 10 spans and one of 5,000 spans (a random tree, fixed seed) over 3 services.
 //
 // EXPECT.json names the trace with the most spans, its spans in tree order (children by start
 // time under their parent, a span whose parent is not in the trace at the top) with their
@@ -147,6 +149,55 @@ std::vector<span_data> sample_spans() {
   return spans;
 }
 
+std::vector<span_data> large_sample_spans() {
+  using namespace ctxflow;
+  std::vector<std::shared_ptr<sdk::resource>> services;
+  for (const char* name : {"frontend", "orders", "billing"}) {
+    services.push_back(std::make_shared<sdk::resource>());
+    services.back()->attributes.push_back({"service.name", std::string(name)});
+  }
+  auto scope = std::make_shared<sdk::instrumentation_scope>();
+  scope->name = "sample.large";
+  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  const auto next = [&seed] {  // xorshift64*: the same spans on every run
+    seed ^= seed >> 12;
+    seed ^= seed << 25;
+    seed ^= seed >> 27;
+    return seed * 0x2545f4914f6cdd1dULL;
+  };
+  const std::uint64_t at = 1'700'000'000'000'000'000ULL;
+  std::vector<span_data> spans;
+  for (int t = 0; t < 301; ++t) {
+    const int count = t == 150 ? 5000 : 10;
+    trace::trace_id trace_id;
+    for (auto& b : trace_id.bytes) b = static_cast<std::uint8_t>(next());
+    const std::size_t first = spans.size();
+    const std::uint64_t trace_start = at + static_cast<std::uint64_t>(t) * 1'000'000'000ULL;
+    for (int i = 0; i < count; ++i) {
+      span_data s;
+      s.context.trace = trace_id;
+      for (auto& b : s.context.span.bytes) b = static_cast<std::uint8_t>(next());
+      s.context.span.bytes[0] |= 1;  // never all zero
+      if (i > 0) {
+        const auto& parent = spans[first + next() % static_cast<std::uint64_t>(i)];
+        s.parent_span_id = parent.context.span;
+        s.start_time_unix_nano = parent.start_time_unix_nano + next() % 1'000'000;
+      } else {
+        s.start_time_unix_nano = trace_start;
+      }
+      s.end_time_unix_nano = s.start_time_unix_nano + 1'000 + next() % 50'000'000;
+      s.name = i == 0 ? "request-" + std::to_string(t) : "op-" + std::to_string(i % 37);
+      s.kind = i == 0 ? trace::span_kind::server : trace::span_kind::internal;
+      s.attributes.push_back({"step", static_cast<std::int64_t>(i)});
+      if (i % 97 == 5) s.status = {trace::status_code::error, "failed"};
+      s.resource_ptr = services[static_cast<std::size_t>(i) % services.size()];
+      s.scope_ptr = scope;
+      spans.push_back(std::move(s));
+    }
+  }
+  return spans;
+}
+
 struct row {
   const span_data* span;
   int depth;
@@ -194,12 +245,15 @@ int main(int argc, char** argv) {
   std::string expect_path;
   std::vector<std::string> inputs;
   bool sample = false;
+  bool large = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--expect" && i + 1 < argc) {
       expect_path = argv[++i];
     } else if (arg == "--sample") {
       sample = true;
+    } else if (arg == "--sample-large") {
+      sample = large = true;
     } else if (out_path.empty()) {
       out_path = arg;
     } else {
@@ -207,13 +261,17 @@ int main(int argc, char** argv) {
     }
   }
   if (out_path.empty() || inputs.empty() == !sample) {
-    std::fprintf(stderr, "usage: make_page OUT.html [--expect EXPECT.json] (FILE... | --sample)\n");
+    std::fprintf(stderr,
+                 "usage: make_page OUT.html [--expect EXPECT.json] (FILE... | --sample | --sample-large)\n");
     return 2;
   }
 
   ctxflow::viewer::read_result read;
   ctxflow::viewer::html_options options;
-  if (sample) {
+  if (large) {
+    read.spans = large_sample_spans();
+    read.documents = 1;
+  } else if (sample) {
     read.spans = sample_spans();
     read.documents = 1;
     options.title = "sample <traces> & \"links\"";
