@@ -23,7 +23,8 @@
     selectedSpan: null,  // span id
     rows: [],            // {el, span, depth, hasChildren}
     query: parseQuery(''),
-    requestSeq: 0,
+    requestSeq: 0,       // the latest list request; an older answer is dropped
+    traceSeq: 0,         // the latest trace request
     drawGeneration: 0
   };
 
@@ -622,7 +623,7 @@
       if (spanId) showSpan(spanId);
       return true;
     }
-    var seq = ++state.requestSeq;
+    var seq = ++state.traceSeq;
     setStatus('loading trace ' + traceId + '\u2026');
     fetch(state.base + 'traces/' + encodeURIComponent(traceId), { headers: { Accept: 'application/json' } })
       .then(function (r) {
@@ -630,7 +631,7 @@
         return r.json();
       })
       .then(function (doc) {
-        if (seq !== state.requestSeq) return;
+        if (seq !== state.traceSeq) return;
         var spans = readRequest(doc);
         if (!spans.length) throw new Error('the trace has no spans');
         var full = groupTraces(spans)[0];
@@ -641,7 +642,7 @@
         if (spanId) showSpan(spanId);
         setStatus(state.traces.length + ' traces');
       })
-      .catch(function (e) { if (seq === state.requestSeq) setStatus('cannot load trace ' + traceId + ': ' + e.message); });
+      .catch(function (e) { if (seq === state.traceSeq) setStatus('cannot load trace ' + traceId + ': ' + e.message); });
     return true;
   }
 
