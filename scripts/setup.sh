@@ -26,7 +26,7 @@ wanted=()
 declare -A unless_command=()
 while read -r pkg cmd; do
   wanted+=("$pkg")
-  [[ "$cmd" != - ]] && unless_command[$pkg]="$cmd"
+  if [[ "$cmd" != - ]]; then unless_command[$pkg]="$cmd"; fi
 done < <(cat "$deps_dir"/*.txt | awk '
   {
     cmd = "-"
