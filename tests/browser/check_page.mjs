@@ -23,14 +23,13 @@
 // Exit status: 0 when every check passed, 1 when one failed, 2 for a usage error.
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import puppeteer from 'puppeteer-core';
 
-function usage(message) {
-  console.error(`check_page: ${message}`);
+function usage(message, status = 2) {
+  if (message) console.error(`check_page: ${message}`);
   console.error('usage: node check_page.mjs --url URL [--expect FILE] [--trace ID] [--row DEPTH:NAME]... ' +
-    '[--click SPAN --expect-attr KEY=VALUE] [--search TEXT --expect-traces N [--expect-matches N]]... ' +
+    '[--click SPAN --expect-attr KEY=VALUE [--follow-link TRACE:SPAN]] [--search TEXT --expect-traces N [--expect-matches N]]... ' +
     '[--screenshot FILE] [--browser PATH] [--timeout MS]');
-  process.exit(2);
+  process.exit(status);
 }
 
 function parseArgs(argv) {
@@ -94,7 +93,7 @@ function parseArgs(argv) {
         last[flag === '--expect-traces' ? 'traces' : 'matches'] = Number(n);
         break;
       }
-      case '-h': case '--help': usage('help'); break;
+      case '-h': case '--help': usage('', 0); break;
       default: usage(`unknown argument '${flag}'`);
     }
   }
@@ -134,6 +133,14 @@ function all(page, selector, fn) {
 }
 
 async function main() {
+  let puppeteer;
+  try {
+    puppeteer = (await import('puppeteer-core')).default;
+  } catch (e) {
+    fail('puppeteer-core is not installed beside this script: use the copy in the build folder, ' +
+      'after `npm ci` there (the fixture of `ctest -L browser` runs it)');
+    return;
+  }
   const browser = await puppeteer.launch({
     executablePath: opts.browser,
     headless: true,
