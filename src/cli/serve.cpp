@@ -29,6 +29,7 @@
 #include "ctxflow/exporters/console_exporter.hpp"
 #include "ctxflow/exporters/otlp/json_encoder.hpp"
 #include "ctxflow/integrations/http/http_server.hpp"
+#include "ctxflow/viewer/html_page.hpp"
 #include "ctxflow/viewer/otlp_ingest.hpp"
 #include "ctxflow/viewer/trace_store.hpp"
 
@@ -162,6 +163,7 @@ struct serve_state {
   viewer::trace_store* store = nullptr;
   waterfall_printer* printer = nullptr;  // null with --quiet
   viewer::ingest_limits limits;
+  std::string page;  // the served page (viewer::render_html_app), made once
 };
 
 http::response json_answer(int status, std::string body, http::header_list extra = {}) {
@@ -290,6 +292,14 @@ http::response answer(const serve_state& st, const http::request& req) {
     if (req.method != "GET") return json_error(405, "use GET", {{"Allow", "GET"}});
     return get_trace(st, path.substr(one.size()));
   }
+  if (path == "/" || path == "/index.html") {
+    if (req.method != "GET") return json_error(405, "use GET", {{"Allow", "GET"}});
+    return http::response(200,
+                          {{"Content-Type", "text/html; charset=utf-8"},
+                           {"Cache-Control", "no-store"},
+                           {"X-Content-Type-Options", "nosniff"}},
+                          st.page);
+  }
   return json_error(404, "not found");
 }
 
@@ -336,7 +346,8 @@ void serve_usage(std::FILE* to) {
       "\n"
       "Receives OTLP/HTTP trace exports (POST /v1/traces, protobuf or JSON, gzip or not),\n"
       "stores the spans in SQLite, answers a JSON API (GET /api/traces, GET /api/traces/ID)\n"
-      "and prints each trace as a waterfall once no span of it has arrived for a while.\n"
+      "and the trace viewer page (GET /), and prints each trace as a waterfall once no span\n"
+      "of it has arrived for a while.\n"
       "The first line on standard output is `listening on http://HOST:PORT`.\n"
       "\n"
       "options:\n"
@@ -445,6 +456,7 @@ int run_serve(int argc, char** argv) {
   serve_state st;
   st.store = store.get();
   st.limits.max_body_bytes = a.max_body;
+  st.page = viewer::render_html_app();
   st.limits.decode.max_message_bytes = a.max_body;
 
   net::io_context io{2};

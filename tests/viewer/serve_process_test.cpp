@@ -305,7 +305,12 @@ TEST(Serve, BadIdsAre400UnknownOnes404WrongMethods405AndOtherPaths404) {
   EXPECT_EQ(get_traces.header("Allow"), "POST");
   EXPECT_EQ(http_call(s.port(), "POST", "/api/traces", {{"Content-Type", "application/json"}}, "{}").status, 405);
   EXPECT_EQ(http_call(s.port(), "DELETE", "/api/traces/5b8efff798038103d269b633813fc60c").status, 405);
-  EXPECT_EQ(http_call(s.port(), "GET", "/").status, 404);
+  const auto page = http_call(s.port(), "GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<!DOCTYPE html>"), std::string::npos) << page.body.substr(0, 200);
+  EXPECT_NE(page.body.find("api/"), std::string::npos);
+  EXPECT_EQ(http_call(s.port(), "POST", "/", {{"Content-Type", "text/plain"}}, "x").status, 405);
   EXPECT_EQ(http_call(s.port(), "GET", "/v2/anything").status, 404);
 }
 

@@ -640,7 +640,7 @@
         if (i >= 0) state.traces[i] = full; else state.traces.unshift(full);
         drawTrace(full);
         if (spanId) showSpan(spanId);
-        setStatus(state.traces.length + ' traces');
+        setStatus(state.traces.length + ' trace' + (state.traces.length === 1 ? '' : 's'));
       })
       .catch(function (e) { if (seq === state.traceSeq) setStatus('cannot load trace ' + traceId + ': ' + e.message); });
     return true;
