@@ -41,6 +41,29 @@ struct render_options {
   std::size_t max_value_length = 64;
   /// Tree: append each span's id (`#00f067aa0ba902b7`) and name link targets by span id.
   bool show_ids = false;
+  /// Tree and waterfall: a span whose parent is remote (in another process) but among the spans
+  /// is nested under that parent, so a file with the spans of several processes shows one tree.
+  /// When false, such a span starts a tree of its own and says `(remote parent <id>)`.
+  bool nest_remote_children = true;
+  /// Waterfall: the span kind after each name (`GET /orders [server]`).
+  bool show_kinds = false;
+  /// Waterfall: when a trace's spans come from more than one `service.name` (a resource
+  /// attribute; `?` when a span has none), a column with each row's service.
+  bool show_services = false;
+  /// Waterfall: spans with an error status get `! ` before the name and, after the bar,
+  /// `error` or `error: <status message>`.
+  bool mark_errors = false;
+  /// Waterfall: ANSI colours (SGR escapes, which take no cells): bars in a colour per service
+  /// (the trace's services in order of first appearance), error names and marks in red.
+  bool colour = false;
+  /// Waterfall: the trace header also gives the trace's start, from the data, in UTC
+  /// (`2023-11-14T22:13:20.000000Z`).
+  bool show_start_time = false;
+  /// Waterfall: when not 0, the width of each span line in cells: the bar takes what the name,
+  /// service and duration columns leave (at least 10 cells), replacing `bar_width`. An error
+  /// message after the bar is not counted. Output never depends on the terminal; the caller
+  /// passes its width.
+  std::size_t total_width = 0;
 };
 
 /// Formats a duration for people: `N ns` below 1 µs, `N.N µs` below 1 ms, `N.NN ms` below 1 s,
@@ -77,7 +100,11 @@ CTXFLOW_API std::string render_tree(std::span<const sdk::span_data* const> spans
 ///
 /// Contract: the trace runs from its earliest start to its latest end. A bar covers the cells
 /// from floor(offset·width/total) to ceil(end·width/total), at least one cell. Orphans start
-/// with `? ` as in render_tree(). Every line ends with a newline.
+/// with `? ` as in render_tree(). Every line ends with a newline. The options `show_kinds`,
+/// `show_services`, `mark_errors`, `colour`, `show_start_time` and `total_width` (all off by
+/// default) add to the line as documented on render_options; with every option at its default
+/// the output is as below. The output depends only on the spans and the options (not on the
+/// clock, the terminal or the locale).
 ///
 /// Example output:
 /// ```

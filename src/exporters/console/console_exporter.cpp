@@ -43,7 +43,7 @@ bool console_exporter::print_locked(const trace_key& key, pending_trace& trace, 
   std::vector<const sdk::span_data*> ptrs;
   ptrs.reserve(trace.spans.size());
   for (const sdk::span_data& s : trace.spans) ptrs.push_back(&s);
-  const auto forest = detail::build_forest(ptrs);
+  const auto forest = detail::build_forest(ptrs, options_.render.nest_remote_children);
   const auto missing =
       continued ? detail::missing_parent::continuation : detail::missing_parent::orphan;
   std::string text;

@@ -165,6 +165,53 @@ void append_value(std::string& out, const sdk::attribute_value& value, const ren
       value);
 }
 
+// The resource's `service.name`, or empty.
+std::string service_of(const sdk::span_data& s) {
+  if (!s.resource_ptr) return {};
+  for (const sdk::attribute& a : s.resource_ptr->attributes)
+    if (a.key == "service.name")
+      if (const auto* v = std::get_if<std::string>(&a.value)) return *v;
+  return {};
+}
+
+// `s` with control characters (which could move the cursor or change colours) shown as `?`.
+std::string printable(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) ch = '?';
+  }
+  return out;
+}
+
+// ISO 8601 in UTC with microseconds, computed from the value alone (no locale, no time zone).
+std::string format_utc(std::uint64_t unix_nano) {
+  const std::uint64_t secs = unix_nano / 1'000'000'000;
+  const auto micros = static_cast<unsigned>((unix_nano % 1'000'000'000) / 1'000);
+  // Days to civil date (proleptic Gregorian), after H. Hinnant's published algorithm.
+  const std::int64_t z = static_cast<std::int64_t>(secs / 86'400) + 719'468;
+  const std::int64_t era = z / 146'097;
+  const std::int64_t doe = z - era * 146'097;
+  const std::int64_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const std::uint64_t sod = secs % 86'400;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02u:%02u:%02u.%06uZ",
+                static_cast<long long>(year), static_cast<long long>(month),
+                static_cast<long long>(day), static_cast<unsigned>(sod / 3600),
+                static_cast<unsigned>(sod / 60 % 60), static_cast<unsigned>(sod % 60), micros);
+  return buf;
+}
+
+// Bar colours per service (SGR foreground); red is kept for errors.
+constexpr std::array<std::string_view, 10> bar_colours = {
+    "\x1b[36m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m",
+    "\x1b[96m", "\x1b[92m", "\x1b[93m", "\x1b[94m", "\x1b[95m"};
+
 std::string trace_header(const trace_rows& t, const render_options& o, bool continued) {
   std::string out = "trace ";
   out += hex(t.id);
@@ -184,7 +231,8 @@ bool has_missing_parent(const trace_rows& t) noexcept {
 
 }  // namespace
 
-std::vector<trace_rows> build_forest(const std::vector<const sdk::span_data*>& spans) {
+std::vector<trace_rows> build_forest(const std::vector<const sdk::span_data*>& spans,
+                                     bool nest_remote) {
   std::map<std::array<std::uint8_t, 16>, std::vector<const sdk::span_data*>> by_trace;
   for (const sdk::span_data* s : spans)
     if (s) by_trace[s->context.trace.bytes].push_back(s);
@@ -214,7 +262,7 @@ std::vector<trace_rows> build_forest(const std::vector<const sdk::span_data*>& s
       const sdk::span_data& s = *members[i];
       if (!s.parent_span_id.valid()) continue;
       auto it = index.find(s.parent_span_id.bytes);
-      if (it != index.end() && it->second != i) {
+      if (it != index.end() && it->second != i && (nest_remote || !s.parent_is_remote)) {
         children[it->second].push_back(i);  // members are sorted, so siblings stay in order
         kinds[i] = row_kind::child;
       } else {
@@ -334,29 +382,91 @@ std::string render_waterfall_rows(const std::vector<trace_rows>& traces, const r
                                   missing_parent missing) {
   const std::string_view cell = o.ascii ? std::string_view("#") : utf8_block;
   const std::string_view cut_mark = o.ascii ? std::string_view("~") : utf8_ellipsis;
-  const std::size_t bar_width = std::max<std::size_t>(o.bar_width, 1);
   const std::size_t name_limit = std::max<std::size_t>(o.max_name_width, 4);
   std::string out;
   for (const trace_rows& t : traces) {
-    out += trace_header(t, o, missing == missing_parent::continuation && has_missing_parent(t));
+    std::string header = trace_header(t, o, missing == missing_parent::continuation &&
+                                                 has_missing_parent(t));
+    if (o.show_start_time) {
+      header.pop_back();  // newline
+      header.pop_back();  // ')'
+      header += ", ";
+      header += format_utc(t.start);
+      header += ")\n";
+    }
+    out += header;
 
-    std::vector<std::string> labels;
+    // Services in order of first appearance (rows are in tree order).
+    std::vector<std::string> services;
+    std::vector<std::size_t> service_index;
+    for (const row& r : t.rows) {
+      std::string name = service_of(*r.span);
+      auto at = std::find(services.begin(), services.end(), name);
+      service_index.push_back(static_cast<std::size_t>(at - services.begin()));
+      if (at == services.end()) services.push_back(std::move(name));
+    }
+    const bool service_column = o.show_services && services.size() > 1;
+
+    std::vector<std::string> labels;  // with colour escapes
+    std::vector<std::size_t> label_cells;
     std::vector<std::string> durations;
     std::size_t name_col = 0;
     std::size_t dur_col = 0;
+    std::size_t service_col = 0;
     for (const row& r : t.rows) {
-      std::string label(2 * r.depth, ' ');
-      if (r.kind == row_kind::orphan && missing == missing_parent::orphan) label += "? ";
-      label += r.span->name;
-      if (display_width(label) > name_limit) {
-        std::string cut(prefix_cells(label, name_limit - 1));
-        cut += cut_mark;
-        label = std::move(cut);
+      const sdk::span_data& s = *r.span;
+      const bool failed = o.mark_errors && s.status.code == trace::status_code::error;
+      std::string prefix(2 * r.depth, ' ');
+      if (r.kind == row_kind::orphan && missing == missing_parent::orphan) prefix += "? ";
+      const std::string_view mark = failed ? std::string_view("! ") : std::string_view();
+      std::string name = printable(s.name);
+      std::string suffix;
+      if (o.show_kinds) {
+        suffix = " [";
+        suffix += kind_name(s.kind);
+        suffix += ']';
       }
-      name_col = std::max(name_col, display_width(label));
+      const std::size_t fixed = display_width(prefix) + mark.size() + suffix.size();
+      std::string label;
+      if (fixed + display_width(name) <= name_limit || fixed + 2 <= name_limit) {
+        if (fixed + display_width(name) > name_limit) {
+          std::string cut(prefix_cells(name, name_limit - fixed - 1));
+          cut += cut_mark;
+          name = std::move(cut);
+        }
+        label = prefix;
+        if (failed && o.colour) label += "\x1b[31m";
+        label += mark;
+        label += name;
+        if (failed && o.colour) label += "\x1b[0m";
+        label += suffix;
+        label_cells.push_back(fixed + display_width(name));
+      } else {  // deep indentation leaves no room: cut the whole line, plainly
+        std::string plain = prefix;
+        plain += mark;
+        plain += name;
+        plain += suffix;
+        label = prefix_cells(plain, name_limit - 1);
+        label += cut_mark;
+        label_cells.push_back(name_limit);
+      }
+      name_col = std::max(name_col, label_cells.back());
       labels.push_back(std::move(label));
-      durations.push_back(format_duration(duration_of(*r.span), o.ascii));
+      durations.push_back(format_duration(duration_of(s), o.ascii));
       dur_col = std::max(dur_col, display_width(durations.back()));
+    }
+    std::vector<std::string> service_names;
+    if (service_column) {
+      for (const std::string& name : services) {
+        service_names.push_back(name.empty() ? std::string("?") : printable(name));
+        service_col = std::max(service_col, display_width(service_names.back()));
+      }
+    }
+
+    std::size_t bar_width = std::max<std::size_t>(o.bar_width, 1);
+    if (o.total_width != 0) {
+      const std::size_t used = name_col + 2 + (service_column ? service_col + 2 : 0) + dur_col + 3;
+      bar_width = o.total_width > used + 10 ? o.total_width - used : 10;
     }
 
     __extension__ typedef unsigned __int128 wide;
@@ -364,7 +474,12 @@ std::string render_waterfall_rows(const std::vector<trace_rows>& traces, const r
     for (std::size_t i = 0; i < t.rows.size(); ++i) {
       const sdk::span_data& s = *t.rows[i].span;
       out += labels[i];
-      out.append(name_col - display_width(labels[i]) + 2, ' ');
+      out.append(name_col - label_cells[i] + 2, ' ');
+      if (service_column) {
+        const std::string& name = service_names[service_index[i]];
+        out += name;
+        out.append(service_col - display_width(name) + 2, ' ');
+      }
       out.append(dur_col - display_width(durations[i]), ' ');
       out += durations[i];
       out += " |";
@@ -380,9 +495,22 @@ std::string render_waterfall_rows(const std::vector<trace_rows>& traces, const r
         if (end <= begin) end = begin + 1;
       }
       out.append(begin, ' ');
+      if (o.colour) out += bar_colours[service_index[i] % bar_colours.size()];
       for (std::size_t c = begin; c < end; ++c) out += cell;
+      if (o.colour) out += "\x1b[0m";
       out.append(bar_width - end, ' ');
-      out += "|\n";
+      out += '|';
+      if (o.mark_errors && s.status.code == trace::status_code::error) {
+        out += ' ';
+        if (o.colour) out += "\x1b[31m";
+        out += "error";
+        if (!s.status.message.empty()) {
+          out += ": ";
+          append_quoted(out, s.status.message, o);
+        }
+        if (o.colour) out += "\x1b[0m";
+      }
+      out += '\n';
     }
   }
   return out;
@@ -417,26 +545,30 @@ std::string format_duration(std::uint64_t ns, bool ascii) {
 }
 
 std::string render_tree(std::span<const sdk::span_data> spans, const render_options& options) {
-  return detail::render_tree_rows(detail::build_forest(pointers(spans)), options,
-                                  detail::missing_parent::orphan);
+  return detail::render_tree_rows(
+      detail::build_forest(pointers(spans), options.nest_remote_children), options,
+      detail::missing_parent::orphan);
 }
 
 std::string render_tree(std::span<const sdk::span_data* const> spans,
                         const render_options& options) {
   return detail::render_tree_rows(
-      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end())), options,
+      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end()),
+                           options.nest_remote_children), options,
       detail::missing_parent::orphan);
 }
 
 std::string render_waterfall(std::span<const sdk::span_data> spans, const render_options& options) {
-  return detail::render_waterfall_rows(detail::build_forest(pointers(spans)), options,
-                                       detail::missing_parent::orphan);
+  return detail::render_waterfall_rows(
+      detail::build_forest(pointers(spans), options.nest_remote_children), options,
+      detail::missing_parent::orphan);
 }
 
 std::string render_waterfall(std::span<const sdk::span_data* const> spans,
                              const render_options& options) {
   return detail::render_waterfall_rows(
-      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end())), options,
+      detail::build_forest(std::vector<const sdk::span_data*>(spans.begin(), spans.end()),
+                           options.nest_remote_children), options,
       detail::missing_parent::orphan);
 }
 

@@ -33,8 +33,10 @@ struct trace_rows {
   std::vector<row> rows;    // depth-first, siblings in start order
 };
 
-/// Groups and orders `spans` (null entries skipped). Traces in order of earliest start.
-std::vector<trace_rows> build_forest(const std::vector<const sdk::span_data*>& spans);
+/// Groups and orders `spans` (null entries skipped). Traces in order of earliest start. With
+/// `nest_remote` false, a span with a remote parent starts a tree of its own.
+std::vector<trace_rows> build_forest(const std::vector<const sdk::span_data*>& spans,
+                                     bool nest_remote = true);
 
 /// How the renderers print spans whose parent is missing: `continuation` is for the console
 /// exporter printing later spans of a trace it already printed.
