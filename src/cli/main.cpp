@@ -6,6 +6,7 @@
 
 #include "ctxflow/config.hpp"
 #include "cli/demo.hpp"
+#include "cli/view.hpp"
 #if CTXFLOW_CLI_HAS_SERVE
 #include "cli/serve.hpp"
 #endif
@@ -27,6 +28,8 @@ void usage(std::FILE* to) {
       "  serve     receive OTLP/HTTP trace exports on 127.0.0.1:4318, keep them in SQLite,\n"
       "            answer a JSON API and print each trace as a waterfall\n"
       "            (`ctxflow serve --help` lists its options)\n"
+      "  view      print the traces of OTLP JSON files as waterfalls, filter them, or\n"
+      "            check their structure (`ctxflow view --help`)\n"
       "  help      print this text\n"
       "  version   print the version\n"
       "\n"
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (is(command, "demo")) return ctxflow::cli::run_demo(argc - 2, argv + 2);
+  if (is(command, "view")) return ctxflow::cli::run_view(argc - 2, argv + 2);
   if (is(command, "demo-child")) return ctxflow::cli::run_demo_child(argc - 2, argv + 2);
   if (is(command, "serve")) {
 #if CTXFLOW_CLI_HAS_SERVE
