@@ -239,24 +239,21 @@ int run_view(int argc, char** argv) {
 
   const bool had_spans = !read.spans.empty();
   std::vector<sdk::span_data> spans = viewer::filter_traces(std::move(read.spans), args.filter);
-  const auto traces = by_trace(std::move(spans));
-
   if (args.check) {
     viewer::check_options options;
     options.skew_tolerance_ns = args.skew_ns;
-    std::size_t span_count = 0;
+    const std::size_t span_count = spans.size();
+    const std::size_t trace_count = by_trace(spans).size();
     std::string text;
     std::size_t problems = 0;
-    for (const auto& t : traces) {
-      span_count += t.size();
-      for (const viewer::trace_problem& p : viewer::check_traces(t, options)) {
-        text += viewer::to_string(p);
-        text += '\n';
-        ++problems;
-      }
+    // All selected spans at once, so that a parent in another trace is told from an orphan.
+    for (const viewer::trace_problem& p : viewer::check_traces(spans, options)) {
+      text += viewer::to_string(p);
+      text += '\n';
+      ++problems;
     }
-    text += "checked " + std::to_string(traces.size()) +
-            (traces.size() == 1 ? " trace (" : " traces (") + std::to_string(span_count) +
+    text += "checked " + std::to_string(trace_count) +
+            (trace_count == 1 ? " trace (" : " traces (") + std::to_string(span_count) +
             (span_count == 1 ? " span): " : " spans): ");
     if (problems == 0) {
       text += "ok";
@@ -272,6 +269,7 @@ int run_view(int argc, char** argv) {
     return (problems == 0 && read.problems.empty() && written) ? 0 : 1;
   }
 
+  const auto traces = by_trace(std::move(spans));
   if (traces.empty()) {
     std::fprintf(stderr, had_spans ? "ctxflow view: no trace matches the filters\n"
                                    : "ctxflow view: no spans in the input\n");
