@@ -212,6 +212,15 @@ std::vector<std::vector<sdk::span_data>> by_trace(std::vector<sdk::span_data> sp
   return out;
 }
 
+// `text` with control characters (which could drive the terminal) shown as `?`.
+std::string printable(std::string text) {
+  for (char& ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) ch = '?';
+  }
+  return text;
+}
+
 bool write_all(const std::string& text) {
   return std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
 }
@@ -227,9 +236,11 @@ int run_view(int argc, char** argv) {
   viewer::read_result read = viewer::read_otlp_json_files(args.files);
   for (const viewer::read_problem& p : read.problems) {
     if (p.line == 0) {
-      std::fprintf(stderr, "%s: %s\n", p.source.c_str(), p.message.c_str());
+      std::fprintf(stderr, "%s: %s\n", printable(p.source).c_str(),
+                   printable(p.message).c_str());
     } else {
-      std::fprintf(stderr, "%s:%zu: %s\n", p.source.c_str(), p.line, p.message.c_str());
+      std::fprintf(stderr, "%s:%zu: %s\n", printable(p.source).c_str(), p.line,
+                   printable(p.message).c_str());
     }
   }
   if (read.documents == 0 && !read.problems.empty()) {

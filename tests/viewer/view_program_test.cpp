@@ -224,6 +224,26 @@ TEST(ViewProgram, ExitsWith2WhenNoInputCanBeRead) {
   EXPECT_EQ(some.out, golden("pretty.txt"));
 }
 
+TEST(ViewProgram, KeepsControlCharactersOfTheInputOffTheTerminal) {
+  scratch_dir dir;
+  const std::string file = dir.file("escapes.jsonl");
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << "not json \x1b]0;title\x07\n";
+    out << "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":"
+           "\"4bf92f3577b34da6a3ce929d0e0e4736\",\"spanId\":\"00000000000000a1\",\"name\":"
+           "\"\\u001b[2Jwipe\",\"startTimeUnixNano\":\"1\",\"endTimeUnixNano\":\"2\"}]}]}]}\n";
+  }
+  const run_result r = view({"--colour", "never", file});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.code, 0) << r.describe();
+  EXPECT_TRUE(contains(r.out, "?[2Jwipe")) << r.out;
+  EXPECT_FALSE(contains(r.out, "\x1b")) << r.out;
+  EXPECT_TRUE(contains(r.err, file + ":1: ")) << r.err;
+  EXPECT_FALSE(contains(r.err, "\x1b")) << r.err;
+  EXPECT_FALSE(contains(r.err, "\x07")) << r.err;
+}
+
 TEST(ViewProgram, HelpListsTheOptionsAndExitStatuses) {
   const run_result r = view({"--help"});
   ASSERT_TRUE(r.exited) << r.describe();
