@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ctxflow view [options] FILE...`: OTLP JSON files as terminal waterfalls, filtered, or checked.
+// `ctxflow view [options] FILE...`: OTLP JSON files as terminal waterfalls or one HTML page,
+// filtered, or checked.
 #include "cli/view.hpp"
 
 #include <sys/ioctl.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "ctxflow/exporters/console_exporter.hpp"
+#include "ctxflow/viewer/html_page.hpp"
 #include "ctxflow/viewer/otlp_reader.hpp"
 #include "ctxflow/viewer/trace_check.hpp"
 #include "ctxflow/viewer/trace_filter.hpp"
@@ -58,6 +61,9 @@ void view_usage(std::FILE* to) {
       "                      window (default 5ms)\n"
       "\n"
       "output:\n"
+      "  --html OUT          instead of drawing, write the selected traces to OUT as one\n"
+      "                      self-contained HTML page (trace list, waterfalls, span\n"
+      "                      details, search; it opens from disk)\n"
       "  --ascii             plain ASCII: '#' bars, 'us', '~' for cut names\n"
       "  --colour WHEN       auto, always or never (also --color); auto: standard output\n"
       "                      is a terminal, TERM is set and not `dumb`, NO_COLOR is unset\n"
@@ -82,6 +88,7 @@ struct view_args {
   bool ascii = false;
   colour_choice colour = colour_choice::automatic;
   std::size_t width = 0;  // 0: not given
+  std::string html;       // --html OUT; empty: not given
 };
 
 // Returns an exit code when the command line ends the run (help, or a bad command line).
@@ -122,7 +129,7 @@ int parse_view_args(int argc, char** argv, view_args& a, bool& done) {
     }
     const bool takes_value = arg == "--trace" || arg == "--service" || arg == "--name" ||
                              arg == "--min-duration" || arg == "--skew" || arg == "--colour" ||
-                             arg == "--color" || arg == "--width";
+                             arg == "--color" || arg == "--width" || arg == "--html";
     if (!takes_value) return bad("unknown option", argv[i]);
     if (i + 1 >= argc) return bad("option needs a value:", argv[i]);
     const std::string_view value = argv[++i];
@@ -130,6 +137,9 @@ int parse_view_args(int argc, char** argv, view_args& a, bool& done) {
       if (!viewer::is_trace_id_prefix(value))
         return bad("--trace wants 1 to 32 hex digits, not", argv[i]);
       a.filter.trace_id = value;
+    } else if (arg == "--html") {
+      if (value.empty() || value == "-") return bad("--html wants a file name, not", argv[i]);
+      a.html = value;
     } else if (arg == "--service") {
       a.filter.service = value;
     } else if (arg == "--name") {
@@ -221,6 +231,27 @@ std::string printable(std::string text) {
   return text;
 }
 
+// Writes the page for `spans` to `path` through a temporary file renamed over it, so a reader
+// never sees half a page; false (with a message on stderr) when it cannot.
+bool write_page(const std::string& path, const std::vector<sdk::span_data>& spans) {
+  const std::string page = viewer::render_html_page(spans);
+  const std::string temporary = path + ".tmp";
+  std::FILE* f = std::fopen(temporary.c_str(), "wb");
+  bool ok = f != nullptr;
+  if (ok) {
+    ok = std::fwrite(page.data(), 1, page.size(), f) == page.size();
+    ok = (std::fclose(f) == 0) && ok;
+  }
+  if (ok) ok = std::rename(temporary.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    std::fprintf(stderr, "ctxflow view: cannot write %s: %s\n", printable(path).c_str(),
+                 std::strerror(error));
+  }
+  return ok;
+}
+
 bool write_all(const std::string& text) {
   return std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
 }
@@ -250,6 +281,16 @@ int run_view(int argc, char** argv) {
 
   const bool had_spans = !read.spans.empty();
   std::vector<sdk::span_data> spans = viewer::filter_traces(std::move(read.spans), args.filter);
+  if (!args.html.empty()) {
+    if (!write_page(args.html, spans)) return 1;
+    if (!args.check) {
+      const std::size_t trace_count = by_trace(spans).size();
+      std::printf("wrote %s: %zu trace%s, %zu span%s\n", printable(args.html).c_str(),
+                  trace_count, trace_count == 1 ? "" : "s", spans.size(),
+                  spans.size() == 1 ? "" : "s");
+      return std::fflush(stdout) == 0 ? 0 : 1;
+    }
+  }
   if (args.check) {
     viewer::check_options options;
     options.skew_tolerance_ns = args.skew_ns;

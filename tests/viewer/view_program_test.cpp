@@ -4,12 +4,14 @@
 // `--check` on the spans `ctxflow demo` writes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/demo_process.hpp"
+#include "ctxflow/viewer/otlp_reader.hpp"
 
 namespace ctxflow::cli::testing {
 namespace {
@@ -244,12 +246,67 @@ TEST(ViewProgram, KeepsControlCharactersOfTheInputOffTheTerminal) {
   EXPECT_FALSE(contains(r.err, "\x07")) << r.err;
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The spans embedded in a page written by `view --html`.
+std::vector<sdk::span_data> embedded_spans(const std::string& page) {
+  const std::string open = "<script type=\"application/json\" id=\"ctxflow-data\">";
+  const std::size_t begin = page.find(open);
+  const std::size_t end = page.find("</script>", begin);
+  if (begin == std::string::npos || end == std::string::npos) return {};
+  std::vector<sdk::span_data> spans;
+  std::string error;
+  const std::string json = page.substr(begin + open.size(), end - begin - open.size());
+  EXPECT_TRUE(viewer::decode_json(json, spans, error)) << error;
+  return spans;
+}
+
+TEST(ViewProgram, HtmlWritesTheSelectedTracesAsOneSelfContainedPage) {
+  scratch_dir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string page = dir.file("traces.html");
+  // Two traces in the input; the filter keeps the one with an error.
+  const run_result r = view({"--html", page, "--errors", data("two_process.jsonl"),
+                             data("orphan.jsonl")});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.code, 0) << r.describe();
+  const viewer::read_result input = viewer::read_otlp_json_files({data("two_process.jsonl")});
+  ASSERT_FALSE(input.spans.empty());
+  EXPECT_EQ(r.out, "wrote " + page + ": 1 trace, " + std::to_string(input.spans.size()) +
+                       " spans\n");
+  const std::string text = read_file(page);
+  EXPECT_EQ(text.rfind("<!DOCTYPE html>", 0), 0u) << text.substr(0, 80);
+  EXPECT_FALSE(contains(text, "src=\"http")) << "the page loads nothing from elsewhere";
+  const std::vector<sdk::span_data> spans = embedded_spans(text);
+  ASSERT_EQ(spans.size(), input.spans.size());
+  for (const sdk::span_data& s : spans)
+    EXPECT_TRUE(s.context.trace == input.spans.front().context.trace);
+  EXPECT_FALSE(std::filesystem::exists(page + ".tmp"));
+}
+
+TEST(ViewProgram, HtmlToAnUnwritablePlaceFailsWithStatus1AndAMessage) {
+  scratch_dir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string page = dir.file("no-such-folder/traces.html");
+  const run_result r = view({"--html", page, data("two_process.jsonl")});
+  ASSERT_TRUE(r.exited) << r.describe();
+  EXPECT_EQ(r.code, 1) << r.describe();
+  EXPECT_TRUE(contains(r.err, "ctxflow view: cannot write " + page + ": ")) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 TEST(ViewProgram, HelpListsTheOptionsAndExitStatuses) {
   const run_result r = view({"--help"});
   ASSERT_TRUE(r.exited) << r.describe();
   EXPECT_EQ(r.code, 0);
   for (const char* option : {"--trace", "--service", "--name", "--min-duration", "--errors",
-                             "--check", "--skew", "--ascii", "--colour", "--width", "exit status"})
+                             "--check", "--skew", "--html", "--ascii", "--colour", "--width",
+                             "exit status"})
     EXPECT_TRUE(contains(r.out, option)) << option;
 }
 
