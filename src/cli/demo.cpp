@@ -30,13 +30,13 @@
 #include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/init.hpp"
 #include "ctxflow/trace/provider.hpp"
+#include "ctxflow/viewer/otlp_reader.hpp"
 #include "cli/demo_export.hpp"
 #include "cli/demo_options.hpp"
 #include "cli/demo_services.hpp"
 #include "cli/demo_signals.hpp"
 #include "cli/demo_verify.hpp"
 #include "cli/demo_workload.hpp"
-#include "cli/otlp_json_reader.hpp"
 
 namespace ctxflow::cli {
 namespace {
@@ -155,13 +155,14 @@ int run_demo(int argc, char** argv) {
   (void)file->shutdown(2s);
   const long child_lines = append_lines(p.child_spans_path, a.out_path);
   std::size_t child_spans = 0;
-  if (child_lines > 0) child_spans = read_otlp_json_file(p.child_spans_path).spans.size();
+  if (child_lines > 0) child_spans = viewer::read_otlp_json_files({p.child_spans_path}).spans.size();
   std::remove(p.child_spans_path.c_str());
 
   // What is verified is what the file holds.
-  span_file written = read_otlp_json_file(a.out_path);
-  for (const std::string& problem : written.problems)
-    std::fprintf(stderr, "ctxflow demo: %s\n", problem.c_str());
+  viewer::read_result written = viewer::read_otlp_json_files({a.out_path});
+  for (const viewer::read_problem& problem : written.problems)
+    std::fprintf(stderr, "ctxflow demo: %s:%zu: %s\n", problem.source.c_str(), problem.line,
+                 problem.message.c_str());
   if (!drained)
     std::fprintf(stderr, "ctxflow demo: the payment service still had open connections after "
                          "3 s; they were closed\n");
