@@ -62,8 +62,11 @@ class json_decoder {
   // --- errors --------------------------------------------------------------------------------
 
   bool syntax(std::string_view what) {
-    if (error_.empty())
-      error_ = "invalid JSON at offset " + std::to_string(pos_) + ": " + std::string(what);
+    if (error_.empty()) {
+      error_ = "invalid JSON at offset " + std::to_string(pos_) + ": ";
+      error_ += what;
+      if (pos_ >= s_.size() && what.starts_with("expected")) error_ += ", found the end of the text";
+    }
     return false;
   }
   bool fail(std::string reason) {
@@ -704,11 +707,17 @@ class json_decoder {
         v.type = is_array ? any_node::kind::array : any_node::kind::kvlist;
         v.items.clear();
         v.keys.clear();
+        v.packed = false;
         return object([&](std::string_view k) {
           if (k != "values") return skip_value();
           return array(k, [&] {
+            if (is_array) {
+              any_node element;
+              if (!any_value(element, depth + 1)) return false;
+              detail::array_append(v, std::move(element));
+              return true;
+            }
             v.items.emplace_back();
-            if (is_array) return any_value(v.items.back(), depth + 1);
             v.keys.emplace_back();
             return key_value(v.keys.back(), v.items.back(), depth + 1);
           });

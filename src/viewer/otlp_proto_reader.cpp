@@ -537,6 +537,7 @@ class request_decoder {
           if (!expect(f, wt_len, "AnyValue", "array_value")) return false;
           v.items.clear();
           v.keys.clear();
+          v.packed = false;
           v.type = any_node::kind::array;
           if (!array_value(f.bytes, v, depth)) return false;
           break;
@@ -544,6 +545,7 @@ class request_decoder {
           if (!expect(f, wt_len, "AnyValue", "kvlist_value")) return false;
           v.items.clear();
           v.keys.clear();
+          v.packed = false;
           v.type = any_node::kind::kvlist;
           if (!kvlist_value(f.bytes, v, depth)) return false;
           break;
@@ -565,8 +567,9 @@ class request_decoder {
       if (!r.next(f, reason_)) return fail("ArrayValue");
       if (f.number == 1) {
         if (!expect(f, wt_len, "ArrayValue", "values")) return false;
-        v.items.emplace_back();
-        if (!any_value(f.bytes, v.items.back(), depth + 1)) return false;
+        any_node element;
+        if (!any_value(f.bytes, element, depth + 1)) return false;
+        detail::array_append(v, std::move(element));
       }
     }
     return true;

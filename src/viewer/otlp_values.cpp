@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <iterator>
+#include <type_traits>
+#include <variant>
 #include <utility>
 
 #include "base/hex.hpp"
@@ -77,7 +79,93 @@ void append_double(std::string& out, double d) {
   }
 }
 
+bool is_scalar(any_node::kind k) noexcept {
+  return k == any_node::kind::string || k == any_node::kind::boolean ||
+         k == any_node::kind::integer || k == any_node::kind::floating;
+}
+
+// Whether the packed values of `array` have the type of a scalar of kind `k`.
+bool packs(const sdk::attribute_value& values, any_node::kind k) noexcept {
+  switch (k) {
+    case any_node::kind::string: return std::holds_alternative<std::vector<std::string>>(values);
+    case any_node::kind::boolean: return std::holds_alternative<std::vector<bool>>(values);
+    case any_node::kind::integer: return std::holds_alternative<std::vector<std::int64_t>>(values);
+    case any_node::kind::floating: return std::holds_alternative<std::vector<double>>(values);
+    default: return false;
+  }
+}
+
+void pack(sdk::attribute_value& values, any_node&& e) {
+  switch (e.type) {
+    case any_node::kind::string: std::get<std::vector<std::string>>(values).push_back(std::move(e.text)); break;
+    case any_node::kind::boolean: std::get<std::vector<bool>>(values).push_back(e.boolean); break;
+    case any_node::kind::integer: std::get<std::vector<std::int64_t>>(values).push_back(e.integer); break;
+    case any_node::kind::floating: std::get<std::vector<double>>(values).push_back(e.floating); break;
+    default: break;
+  }
+}
+
+// The packed values of an array as nodes.
+std::vector<any_node> unpacked(const sdk::attribute_value& values) {
+  std::vector<any_node> out;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          for (const std::string& v : x) {
+            any_node& n = out.emplace_back();
+            n.type = any_node::kind::string;
+            n.text = v;
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<bool>>) {
+          for (const bool v : x) {
+            any_node& n = out.emplace_back();
+            n.type = any_node::kind::boolean;
+            n.boolean = v;
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+          for (const std::int64_t v : x) {
+            any_node& n = out.emplace_back();
+            n.type = any_node::kind::integer;
+            n.integer = v;
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          for (const double v : x) {
+            any_node& n = out.emplace_back();
+            n.type = any_node::kind::floating;
+            n.floating = v;
+          }
+        }
+      },
+      values);
+  return out;
+}
+
 }  // namespace
+
+void array_append(any_node& array, any_node&& element) {
+  if (array.items.empty()) {
+    if (!array.packed && is_scalar(element.type)) {
+      switch (element.type) {
+        case any_node::kind::string: array.values = std::vector<std::string>{}; break;
+        case any_node::kind::boolean: array.values = std::vector<bool>{}; break;
+        case any_node::kind::integer: array.values = std::vector<std::int64_t>{}; break;
+        default: array.values = std::vector<double>{}; break;
+      }
+      array.packed = true;
+    }
+    if (array.packed) {
+      if (packs(array.values, element.type)) {
+        pack(array.values, std::move(element));
+        return;
+      }
+      array.items = unpacked(array.values);
+      array.values = false;
+      array.packed = false;
+    }
+  }
+  array.items.push_back(std::move(element));
+}
 
 sdk::attribute_value to_attribute_value(any_node&& v) {
   switch (v.type) {
@@ -92,6 +180,7 @@ sdk::attribute_value to_attribute_value(any_node&& v) {
       return b;
     }
     case any_node::kind::array: {
+      if (v.packed) return std::move(v.values);
       if (v.items.empty()) return std::vector<std::string>{};
       switch (common_scalar(v.items)) {
         case any_node::kind::string: {
@@ -154,6 +243,13 @@ void append_any_json(std::string& out, const any_node& v) {
       out += "\"}";
       return;
     case any_node::kind::array:
+      if (v.packed) {
+        any_node expanded;
+        expanded.type = any_node::kind::array;
+        expanded.items = unpacked(v.values);
+        append_any_json(out, expanded);
+        return;
+      }
       out += "{\"arrayValue\":{";
       if (!v.items.empty()) {
         out += "\"values\":[";

@@ -52,9 +52,17 @@ struct any_node {
   std::int64_t integer = 0;
   double floating = 0.0;
   std::string text;                 // string or bytes
-  std::vector<any_node> items;      // array elements, or the values of a key-value list
+  /// An array whose elements so far are all strings, all bools, all integers or all doubles
+  /// keeps them here, 8 bytes an integer instead of a whole node (array_append()).
+  bool packed = false;
+  sdk::attribute_value values;
+  std::vector<any_node> items;      // other array elements, or the values of a key-value list
   std::vector<std::string> keys;    // key-value list keys, parallel to `items`
 };
+
+/// Adds `element` to the array `array` (type array): into `values` while the elements are
+/// scalars of one type, else (the packed ones first converted back) into `items`.
+void array_append(any_node& array, any_node&& element);
 
 /// Maps a read value onto span_data's attribute types: scalars as they are, bytes as
 /// byte_string, an array whose elements are all strings, all bools, all integers or all doubles
