@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <variant>
@@ -290,6 +292,85 @@ TEST(DecodeProtobuf, UnknownFieldsOfEveryWireTypeAreSkipped) {
   ASSERT_TRUE(viewer::decode_protobuf(request_with_span(span), out, error)) << error;
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].name, "op");
+}
+
+TEST(DecodeProtobuf, AnEmptyParentSpanIdIsARoot) {
+  std::string span = valid_span_body();
+  put_len(span, 4, "");
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_protobuf(request_with_span(span), out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].parent_span_id.valid());
+}
+
+TEST(DecodeProtobuf, FlagsGiveTheTraceFlagsAndTheParentIsRemoteOnlyWhenKnown) {
+  struct row {
+    std::uint32_t flags;
+    std::uint8_t trace_flags;
+    bool parent_is_remote;
+  };
+  for (const row r : {row{0x301, 0x01, true}, row{0x101, 0x01, false}, row{0x203, 0x03, false},
+                      row{0xFFFFFF00, 0x00, true}}) {
+    std::string span = valid_span_body();
+    put_varint(span, (16 << 3) | 5);
+    for (int i = 0; i < 4; ++i) span += static_cast<char>((r.flags >> (8 * i)) & 0xFF);
+    std::vector<sdk::span_data> out;
+    std::string error;
+    ASSERT_TRUE(viewer::decode_protobuf(request_with_span(span), out, error)) << error;
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].context.flags.value, r.trace_flags) << r.flags;
+    EXPECT_EQ(out[0].parent_is_remote, r.parent_is_remote) << r.flags;
+    EXPECT_FALSE(out[0].context.remote);
+  }
+}
+
+TEST(DecodeJson, AnEmptyParentSpanIdIsARootAndEnumNamesAreRead) {
+  const std::string text = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",)"
+                           R"("spanId":"eee19b7ec3c1b174","parentSpanId":"","kind":"SPAN_KIND_CONSUMER",)"
+                           R"("status":{"code":"STATUS_CODE_OK"},"name":null}]}]}]})";
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_json(text, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].parent_span_id.valid());
+  EXPECT_EQ(out[0].kind, trace::span_kind::consumer);
+  EXPECT_EQ(out[0].status.code, trace::status_code::ok);
+  EXPECT_EQ(out[0].name, "");
+}
+
+TEST(DecodeJson, DoublesMayBeNumbersOrTheNamedSpecialValues) {
+  const std::string text = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",)"
+                           R"("spanId":"eee19b7ec3c1b174","attributes":[)"
+                           R"({"key":"a","value":{"doubleValue":1.5e3}},{"key":"b","value":{"doubleValue":"-Infinity"}},)"
+                           R"({"key":"c","value":{"doubleValue":"Infinity"}},{"key":"d","value":{"doubleValue":1e999}},)"
+                           R"({"key":"e","value":{"doubleValue":-1e-999}}]}]}]}]})";
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_json(text, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].attributes.size(), 5u);
+  EXPECT_EQ(std::get<double>(out[0].attributes[0].value), 1500.0);
+  EXPECT_EQ(std::get<double>(out[0].attributes[1].value), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(std::get<double>(out[0].attributes[2].value), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(std::get<double>(out[0].attributes[3].value), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(std::get<double>(out[0].attributes[4].value), 0.0);
+  EXPECT_TRUE(std::signbit(std::get<double>(out[0].attributes[4].value)));
+}
+
+TEST(DecodeJson, AnArrayTurnsIntoJsonTextWhenAnElementBreaksItsType) {
+  const std::string text = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",)"
+                           R"("spanId":"eee19b7ec3c1b174","attributes":[)"
+                           R"({"key":"ints","value":{"arrayValue":{"values":[{"intValue":1},{"intValue":"2"}]}}},)"
+                           R"({"key":"mixed","value":{"arrayValue":{"values":[{"intValue":1},{"intValue":"2"},{"boolValue":true}]}}}]}]}]}]})";
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_json(text, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].attributes.size(), 2u);
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(out[0].attributes[0].value), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(std::get<std::string>(out[0].attributes[1].value),
+            R"({"arrayValue":{"values":[{"intValue":"1"},{"intValue":"2"},{"boolValue":true}]}})");
 }
 
 // --- malformed protobuf ----------------------------------------------------------------------
