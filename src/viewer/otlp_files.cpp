@@ -5,6 +5,7 @@
 // following lines (a pretty-printed request). A '{' in the first column while a document is still
 // open starts a new one, so a truncated line costs only itself. A document is buffered up to
 // decode_limits::max_message_bytes; past that it is skipped to its end and reported.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -24,7 +25,63 @@ class document_splitter {
       : source_(source), out_(out), limits_(limits) {}
 
   void feed(const char* data, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) step(data[i]);
+    // Characters of the open document are appended in runs, not one by one.
+    std::size_t run = in_document_ ? 0 : n;
+    auto flush = [&](std::size_t upto) {
+      if (run < upto) append(data + run, upto - run);
+      run = n;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = data[i];
+      if (!in_document_) {
+        if (c == '\n') {
+          ++line_;
+          column_ = 0;
+          continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r') continue;
+        begin_document();
+        run = i;
+      } else if (column_ == 0 && c == '{' && depth_ > 0) {
+        // An unfinished document and a new one starting in the first column: the open one was
+        // cut short (a truncated line of a JSON-lines file).
+        flush(i);
+        end_document();
+        begin_document();
+        run = i;
+      }
+      if (c == '\n') {
+        in_string_ = false;  // a JSON string cannot hold a raw line break
+        escape_ = false;
+        ++line_;
+        column_ = 0;
+        if (depth_ <= 0) {
+          flush(i);
+          end_document();
+        }
+        continue;
+      }
+      ++column_;
+      if (in_string_) {
+        if (escape_) {
+          escape_ = false;
+        } else if (c == '\\') {
+          escape_ = true;
+        } else if (c == '"') {
+          in_string_ = false;
+        }
+        continue;
+      }
+      switch (c) {
+        case '"': in_string_ = true; break;
+        case '{':
+        case '[': ++depth_; break;
+        case '}':
+        case ']': --depth_; break;
+        default: break;
+      }
+    }
+    if (in_document_) flush(n);
   }
 
   void finish() {
@@ -32,57 +89,6 @@ class document_splitter {
   }
 
  private:
-  void step(char c) {
-    if (!in_document_) {
-      if (c == '\n') {
-        ++line_;
-        column_ = 0;
-        return;
-      }
-      if (c == ' ' || c == '\t' || c == '\r') return;
-      begin_document();
-    } else if (column_ == 0 && c == '{' && depth_ > 0) {
-      // An unfinished document and a new one starting in the first column: the open one was
-      // cut short (a truncated line of a JSON-lines file).
-      end_document();
-      begin_document();
-    }
-    if (c == '\n') {
-      in_string_ = false;  // a JSON string cannot hold a raw line break
-      escape_ = false;
-      if (depth_ <= 0) {
-        end_document();
-        ++line_;
-        column_ = 0;
-        return;
-      }
-      append(c);
-      ++line_;
-      column_ = 0;
-      return;
-    }
-    ++column_;
-    append(c);
-    if (in_string_) {
-      if (escape_) {
-        escape_ = false;
-      } else if (c == '\\') {
-        escape_ = true;
-      } else if (c == '"') {
-        in_string_ = false;
-      }
-      return;
-    }
-    switch (c) {
-      case '"': in_string_ = true; break;
-      case '{':
-      case '[': ++depth_; break;
-      case '}':
-      case ']': --depth_; break;
-      default: break;
-    }
-  }
-
   void begin_document() {
     in_document_ = true;
     oversized_ = false;
@@ -93,14 +99,14 @@ class document_splitter {
     buffer_.clear();
   }
 
-  void append(char c) {
+  void append(const char* data, std::size_t n) {
     if (oversized_) return;
-    if (buffer_.size() >= limits_.max_message_bytes) {
+    if (n > limits_.max_message_bytes - std::min(buffer_.size(), limits_.max_message_bytes)) {
       oversized_ = true;
       std::string().swap(buffer_);  // give the memory back now
       return;
     }
-    buffer_ += c;
+    buffer_.append(data, n);
   }
 
   void end_document() {

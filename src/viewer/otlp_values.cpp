@@ -2,6 +2,7 @@
 // AnyValue mapping, JSON text of values span_data cannot hold, UTF-8 repair and base64.
 #include "viewer/otlp_values.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -394,7 +395,8 @@ void append_spans(std::vector<sdk::span_data>& to, std::vector<sdk::span_data>&&
     to.swap(from);
     return;
   }
-  to.reserve(to.size() + from.size());
+  // Growth stays geometric (an exact reserve on every call would move every span each time).
+  if (to.capacity() < to.size() + from.size()) to.reserve(std::max(to.size() + from.size(), 2 * to.capacity()));
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
 }
 
