@@ -6,14 +6,15 @@
 #
 # Environment:
 #   FUZZ_SECONDS  seconds per target (default 30)
-#   FUZZ_TARGETS  space-separated subset (default: traceparent tracestate baggage b3)
+#   FUZZ_TARGETS  space-separated subset (default: traceparent tracestate baggage b3 otlp_proto
+#                 otlp_json)
 #   FUZZ_JOBS     build parallelism (default 2)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build/fuzz"
 seconds=${FUZZ_SECONDS:-30}
-targets=${FUZZ_TARGETS:-"traceparent tracestate baggage b3"}
+targets=${FUZZ_TARGETS:-"traceparent tracestate baggage b3 otlp_proto otlp_json"}
 jobs=${FUZZ_JOBS:-2}
 cxx=${FUZZ_CXX:-clang++-14}
 

@@ -3,6 +3,9 @@
 // std::source_location (it lacks __builtin_source_location), and ctxflow's context API uses it
 // for attach sites. When the library did not provide it, this supplies a minimal equivalent
 // built on the builtins clang 14 does have, so the fuzz targets can compile the real sources.
+// `current` is constexpr, not consteval: clang 14 rejects a consteval default argument in some
+// calls (src/sdk/init.cpp: "cannot take address of consteval function"), and the builtins in
+// the default arguments name the caller either way.
 #pragma once
 
 #include <source_location>
@@ -12,7 +15,7 @@
 
 namespace std {  // NOLINT: a stand-in for a missing standard type, fuzz build only
 struct source_location {
-  static consteval source_location current(const char* file = __builtin_FILE(),
+  static constexpr source_location current(const char* file = __builtin_FILE(),
                                            const char* function = __builtin_FUNCTION(),
                                            std::uint_least32_t line = __builtin_LINE(),
                                            std::uint_least32_t column = __builtin_COLUMN()) noexcept {
