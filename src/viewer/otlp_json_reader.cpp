@@ -482,32 +482,50 @@ class json_decoder {
   bool resource_spans(std::vector<sdk::span_data>& out) {
     auto res = std::make_shared<sdk::resource>();
     std::size_t scope_index = 0;
+    std::size_t library_spans_at = 0;  // offset of an instrumentationLibrarySpans value, if any
     const std::string outer = where_;
-    return object([&](std::string_view key) {
-      if (key == "resource") {
-        return object([&](std::string_view k) {
-          if (k == "attributes") return attributes(res->attributes);
-          return skip_value();  // droppedAttributesCount: not held by sdk::resource
-        });
-      }
-      if (key == "scopeSpans") {
-        return array(key, [&] {
-          where_ = outer + ": scopeSpans " + std::to_string(scope_index++);
-          const bool ok = scope_spans(res, out);
-          where_ = outer;
-          return ok;
-        });
-      }
-      if (key == "schemaUrl") return string_value(key, res->schema_url);
-      return skip_value();
-    });
+    auto scope_spans_array = [&](std::string_view name) {
+      return array(name, [&] {
+        where_ = outer + ": " + std::string(name) + " " + std::to_string(scope_index++);
+        const bool ok = scope_spans(res, out);
+        where_ = outer;
+        return ok;
+      });
+    };
+    if (!object([&](std::string_view key) {
+          if (key == "resource") {
+            return object([&](std::string_view k) {
+              if (k == "attributes") return attributes(res->attributes);
+              return skip_value();  // droppedAttributesCount: not held by sdk::resource
+            });
+          }
+          if (key == "scopeSpans") return scope_spans_array(key);
+          if (key == "instrumentationLibrarySpans") {
+            // The name before OTLP 0.15, in old Collector files: read after the object, and
+            // only when it has no scopeSpans, so that a sender that wrote both is read once.
+            library_spans_at = pos_;
+            return skip_value();
+          }
+          if (key == "schemaUrl") return string_value(key, res->schema_url);
+          return skip_value();
+        }))
+      return false;
+    if (library_spans_at != 0 && scope_index == 0) {
+      const std::size_t end = pos_;
+      pos_ = library_spans_at;
+      ++depth_;
+      if (!scope_spans_array("instrumentationLibrarySpans")) return false;
+      --depth_;
+      pos_ = end;
+    }
+    return true;
   }
 
   bool scope_spans(const std::shared_ptr<sdk::resource>& res, std::vector<sdk::span_data>& out) {
     auto scope = std::make_shared<sdk::instrumentation_scope>();
     const std::string outer = where_;
     return object([&](std::string_view key) {
-      if (key == "scope") {
+      if (key == "scope" || key == "instrumentationLibrary") {
         return object([&](std::string_view k) {
           if (k == "name") return string_value(k, scope->name);
           if (k == "version") return string_value(k, scope->version);

@@ -191,6 +191,7 @@ class request_decoder {
     message_reader r(body);
     field f;
     std::size_t scope_index = 0;
+    std::vector<std::string_view> library_spans;
     const std::string outer = where_;
     while (!r.done()) {
       if (!r.next(f, reason_)) return fail("ResourceSpans");
@@ -204,11 +205,24 @@ class request_decoder {
           if (!scope_spans(f.bytes, res, out)) return false;
           where_ = outer;
           break;
+        case 1000:  // instrumentation_library_spans: the same message before OTLP 0.15
+          if (!expect(f, wt_len, "ResourceSpans", "instrumentation_library_spans")) return false;
+          library_spans.push_back(f.bytes);
+          break;
         case 3:
           if (!string_field(f, res->schema_url, "schema_url")) return false;
           break;
         default: break;
       }
+    }
+    // Read only from a sender that wrote no scope_spans, so that one that wrote both for old
+    // receivers is not read twice.
+    if (scope_index == 0) {
+      for (const std::string_view body_of_library : library_spans) {
+        where_ = outer + ": instrumentation_library_spans " + std::to_string(scope_index++);
+        if (!scope_spans(body_of_library, res, out)) return false;
+      }
+      where_ = outer;
     }
     return true;
   }

@@ -373,6 +373,53 @@ TEST(DecodeJson, AnArrayTurnsIntoJsonTextWhenAnElementBreaksItsType) {
             R"({"arrayValue":{"values":[{"intValue":"1"},{"intValue":"2"},{"boolValue":true}]}})");
 }
 
+TEST(DecodeJson, OldCollectorFilesWithInstrumentationLibrarySpansAreRead) {
+  const std::string span = R"({"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"old"})";
+  const std::string old_only = R"({"resourceSpans":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":)"
+                               R"({"name":"lib","version":"0.1"},"spans":[)" + span + "]}]}]}";
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_json(old_only, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "old");
+  EXPECT_EQ(out[0].scope_ptr->name, "lib");
+  EXPECT_EQ(out[0].scope_ptr->version, "0.1");
+  // A sender that wrote both names for the same spans is read once, from scopeSpans.
+  const std::string both = R"({"resourceSpans":[{"instrumentationLibrarySpans":[{"spans":[)" + span +
+                           R"(]}],"scopeSpans":[{"scope":{"name":"new"},"spans":[)" + span + "]}]}]}";
+  out.clear();
+  ASSERT_TRUE(viewer::decode_json(both, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].scope_ptr->name, "new");
+}
+
+TEST(DecodeProtobuf, TheOldInstrumentationLibrarySpansFieldIsReadWhenThereAreNoScopeSpans) {
+  std::string library;
+  put_len(library, 1, "lib");
+  std::string library_spans;
+  put_len(library_spans, 1, library);
+  put_len(library_spans, 2, valid_span_body());
+  std::string resource_spans;
+  put_len(resource_spans, 1000, library_spans);
+  std::string request;
+  put_len(request, 1, resource_spans);
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_protobuf(request, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].scope_ptr->name, "lib");
+  // With scope_spans beside it, only scope_spans is read.
+  std::string scope_spans;
+  put_len(scope_spans, 2, valid_span_body());
+  put_len(resource_spans, 2, scope_spans);
+  request.clear();
+  put_len(request, 1, resource_spans);
+  out.clear();
+  ASSERT_TRUE(viewer::decode_protobuf(request, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].scope_ptr->name, "");
+}
+
 // --- malformed protobuf ----------------------------------------------------------------------
 
 TEST(DecodeProtobufRejects, ATruncatedVarint) {
