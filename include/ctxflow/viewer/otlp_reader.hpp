@@ -42,11 +42,16 @@ struct decode_limits {
 /// Invalid UTF-8 in strings is replaced by U+FFFD.
 /// Returns false with `error` set (naming where: `span 3: trace_id is 15 bytes, expected 16`)
 /// when the input is not a valid request or passes a limit; `out` is then left as it was.
+/// Thread safety: may be called concurrently (no shared state); running out of memory is a
+/// failure with a message like any other.
 CTXFLOW_API bool decode_protobuf(std::string_view bytes, std::vector<sdk::span_data>& out,
                                  std::string& error, const decode_limits& limits = {}) noexcept;
 
 /// decode_protobuf() for the OTLP JSON mapping (§8.2): hex ids, integer enums, 64-bit
-/// integers as strings or numbers, base64 bytes, unknown keys ignored.
+/// integers as strings or numbers, base64 bytes, unknown keys ignored. Ids are hex of either
+/// case; an empty `parentSpanId` is a root; enums are numbers or their names
+/// (`SPAN_KIND_SERVER`); doubles may be `"NaN"`, `"Infinity"`, `"-Infinity"`. Errors name the
+/// JSON key (`span 0: traceId is 30 hex digits, expected 32`) or the offset of a syntax error.
 CTXFLOW_API bool decode_json(std::string_view text, std::vector<sdk::span_data>& out,
                              std::string& error, const decode_limits& limits = {}) noexcept;
 
