@@ -138,6 +138,18 @@ TEST(ReadOtlpJson, BlankLinesAreSkippedAndLinesStillCounted) {
   EXPECT_EQ(r.problems[0].line, 6u);
 }
 
+TEST(ReadOtlpJson, WindowsLineEndsAreRead) {
+  const std::string text = line_with_span("one", 1) + "\n" + pretty(line_with_span("two", 2)) + "\n\n";
+  std::string crlf;
+  for (const char c : text) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  const auto r = read_text(crlf);
+  EXPECT_TRUE(r.problems.empty()) << r.problems[0].message;
+  EXPECT_EQ(names_of(r), (std::vector<std::string>{"one", "two"}));
+}
+
 TEST(ReadOtlpJson, APrettyPrintedDocumentIsOneRequest) {
   const std::string doc = pretty(line_with_span("pretty", 1));
   ASSERT_GT(std::count(doc.begin(), doc.end(), '\n'), 10);

@@ -420,6 +420,30 @@ TEST(DecodeProtobuf, TheOldInstrumentationLibrarySpansFieldIsReadWhenThereAreNoS
   EXPECT_EQ(out[0].scope_ptr->name, "");
 }
 
+TEST(DecodeJson, EscapesAreDecodedAndInvalidUtf8BecomesTheReplacementCharacter) {
+  const std::string text = std::string(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",)") +
+                           R"("spanId":"eee19b7ec3c1b174","name":"caf\u00e9 \ud83d\ude00 \ud800! \"q\" \\ \/ \t",)" +
+                           "\"status\":{\"message\":\"bad \xFF byte\"}}]}]}]}";
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_json(text, out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "caf\xC3\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD! \"q\" \\ / \t");
+  EXPECT_EQ(out[0].status.message, "bad \xEF\xBF\xBD byte");
+}
+
+TEST(DecodeProtobuf, InvalidUtf8InAStringBecomesTheReplacementCharacter) {
+  std::string span;
+  put_len(span, 1, std::string(16, '\x11'));
+  put_len(span, 2, std::string(8, '\x22'));
+  put_len(span, 5, "a\xC0\xAFz");  // an overlong '/', invalid in UTF-8
+  std::vector<sdk::span_data> out;
+  std::string error;
+  ASSERT_TRUE(viewer::decode_protobuf(request_with_span(span), out, error)) << error;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].name, "a\xEF\xBF\xBD\xEF\xBF\xBDz");
+}
+
 // --- malformed protobuf ----------------------------------------------------------------------
 
 TEST(DecodeProtobufRejects, ATruncatedVarint) {
