@@ -120,9 +120,32 @@ class document_splitter {
     if (decode_json(buffer_, out_.spans, error, limits_)) {
       ++out_.documents;
     } else {
-      problem(std::move(error));
+      problem(with_position(std::move(error)));
     }
     buffer_.clear();
+  }
+
+  // decode_json names a syntax error's byte offset in the document; in a file the line and
+  // column say more: "invalid JSON at line 12, column 5: expected ':'".
+  std::string with_position(std::string error) const {
+    constexpr std::string_view marker = "at offset ";
+    const std::size_t at = error.find(marker);
+    if (at == std::string::npos) return error;
+    std::size_t offset = 0;
+    std::size_t end = at + marker.size();
+    while (end < error.size() && error[end] >= '0' && error[end] <= '9')
+      offset = offset * 10 + static_cast<std::size_t>(error[end++] - '0');
+    if (end == at + marker.size() || offset > buffer_.size()) return error;
+    std::size_t line = start_line_;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < offset; ++i) {
+      if (buffer_[i] == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    }
+    return error.substr(0, at) + "at line " + std::to_string(line) + ", column " +
+           std::to_string(offset - line_start + 1) + error.substr(end);
   }
 
   void problem(std::string message) {

@@ -175,6 +175,12 @@ TEST(ReadOtlpJson, ABrokenPrettyPrintedDocumentIsReportedAtItsFirstLine) {
   EXPECT_EQ(names_of(r), (std::vector<std::string>{"one", "three"}));
   ASSERT_EQ(r.problems.size(), 1u);
   EXPECT_EQ(r.problems[0].line, 3u);
+  // The message points at the line and column of the syntax error within the file.
+  std::size_t error_line = 3;
+  for (std::size_t i = 0; i < broken.find("\"oops\""); ++i) error_line += broken[i] == '\n' ? 1 : 0;
+  EXPECT_NE(r.problems[0].message.find("invalid JSON at line " + std::to_string(error_line) + ", column "),
+            std::string::npos)
+      << r.problems[0].message;
 }
 
 TEST(ReadOtlpJson, AnOversizedLineIsAProblemAndTheNextLinesAreRead) {
