@@ -366,7 +366,7 @@ stage_noexcept() {
     { cat "$work/noexcept.log"; return 1; }
   build_dir build/noexcept --target ctxflow_context ctxflow_exec ctxflow_coro ctxflow_trace \
     ctxflow_propagation ctxflow_sdk_core ctxflow_exporters_memory ctxflow_exporters_console \
-    ctxflow_exporters_otlp ctxflow_testing no_exceptions_smoke
+    ctxflow_exporters_otlp ctxflow_testing ctxflow_viewer no_exceptions_smoke
   build/noexcept/no_exceptions_smoke
 }
 
