@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "base/hex.hpp"
+#include "ctxflow/viewer/json_string.hpp"
 
 namespace ctxflow::viewer::detail {
 namespace {
@@ -401,3 +402,11 @@ void append_spans(std::vector<sdk::span_data>& to, std::vector<sdk::span_data>&&
 }
 
 }  // namespace ctxflow::viewer::detail
+
+namespace ctxflow::viewer {
+
+void append_json_string(std::string& out, std::string_view text) {
+  detail::append_json_string(out, text);
+}
+
+}  // namespace ctxflow::viewer

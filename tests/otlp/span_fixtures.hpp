@@ -64,10 +64,12 @@ inline trace::span_id sid(std::uint8_t seed) {
 }
 
 /// A span with every field set: tracestate, remote parent, all attribute types, two events,
-/// two links (one remote with tracestate), dropped counts and an error status.
+/// two links (one remote with tracestate), dropped counts and an error status. `attributes`
+/// replaces every_attribute_type() for tests that need another set.
 inline sdk::span_data rich_span(std::shared_ptr<const sdk::resource> res,
                                 std::shared_ptr<const sdk::instrumentation_scope> scope,
-                                std::uint8_t seed) {
+                                std::uint8_t seed,
+                                std::vector<sdk::attribute> attributes = every_attribute_type()) {
   sdk::span_data s;
   s.context.trace = tid(seed);
   s.context.span = sid(seed);
@@ -79,7 +81,7 @@ inline sdk::span_data rich_span(std::shared_ptr<const sdk::resource> res,
   s.kind = trace::span_kind::server;
   s.start_time_unix_nano = 1544712660000000000ull + seed;
   s.end_time_unix_nano = 1544712661000000000ull + seed;
-  s.attributes = every_attribute_type();
+  s.attributes = std::move(attributes);
   s.dropped_attributes_count = 3;
   s.events.push_back({"exception", 1544712660500000000ull,
                       {{"exception.type", std::string("std::runtime_error")},

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spans with every field the OTLP readers map, for the round-trip tests and the fuzz seeds:
+// Spans with every field the OTLP readers map, for the round-trip tests and the fuzz seeds (the
+// OTLP encoder tests' spans, tests/otlp/span_fixtures.hpp, with the attributes a reader gives back):
 // attributes of every type span_data holds, events, links with trace state and flags, an error
 // status, a remote parent, two resources and two scopes.
 #pragma once
@@ -11,8 +12,11 @@
 #include <vector>
 
 #include "ctxflow/sdk/span_data.hpp"
+#include "otlp/span_fixtures.hpp"
 
 namespace ctxflow::viewer::testing {
+
+namespace otlp_fixtures = exporters::otlp::testing;
 
 /// One attribute of every type, with the values proto3 would otherwise leave out (0, false, "",
 /// empty array) and strings that need escaping. An empty array is an empty vector of strings,
@@ -48,92 +52,25 @@ inline std::vector<sdk::attribute> every_attribute_type() {
   };
 }
 
-inline trace::trace_id make_trace_id(std::uint8_t seed) {
-  trace::trace_id id;
-  for (std::size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<std::uint8_t>(seed + i * 7 + 1);
-  return id;
-}
+inline trace::trace_id make_trace_id(std::uint8_t seed) { return otlp_fixtures::tid(seed); }
+inline trace::span_id make_span_id(std::uint8_t seed) { return otlp_fixtures::sid(seed); }
+using otlp_fixtures::make_resource;
+using otlp_fixtures::make_scope;
+using otlp_fixtures::pointers;
 
-inline trace::span_id make_span_id(std::uint8_t seed) {
-  trace::span_id id;
-  for (std::size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<std::uint8_t>(seed + i * 13 + 1);
-  return id;
-}
-
-inline std::shared_ptr<const sdk::resource> make_resource(std::string service, std::string schema_url) {
-  auto r = std::make_shared<sdk::resource>();
-  r->attributes = {{"service.name", std::move(service)}, {"host.cpus", std::int64_t{2}}};
-  r->schema_url = std::move(schema_url);
-  return r;
-}
-
-inline std::shared_ptr<const sdk::instrumentation_scope> make_scope(std::string name, std::string version,
-                                                                    std::string schema_url) {
-  auto sc = std::make_shared<sdk::instrumentation_scope>();
-  sc->name = std::move(name);
-  sc->version = std::move(version);
-  sc->schema_url = std::move(schema_url);
-  sc->attributes = {{"scope.attr", std::string("v")}, {"scope.flag", true}};
-  return sc;
-}
-
-/// Every field set: trace state, remote parent, every attribute type, two events, two links (one
-/// remote with trace state and flags), dropped counts, an error status.
+/// The OTLP encoder tests' span with every field set (trace state, remote parent, two events,
+/// two links, dropped counts, an error status), with the attributes above.
 inline sdk::span_data rich_span(std::shared_ptr<const sdk::resource> res,
                                 std::shared_ptr<const sdk::instrumentation_scope> scope, std::uint8_t seed) {
-  sdk::span_data s;
-  s.context.trace = make_trace_id(seed);
-  s.context.span = make_span_id(seed);
-  s.context.flags = trace::trace_flags{0x03};
-  s.context.state = trace::trace_state::parse("vendor=value1,other@tenant=x-y");
-  s.parent_span_id = make_span_id(static_cast<std::uint8_t>(seed + 100));
-  s.parent_is_remote = true;
-  s.name = "GET /users/{id} \"q\"";
-  s.kind = trace::span_kind::server;
-  s.start_time_unix_nano = 1544712660000000000ull + seed;
-  s.end_time_unix_nano = 1544712661000000000ull + seed;
-  s.attributes = every_attribute_type();
-  s.dropped_attributes_count = 3;
-  s.events.push_back({"exception", 1544712660500000000ull,
-                      {{"exception.type", std::string("std::runtime_error")},
-                       {"exception.message", std::string("boom\n")}},
-                      2});
-  s.events.push_back({"empty-event", 1544712660600000000ull, {}, 0});
-  s.dropped_events_count = 4;
-  sdk::span_link remote_link;
-  remote_link.context.trace = make_trace_id(static_cast<std::uint8_t>(seed + 50));
-  remote_link.context.span = make_span_id(static_cast<std::uint8_t>(seed + 50));
-  remote_link.context.flags = trace::trace_flags{0x01};
-  remote_link.context.remote = true;
-  remote_link.context.state = trace::trace_state::parse("linked=1");
-  remote_link.attributes = {{"link.kind", std::string("follows")}, {"link.n", std::int64_t{7}}};
-  remote_link.dropped_attributes_count = 1;
-  s.links.push_back(remote_link);
-  sdk::span_link local_link;
-  local_link.context.trace = make_trace_id(static_cast<std::uint8_t>(seed + 60));
-  local_link.context.span = make_span_id(static_cast<std::uint8_t>(seed + 60));
-  s.links.push_back(local_link);
-  s.dropped_links_count = 5;
-  s.status = {trace::status_code::error, "it failed: \"bad\""};
-  s.resource_ptr = std::move(res);
-  s.scope_ptr = std::move(scope);
-  return s;
+  return otlp_fixtures::rich_span(std::move(res), std::move(scope), seed, every_attribute_type());
 }
 
-/// A root span with nothing optional set.
+/// A root span with nothing optional set but a client kind.
 inline sdk::span_data minimal_root_span(std::shared_ptr<const sdk::resource> res,
                                         std::shared_ptr<const sdk::instrumentation_scope> scope,
                                         std::uint8_t seed) {
-  sdk::span_data s;
-  s.context.trace = make_trace_id(seed);
-  s.context.span = make_span_id(seed);
-  s.context.flags = trace::trace_flags{0x01};
-  s.name = "root";
+  sdk::span_data s = otlp_fixtures::minimal_root_span(std::move(res), std::move(scope), seed);
   s.kind = trace::span_kind::client;
-  s.start_time_unix_nano = 1000;
-  s.end_time_unix_nano = 2000;
-  s.resource_ptr = std::move(res);
-  s.scope_ptr = std::move(scope);
   return s;
 }
 
@@ -149,12 +86,6 @@ inline std::vector<sdk::span_data> rich_batch() {
   spans.push_back(rich_span(payment, db, 3));
   spans.push_back(minimal_root_span(payment, db, 4));
   return spans;
-}
-
-inline std::vector<const sdk::span_data*> pointers(const std::vector<sdk::span_data>& spans) {
-  std::vector<const sdk::span_data*> out;
-  for (const auto& s : spans) out.push_back(&s);
-  return out;
 }
 
 }  // namespace ctxflow::viewer::testing

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ctxflow/export.hpp"
+#include "ctxflow/viewer/json_string.hpp"  // append_json_string, for the JSON answers
 #include "ctxflow/sdk/span_data.hpp"
 #include "ctxflow/trace/span_context.hpp"
 
@@ -118,9 +119,5 @@ class CTXFLOW_API trace_store {
 /// "startTimeUnixNano","durationNano","spanCount","errorCount"}]}`, 64-bit numbers as decimal
 /// strings. Errors: none; out of memory propagates as std::bad_alloc.
 CTXFLOW_API std::string trace_list_json(std::span<const trace_summary> traces);
-
-/// Appends `text` to `out` as a JSON string literal (quotes, escapes; invalid UTF-8 becomes
-/// U+FFFD). Errors: as trace_list_json().
-CTXFLOW_API void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace ctxflow::viewer
