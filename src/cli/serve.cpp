@@ -25,6 +25,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "cli/demo_signals.hpp"
+#include "cli/terminal_waterfall.hpp"
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/exporters/console_exporter.hpp"
 #include "ctxflow/exporters/otlp/json_encoder.hpp"
@@ -60,7 +61,8 @@ class waterfall_printer {
   waterfall_printer(const viewer::trace_store& store, std::chrono::milliseconds quiet_after,
                     bool ascii)
       : store_(store), quiet_after_(quiet_after) {
-    options_.ascii = ascii;
+    // As `ctxflow view` draws it; no colours, since this output is often a log.
+    options_ = terminal_waterfall_options(ascii, false, terminal_width(100));
     thread_ = std::thread([this] { run(); });
   }
   ~waterfall_printer() { stop(false); }
@@ -490,7 +492,7 @@ int run_serve(int argc, char** argv) {
 
   std::optional<waterfall_printer> printer;
   if (!a.quiet) {
-    printer.emplace(*store, a.quiet_after, a.ascii || ::isatty(STDOUT_FILENO) == 0);
+    printer.emplace(*store, a.quiet_after, a.ascii || !stdout_is_terminal());
     st.printer = &*printer;
   }
   server->start();

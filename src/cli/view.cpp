@@ -3,9 +3,6 @@
 // filtered, or checked.
 #include "cli/view.hpp"
 
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -19,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/terminal_waterfall.hpp"
 #include "ctxflow/exporters/console_exporter.hpp"
 #include "ctxflow/viewer/html_page.hpp"
 #include "ctxflow/viewer/otlp_reader.hpp"
@@ -29,8 +27,8 @@ namespace ctxflow::cli {
 namespace {
 
 constexpr std::size_t default_width = 100;
-constexpr std::size_t min_width = 40;
-constexpr std::size_t max_width = 1000;
+constexpr std::size_t min_width = min_waterfall_width;
+constexpr std::size_t max_width = max_waterfall_width;
 
 void view_usage(std::FILE* to) {
   std::fprintf(
@@ -185,8 +183,6 @@ int parse_view_args(int argc, char** argv, view_args& a, bool& done) {
   return 0;
 }
 
-bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
-
 bool colour_wanted(colour_choice choice) {
   if (choice != colour_choice::automatic) return choice == colour_choice::always;
   if (!stdout_is_terminal()) return false;
@@ -196,13 +192,7 @@ bool colour_wanted(colour_choice choice) {
 }
 
 std::size_t output_width(std::size_t given) {
-  if (given != 0) return given;
-  if (stdout_is_terminal()) {
-    winsize ws{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-      return std::clamp<std::size_t>(ws.ws_col, min_width, max_width);
-  }
-  return default_width;
+  return given != 0 ? given : terminal_width(default_width);
 }
 
 // The spans grouped per trace, traces in order of their earliest start (then trace id).
@@ -328,16 +318,8 @@ int run_view(int argc, char** argv) {
     return 0;
   }
 
-  exporters::render_options render;
-  render.ascii = args.ascii;
-  render.colour = colour_wanted(args.colour);
-  render.total_width = output_width(args.width);
-  render.max_name_width = std::max<std::size_t>(16, render.total_width * 2 / 5);
-  render.show_kinds = true;
-  render.show_services = true;
-  render.mark_errors = true;
-  render.show_start_time = true;
-  render.nest_remote_children = true;
+  const exporters::render_options render =
+      terminal_waterfall_options(args.ascii, colour_wanted(args.colour), output_width(args.width));
   bool first = true;
   for (const auto& t : traces) {
     std::string text = first ? std::string() : std::string("\n");

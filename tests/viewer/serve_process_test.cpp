@@ -214,12 +214,15 @@ TEST(Serve, PrintsEachTraceAsAWaterfallOnceItHasBeenQuiet) {
   EXPECT_GE(std::chrono::steady_clock::now() - posted, 250ms);
   const auto r = s.stop();
   EXPECT_TRUE(r.exited && r.code == 0) << r.describe();
-  // Once, with its three spans, in ASCII.
+  // Once, with its three spans, in ASCII, drawn as `ctxflow view` draws it: kinds, and the
+  // services since the trace crosses three.
   const std::size_t at = r.out.find(header);
   EXPECT_EQ(r.out.find(header, at + 1), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("GET /orders"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("SELECT orders"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find('#'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GET /orders [server]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("payments"), std::string::npos) << r.out;
 }
 
 TEST(Serve, QuietPrintsNothingButWhereItListens) {
