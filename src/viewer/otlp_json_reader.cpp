@@ -760,27 +760,13 @@ class json_decoder {
 
 bool decode_json(std::string_view text, std::vector<sdk::span_data>& out, std::string& error,
                  const decode_limits& limits) noexcept {
-  CTXFLOW_TRY {
-    if (text.size() > limits.max_message_bytes) {
-      error = "the message is " + std::to_string(text.size()) + " bytes, more than the limit of " +
-              std::to_string(limits.max_message_bytes);
-      return false;
-    }
-    std::vector<sdk::span_data> spans;
-    json_decoder d(text, limits);
-    if (!d.request(spans)) {
-      error = d.error();
-      return false;
-    }
-    detail::append_spans(out, std::move(spans));
-    return true;
-  }
-  CTXFLOW_CATCH_ALL {
-    CTXFLOW_TRY { error = std::string("decoding failed: ") + current_exception_message(); }
-    CTXFLOW_CATCH_ALL {}
-    return false;
-  }
-  return false;
+  return detail::decode_request(text, out, error, limits,
+                                [&](std::vector<sdk::span_data>& spans, std::string& why) {
+                                  json_decoder d(text, limits);
+                                  if (d.request(spans)) return true;
+                                  why = d.error();
+                                  return false;
+                                });
 }
 
 }  // namespace ctxflow::viewer

@@ -615,27 +615,13 @@ class request_decoder {
 
 bool decode_protobuf(std::string_view bytes, std::vector<sdk::span_data>& out, std::string& error,
                      const decode_limits& limits) noexcept {
-  CTXFLOW_TRY {
-    if (bytes.size() > limits.max_message_bytes) {
-      error = "the message is " + std::to_string(bytes.size()) + " bytes, more than the limit of " +
-              std::to_string(limits.max_message_bytes);
-      return false;
-    }
-    std::vector<sdk::span_data> spans;
-    request_decoder d(limits);
-    if (!d.request(bytes, spans)) {
-      error = d.error();
-      return false;
-    }
-    detail::append_spans(out, std::move(spans));
-    return true;
-  }
-  CTXFLOW_CATCH_ALL {
-    CTXFLOW_TRY { error = std::string("decoding failed: ") + current_exception_message(); }
-    CTXFLOW_CATCH_ALL {}
-    return false;
-  }
-  return false;
+  return detail::decode_request(bytes, out, error, limits,
+                                [&](std::vector<sdk::span_data>& spans, std::string& why) {
+                                  request_decoder d(limits);
+                                  if (d.request(bytes, spans)) return true;
+                                  why = d.error();
+                                  return false;
+                                });
 }
 
 }  // namespace ctxflow::viewer

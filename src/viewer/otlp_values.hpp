@@ -10,8 +10,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/span_data.hpp"
 #include "ctxflow/viewer/otlp_reader.hpp"
 
@@ -90,5 +92,31 @@ void repair_utf8(std::string& s);
 /// Moves the spans of `from` to the end of `to`; the allocation that can fail comes first, so
 /// `to` is unchanged when it throws.
 void append_spans(std::vector<sdk::span_data>& to, std::vector<sdk::span_data>&& from);
+
+/// What decode_protobuf() and decode_json() do around their own decoder: the size limit, the
+/// decode into a vector of its own (`decode(spans, error)` returns false with `error` set), the
+/// append to `out` only on success, and any exception (out of memory) turned into an error, so
+/// `out` is unchanged whenever the answer is false.
+template <class Decode>
+bool decode_request(std::string_view input, std::vector<sdk::span_data>& out, std::string& error,
+                    const decode_limits& limits, Decode&& decode) noexcept {
+  CTXFLOW_TRY {
+    if (input.size() > limits.max_message_bytes) {
+      error = "the message is " + std::to_string(input.size()) + " bytes, more than the limit of " +
+              std::to_string(limits.max_message_bytes);
+      return false;
+    }
+    std::vector<sdk::span_data> spans;
+    if (!decode(spans, error)) return false;
+    append_spans(out, std::move(spans));
+    return true;
+  }
+  CTXFLOW_CATCH_ALL {
+    CTXFLOW_TRY { error = std::string("decoding failed: ") + current_exception_message(); }
+    CTXFLOW_CATCH_ALL {}
+    return false;
+  }
+  return false;
+}
 
 }  // namespace ctxflow::viewer::detail
