@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "ctxflow/sdk/resource.hpp"
 #include "ctxflow/testing/trace_tree.hpp"
 
 namespace ctxflow::cli {
@@ -42,11 +43,8 @@ const sdk::span_data* find_span(const testing::trace_tree& tree, std::string_vie
 }
 
 std::string service_of(const sdk::span_data& s) {
-  if (s.resource_ptr)
-    for (const auto& a : s.resource_ptr->attributes)
-      if (a.key == "service.name" && std::holds_alternative<std::string>(a.value))
-        return std::get<std::string>(a.value);
-  return {};
+  if (!s.resource_ptr) return {};
+  return std::string(sdk::find_string_attribute(*s.resource_ptr, "service.name").value_or(""));
 }
 
 /// The HTTP and queue hops: the client span under the order, the payment service's server span

@@ -6,14 +6,14 @@
 #include <array>
 #include <limits>
 #include <map>
-#include <variant>
+
+#include "base/hex.hpp"
+#include "ctxflow/sdk/resource.hpp"
 
 namespace ctxflow::viewer {
 namespace {
 
-bool is_hex(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) noexcept { return internal::hex_digit_value(c) >= 0; }
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -86,10 +86,7 @@ bool parse_duration(std::string_view text, std::uint64_t& nanoseconds) noexcept 
 
 std::string service_name(const sdk::span_data& span) {
   if (!span.resource_ptr) return {};
-  for (const sdk::attribute& a : span.resource_ptr->attributes)
-    if (a.key == "service.name")
-      if (const auto* v = std::get_if<std::string>(&a.value)) return *v;
-  return {};
+  return std::string(sdk::find_string_attribute(*span.resource_ptr, "service.name").value_or(""));
 }
 
 std::vector<sdk::span_data> filter_traces(std::vector<sdk::span_data> spans,

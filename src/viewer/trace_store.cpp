@@ -13,6 +13,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/exporters/otlp/proto_encoder.hpp"
 #include "ctxflow/macros.hpp"
+#include "ctxflow/sdk/resource.hpp"
 #include "ctxflow/viewer/otlp_reader.hpp"
 
 namespace ctxflow::viewer {
@@ -64,10 +65,7 @@ std::string hex(const trace::span_id& id) {
 
 std::string_view service_of(const sdk::span_data& s) noexcept {
   if (!s.resource_ptr) return {};
-  for (const auto& a : s.resource_ptr->attributes)
-    if (a.key == "service.name")
-      if (const auto* v = std::get_if<std::string>(&a.value)) return *v;
-  return {};
+  return sdk::find_string_attribute(*s.resource_ptr, "service.name").value_or(std::string_view());
 }
 
 std::uint64_t unix_now_ns() noexcept {

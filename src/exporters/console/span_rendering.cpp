@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "base/hex.hpp"
+#include "ctxflow/sdk/resource.hpp"
 
 namespace ctxflow::exporters {
 namespace detail {
@@ -168,10 +169,7 @@ void append_value(std::string& out, const sdk::attribute_value& value, const ren
 // The resource's `service.name`, or empty.
 std::string service_of(const sdk::span_data& s) {
   if (!s.resource_ptr) return {};
-  for (const sdk::attribute& a : s.resource_ptr->attributes)
-    if (a.key == "service.name")
-      if (const auto* v = std::get_if<std::string>(&a.value)) return *v;
-  return {};
+  return std::string(sdk::find_string_attribute(*s.resource_ptr, "service.name").value_or(""));
 }
 
 // `s` with control characters (which could move the cursor or change colours) shown as `?`.
