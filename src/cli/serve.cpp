@@ -24,6 +24,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "base/hex.hpp"
 #include "cli/demo_signals.hpp"
 #include "cli/terminal_waterfall.hpp"
 #include "ctxflow/context/diagnostics.hpp"
@@ -180,13 +181,6 @@ http::response json_error(int status, std::string_view message, http::header_lis
   return json_answer(status, std::move(body), std::move(extra));
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decoding of a query component; `+` is a space. Nothing for a bad escape.
 std::optional<std::string> decode_component(std::string_view s) {
   std::string out;
@@ -195,10 +189,10 @@ std::optional<std::string> decode_component(std::string_view s) {
     if (s[i] == '+') {
       out.push_back(' ');
     } else if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
+      std::uint8_t byte = 0;
+      if (i + 2 >= s.size() || !internal::decode_hex_byte(s.data() + i + 1, byte))
+        return std::nullopt;
+      out.push_back(static_cast<char>(byte));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -242,7 +236,7 @@ http::response get_trace(const serve_state& st, std::string_view id_text) {
   std::string lower(id_text);
   bool hex = lower.size() == 32;
   for (char& c : lower) {
-    if (hex_value(c) < 0) hex = false;
+    if (internal::hex_digit_value(c) < 0) hex = false;
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
   }
   const trace::trace_id id = hex ? trace::trace_id::from_hex(lower) : trace::trace_id{};
