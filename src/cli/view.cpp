@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -195,6 +196,13 @@ std::size_t output_width(std::size_t given) {
   return given != 0 ? given : terminal_width(default_width);
 }
 
+// How many traces `spans` hold.
+std::size_t count_traces(const std::vector<sdk::span_data>& spans) {
+  std::set<std::array<std::uint8_t, 16>> ids;
+  for (const sdk::span_data& s : spans) ids.insert(s.context.trace.bytes);
+  return ids.size();
+}
+
 // The spans grouped per trace, traces in order of their earliest start (then trace id).
 std::vector<std::vector<sdk::span_data>> by_trace(std::vector<sdk::span_data> spans) {
   std::map<std::array<std::uint8_t, 16>, std::vector<sdk::span_data>> groups;
@@ -274,7 +282,7 @@ int run_view(int argc, char** argv) {
   if (!args.html.empty()) {
     if (!write_page(args.html, spans)) return 1;
     if (!args.check) {
-      const std::size_t trace_count = by_trace(spans).size();
+      const std::size_t trace_count = count_traces(spans);
       std::printf("wrote %s: %zu trace%s, %zu span%s\n", printable(args.html).c_str(),
                   trace_count, trace_count == 1 ? "" : "s", spans.size(),
                   spans.size() == 1 ? "" : "s");
@@ -285,7 +293,7 @@ int run_view(int argc, char** argv) {
     viewer::check_options options;
     options.skew_tolerance_ns = args.skew_ns;
     const std::size_t span_count = spans.size();
-    const std::size_t trace_count = by_trace(spans).size();
+    const std::size_t trace_count = count_traces(spans);
     std::string text;
     std::size_t problems = 0;
     // All selected spans at once, so that a parent in another trace is told from an orphan.
