@@ -18,6 +18,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 #include "propagation/baggage_impl.hpp"
+#include "propagation/carrier_fields.hpp"
 #include "base/hex.hpp"
 #include "internal/report.hpp"
 #include "base/ascii.hpp"
@@ -432,14 +433,14 @@ void w3c_baggage_propagator::inject(const context& ctx, carrier_setter& setter) 
   const auto* slot = ctx.baggage_slot();
   if (!slot) return;
   const std::string header = serialize_baggage(baggage::from(ctx), limits_);
-  if (!header.empty()) setter.set(baggage_header, header);
+  if (!header.empty()) detail::set_field(setter, baggage_header, header);
 }
 
 context w3c_baggage_propagator::extract(const context& ctx,
                                         const carrier_getter& getter) const noexcept {
   bool saw_field = false, saw_invalid = false;
   baggage b = parse_fields(
-      [&](auto&& visit) { getter.get_all(baggage_header, visit); }, limits_, saw_field,
+      [&](auto&& visit) { detail::for_each_value(getter, baggage_header, visit); }, limits_, saw_field,
       saw_invalid);
   if (saw_invalid) internal::report_invalid_input("propagation.baggage.invalid",
                                           "invalid baggage members dropped", {});

@@ -11,6 +11,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "base/hex.hpp"
 #include "internal/report.hpp"
+#include "propagation/carrier_fields.hpp"
 #include "propagation/span_bridge.hpp"
 #include "base/ascii.hpp"
 
@@ -89,14 +90,14 @@ void w3c_trace_context_propagator::inject(const context& ctx,
   auto format = [&sc](char* out) noexcept {
     format_traceparent(sc, std::span<char, traceparent_size>(out, traceparent_size));
   };
-  setter.set_in_place(traceparent_header, traceparent_size, format);
+  detail::set_field_in_place(setter, traceparent_header, traceparent_size, format);
   if (sc.state.empty()) return;
   const std::string_view full = sc.state.header();
   if (full.size() <= 512) {
-    setter.set(tracestate_header, full);
+    detail::set_field(setter, tracestate_header, full);
   } else {
     const std::string truncated = sc.state.to_header(512);  // R3.9
-    if (!truncated.empty()) setter.set(tracestate_header, truncated);
+    if (!truncated.empty()) detail::set_field(setter, tracestate_header, truncated);
   }
 }
 
@@ -108,7 +109,7 @@ context w3c_trace_context_propagator::extract(const context& ctx,
     if (seen++ == 0) value = v;
     return seen < 2;
   };
-  getter.get_all(traceparent_header, first_two);
+  detail::for_each_value(getter, traceparent_header, first_two);
   if (seen == 0) return ctx;
   if (seen > 1) {  // R2.10
     internal::report_invalid_input("propagation.traceparent.duplicate",
@@ -129,7 +130,7 @@ context w3c_trace_context_propagator::extract(const context& ctx,
     state.feed(v);
     return state.ok();
   };
-  getter.get_all(tracestate_header, feed);
+  detail::for_each_value(getter, tracestate_header, feed);
   if (any_state) {
     if (!state.ok())  // R3.5: drop the whole tracestate, keep traceparent
       internal::report_invalid_input("propagation.tracestate.invalid", "tracestate dropped", first_state);

@@ -14,6 +14,8 @@
 #include <map>
 #include <new>
 #include <optional>
+#include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -72,12 +74,21 @@ class value_writer {
   void (*fn_)(void*, char*) noexcept;
 };
 
+/// One field of a header-list carrier: (name, value).
+using string_pair = std::pair<std::string, std::string>;
+
 /// Type-erased read access to one carrier, as a propagator sees it (R5.3).
 ///
 /// Thread safety: used by one call at a time.
 class carrier_getter {
  public:
   virtual ~carrier_getter() = default;
+  /// The carrier's fields, when it is a contiguous array of string_pair read case-insensitively
+  /// (getter_ref sets them for a `std::vector`, `std::array` or `std::span` of string_pair with
+  /// case_insensitive_text_map): a propagator may walk them itself, without a virtual call per
+  /// look-up. get_all(key, each) passes exactly the values of the fields whose name iequals
+  /// `key`, in order. Empty for every other carrier.
+  std::span<const string_pair> string_pairs() const noexcept { return pairs_; }
   /// The first value of `key`, or nothing.
   virtual std::optional<std::string_view> get(std::string_view key) const noexcept = 0;
   /// Every value of `key` in carrier order. The default passes the single value of get().
@@ -86,12 +97,26 @@ class carrier_getter {
   }
   /// Every key of the carrier.
   virtual void keys(string_visitor each) const noexcept = 0;
+
+ protected:
+  carrier_getter() noexcept = default;
+  explicit carrier_getter(std::span<const string_pair> pairs) noexcept : pairs_(pairs) {}
+  carrier_getter(const carrier_getter&) noexcept = default;
+  carrier_getter& operator=(const carrier_getter&) noexcept = default;
+
+ private:
+  std::span<const string_pair> pairs_;
 };
 
 /// Type-erased write access to one carrier.
 class carrier_setter {
  public:
   virtual ~carrier_setter() = default;
+  /// The carrier itself, when it is a `std::vector<string_pair>` written with
+  /// case_insensitive_text_map (setter_ref sets it): a propagator may then write the field
+  /// through case_insensitive_text_map directly, without a virtual call, with the same result as
+  /// set() or set_in_place(). Null for every other carrier.
+  std::vector<string_pair>* string_pair_list() const noexcept { return list_; }
   /// Replaces the field `key` with `value` (R5.3).
   virtual void set(std::string_view key, std::string_view value) noexcept = 0;
   /// Replaces the field `key` with the `size` characters `write` puts at the pointer it is
@@ -111,6 +136,15 @@ class carrier_setter {
     set(key, std::string_view(out, size));
     if (out != buf) delete[] out;
   }
+
+ protected:
+  carrier_setter() noexcept = default;
+  explicit carrier_setter(std::vector<string_pair>* list) noexcept : list_(list) {}
+  carrier_setter(const carrier_setter&) noexcept = default;
+  carrier_setter& operator=(const carrier_setter&) noexcept = default;
+
+ private:
+  std::vector<string_pair>* list_ = nullptr;
 };
 
 /// A getter for carrier type `Carrier`: stateless, `get` returns the first value (R5.3).
@@ -356,13 +390,15 @@ struct case_insensitive_text_map {
     }
     if (!found) c.emplace_back(key, value);
   }
-  /// set() of a value of `size` characters that `write` puts straight into the field's string
-  /// (resized in place: a reused field of the same size is simply overwritten).
-  template <class C>
+  /// set() of a value of `size` characters that `write` (a value_writer, or any callable taking
+  /// the `char*` to write to) puts straight into the field's string (resized in place: a reused
+  /// field of the same size is simply overwritten).
+  template <class C, class Write>
     requires detail::pair_sequence<C> && (!detail::keyed_map<C>) &&
              detail::writable_value<typename C::value_type::second_type> &&
-             requires(C& c, std::string_view k) { c.emplace_back(k, k); }
-  void set_in_place(C& c, std::string_view key, std::size_t size, value_writer write) const {
+             requires(C& c, std::string_view k) { c.emplace_back(k, k); } &&
+             std::invocable<Write&, char*>
+  void set_in_place(C& c, std::string_view key, std::size_t size, Write& write) const {
     const detail::folded_key k(key);
     bool found = false;
     for (auto it = c.begin(); it != c.end();) {
@@ -396,13 +432,46 @@ struct default_text_map {
 template <class Carrier>
 using default_text_map_t = typename default_text_map<std::remove_cvref_t<Carrier>>::type;
 
+namespace detail {
+
+/// A carrier whose fields are a contiguous array of string_pair.
+template <class C>
+concept string_pair_array =
+    std::ranges::contiguous_range<const C> && std::ranges::sized_range<const C> &&
+    std::same_as<std::ranges::range_value_t<const C>, string_pair>;
+
+/// The fields getter_ref exposes through carrier_getter::string_pairs(): the carrier's own
+/// array when it is a contiguous range of string_pair read with case_insensitive_text_map.
+template <class Getter, class Carrier>
+std::span<const string_pair> string_pairs_of(const Carrier& c) noexcept {
+  if constexpr (std::same_as<Getter, case_insensitive_text_map> && string_pair_array<Carrier>) {
+    return std::span<const string_pair>(std::ranges::data(c), std::ranges::size(c));
+  } else {
+    return {};
+  }
+}
+
+/// The list setter_ref exposes through carrier_setter::string_pair_list().
+template <class Setter, class Carrier>
+std::vector<string_pair>* string_pair_list_of(Carrier& c) noexcept {
+  if constexpr (std::same_as<Setter, case_insensitive_text_map> &&
+                std::same_as<Carrier, std::vector<string_pair>>) {
+    return &c;
+  } else {
+    return nullptr;
+  }
+}
+
+}  // namespace detail
+
 /// Wraps a carrier and its getter as a carrier_getter. A getter that throws is reported
 /// (`propagation.carrier.failed`) and treated as "no value".
 template <class Carrier, class Getter = default_text_map_t<Carrier>>
   requires text_map_getter<Getter, Carrier>
 class getter_ref final : public carrier_getter {
  public:
-  explicit getter_ref(const Carrier& c, Getter g = {}) noexcept : carrier_(c), getter_(g) {}
+  explicit getter_ref(const Carrier& c, Getter g = {}) noexcept
+      : carrier_getter(detail::string_pairs_of<Getter>(c)), carrier_(c), getter_(g) {}
 
   std::optional<std::string_view> get(std::string_view key) const noexcept override {
     CTXFLOW_TRY {
@@ -442,7 +511,8 @@ template <class Carrier, class Setter = default_text_map_t<Carrier>>
   requires text_map_setter<Setter, Carrier>
 class setter_ref final : public carrier_setter {
  public:
-  explicit setter_ref(Carrier& c, Setter s = {}) noexcept : carrier_(c), setter_(s) {}
+  explicit setter_ref(Carrier& c, Setter s = {}) noexcept
+      : carrier_setter(detail::string_pair_list_of<Setter>(c)), carrier_(c), setter_(s) {}
 
   void set(std::string_view key, std::string_view value) noexcept override {
     CTXFLOW_TRY {

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// How the built-in propagators read and write a carrier's fields: straight through a header
+// list when the carrier interface exposes one (carrier_getter::string_pairs,
+// carrier_setter::string_pair_list), through its virtual calls otherwise. The header name is a
+// constant at every call, so the inlined walk compares it without a loop. The result is the same
+// either way (docs/design/propagation.md, "Carriers").
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "ctxflow/macros.hpp"
+#include "ctxflow/propagation/text_map.hpp"
+
+namespace ctxflow::propagation::detail {
+
+/// Passes every value of the fields named `key` (case-insensitively) to `each`, in carrier
+/// order, until `each` returns false: what getter.get_all(key, each) does.
+template <class Each>
+inline void for_each_value(const carrier_getter& getter, std::string_view key, Each& each) noexcept {
+  const std::span<const string_pair> fields = getter.string_pairs();
+  if (fields.data() == nullptr) {
+    getter.get_all(key, each);
+    return;
+  }
+  const folded_key k(key);
+  for (const string_pair& field : fields)
+    if (k.matches(field.first) && !each(std::string_view(field.second))) return;
+}
+
+/// setter.set_in_place(key, size, write).
+template <class Write>
+inline void set_field_in_place(carrier_setter& setter, std::string_view key, std::size_t size,
+                               Write& write) noexcept {
+  std::vector<string_pair>* list = setter.string_pair_list();
+  if (list == nullptr) {
+    setter.set_in_place(key, size, write);
+    return;
+  }
+  CTXFLOW_TRY {
+    case_insensitive_text_map{}.set_in_place(*list, key, size, write);
+  } CTXFLOW_CATCH_ALL {
+    report_carrier_failure("set");
+  }
+}
+
+/// setter.set(key, value).
+inline void set_field(carrier_setter& setter, std::string_view key, std::string_view value) noexcept {
+  std::vector<string_pair>* list = setter.string_pair_list();
+  if (list == nullptr) {
+    setter.set(key, value);
+    return;
+  }
+  CTXFLOW_TRY {
+    case_insensitive_text_map{}.set(*list, key, value);
+  } CTXFLOW_CATCH_ALL {
+    report_carrier_failure("set");
+  }
+}
+
+}  // namespace ctxflow::propagation::detail
