@@ -30,7 +30,14 @@ inline void for_each_value(const carrier_getter& getter, std::string_view key, E
     if (k.matches(field.first) && !each(std::string_view(field.second))) return;
 }
 
-/// setter.set_in_place(key, size, write).
+/// case_insensitive_text_map's set_in_place on a header list, with a failure reported
+/// (carrier_fields.cpp): the path of a field that has to be added, resized or deduplicated.
+void set_list_field_in_place(std::vector<string_pair>& list, std::string_view key,
+                             std::size_t size, value_writer write) noexcept;
+
+/// setter.set_in_place(key, size, write). On a header list that already has exactly one field
+/// of that name with a value of that size (a reused carrier), the value is written over in the
+/// walk that finds it; any other list goes through set_list_field_in_place.
 template <class Write>
 inline void set_field_in_place(carrier_setter& setter, std::string_view key, std::size_t size,
                                Write& write) noexcept {
@@ -39,11 +46,21 @@ inline void set_field_in_place(carrier_setter& setter, std::string_view key, std
     setter.set_in_place(key, size, write);
     return;
   }
-  CTXFLOW_TRY {
-    case_insensitive_text_map{}.set_in_place(*list, key, size, write);
-  } CTXFLOW_CATCH_ALL {
-    report_carrier_failure("set");
+  const folded_key k(key);
+  string_pair* field = nullptr;
+  for (string_pair& f : *list) {
+    if (!k.matches(f.first)) continue;
+    if (field != nullptr) {  // a second field of that name: removed on the general path
+      field = nullptr;
+      break;
+    }
+    field = &f;
   }
+  if (field != nullptr && field->second.size() == size) {
+    write(field->second.data());
+    return;
+  }
+  set_list_field_in_place(*list, key, size, write);
 }
 
 /// setter.set(key, value).
