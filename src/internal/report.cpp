@@ -22,10 +22,8 @@ std::size_t sanitise(std::string_view value, char* out, std::size_t limit) noexc
 
 }  // namespace
 
-void report_invalid_input(std::string_view code, std::string_view what,
-                          std::string_view value) noexcept {
-  // A flood of bad input from a peer is counted before anything is copied or formatted.
-  if (suppress_report()) return;
+void report_invalid_input_now(std::string_view code, std::string_view what,
+                              std::string_view value) noexcept {
   char shown[65];
   sanitise(value, shown, 64);
   reportf(severity::debug, code, "%.*s: \"%s\"%s (%zu bytes)", static_cast<int>(what.size()),
