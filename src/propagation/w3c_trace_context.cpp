@@ -64,9 +64,11 @@ std::optional<trace::span_context> parse_traceparent(std::string_view v) noexcep
   return out;
 }
 
-void format_traceparent(const trace::span_context& sc,
-                        std::span<char, traceparent_size> out) noexcept {
-  char* p = out.data();
+namespace {
+
+// format_traceparent's body, inlined into inject.
+[[gnu::always_inline]] inline void write_traceparent(const trace::span_context& sc,
+                                                     char* p) noexcept {
   p[0] = '0';
   p[1] = '0';
   p[2] = '-';
@@ -79,6 +81,13 @@ void format_traceparent(const trace::span_context& sc,
   internal::encode_lower_hex(&flags, 1, p + 53);
 }
 
+}  // namespace
+
+void format_traceparent(const trace::span_context& sc,
+                        std::span<char, traceparent_size> out) noexcept {
+  write_traceparent(sc, out.data());
+}
+
 void w3c_trace_context_propagator::inject(const context& ctx,
                                           carrier_setter& setter) const noexcept {
   // By reference: ctx keeps the span alive, and copying would touch the trace_state's count.
@@ -87,9 +96,7 @@ void w3c_trace_context_propagator::inject(const context& ctx,
   const trace::span_context& sc = span->context();
   if (!ids_valid(sc)) return;  // R2.13
   // Formatted straight into the carrier's field (a reused field is overwritten in place).
-  auto format = [&sc](char* out) noexcept {
-    format_traceparent(sc, std::span<char, traceparent_size>(out, traceparent_size));
-  };
+  auto format = [&sc](char* out) noexcept { write_traceparent(sc, out); };
   detail::set_field_in_place(setter, traceparent_header, traceparent_size, format);
   if (sc.state.empty()) return;
   const std::string_view full = sc.state.header();
