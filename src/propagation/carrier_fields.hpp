@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// How the built-in propagators read and write a carrier's fields: straight through a header
-// list when the carrier interface exposes one (carrier_getter::string_pairs,
+// How the built-in propagators read and write a carrier's fields on their hot paths: straight
+// through a header list when the carrier interface exposes one (carrier_getter::string_pairs,
 // carrier_setter::string_pair_list), through its virtual calls otherwise. The header name is a
 // constant at every call, so the inlined walk compares it without a loop. The result is the same
 // either way (docs/design/propagation.md, "Carriers").
@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "ctxflow/macros.hpp"
 #include "ctxflow/propagation/text_map.hpp"
 
 namespace ctxflow::propagation::detail {
@@ -30,51 +29,30 @@ inline void for_each_value(const carrier_getter& getter, std::string_view key, E
     if (k.matches(field.first) && !each(std::string_view(field.second))) return;
 }
 
-/// case_insensitive_text_map's set_in_place on a header list, with a failure reported
-/// (carrier_fields.cpp): the path of a field that has to be added, resized or deduplicated.
-void set_list_field_in_place(std::vector<string_pair>& list, std::string_view key,
-                             std::size_t size, value_writer write) noexcept;
-
 /// setter.set_in_place(key, size, write). On a header list that already has exactly one field
 /// of that name with a value of that size (a reused carrier), the value is written over in the
-/// walk that finds it; any other list goes through set_list_field_in_place.
+/// walk that finds it; anything else (a field to add, resize or deduplicate, or no list) is left
+/// to setter.set_in_place, which does the same through case_insensitive_text_map.
 template <class Write>
 inline void set_field_in_place(carrier_setter& setter, std::string_view key, std::size_t size,
                                Write& write) noexcept {
-  std::vector<string_pair>* list = setter.string_pair_list();
-  if (list == nullptr) {
-    setter.set_in_place(key, size, write);
-    return;
-  }
-  const folded_key k(key);
-  string_pair* field = nullptr;
-  for (string_pair& f : *list) {
-    if (!k.matches(f.first)) continue;
-    if (field != nullptr) {  // a second field of that name: removed on the general path
-      field = nullptr;
-      break;
+  if (std::vector<string_pair>* list = setter.string_pair_list()) {
+    const folded_key k(key);
+    string_pair* field = nullptr;
+    for (string_pair& f : *list) {
+      if (!k.matches(f.first)) continue;
+      if (field != nullptr) {  // a second field of that name: removed on the general path
+        field = nullptr;
+        break;
+      }
+      field = &f;
     }
-    field = &f;
+    if (field != nullptr && field->second.size() == size) {
+      write(field->second.data());
+      return;
+    }
   }
-  if (field != nullptr && field->second.size() == size) {
-    write(field->second.data());
-    return;
-  }
-  set_list_field_in_place(*list, key, size, write);
-}
-
-/// setter.set(key, value).
-inline void set_field(carrier_setter& setter, std::string_view key, std::string_view value) noexcept {
-  std::vector<string_pair>* list = setter.string_pair_list();
-  if (list == nullptr) {
-    setter.set(key, value);
-    return;
-  }
-  CTXFLOW_TRY {
-    case_insensitive_text_map{}.set(*list, key, value);
-  } CTXFLOW_CATCH_ALL {
-    report_carrier_failure("set");
-  }
+  setter.set_in_place(key, size, write);
 }
 
 }  // namespace ctxflow::propagation::detail

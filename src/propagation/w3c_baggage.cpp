@@ -433,7 +433,7 @@ void w3c_baggage_propagator::inject(const context& ctx, carrier_setter& setter) 
   const auto* slot = ctx.baggage_slot();
   if (!slot) return;
   const std::string header = serialize_baggage(baggage::from(ctx), limits_);
-  if (!header.empty()) detail::set_field(setter, baggage_header, header);
+  if (!header.empty()) setter.set(baggage_header, header);
 }
 
 context w3c_baggage_propagator::extract(const context& ctx,

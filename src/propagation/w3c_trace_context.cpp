@@ -101,10 +101,10 @@ void w3c_trace_context_propagator::inject(const context& ctx,
   if (sc.state.empty()) return;
   const std::string_view full = sc.state.header();
   if (full.size() <= 512) {
-    detail::set_field(setter, tracestate_header, full);
+    setter.set(tracestate_header, full);
   } else {
     const std::string truncated = sc.state.to_header(512);  // R3.9
-    if (!truncated.empty()) detail::set_field(setter, tracestate_header, truncated);
+    if (!truncated.empty()) setter.set(tracestate_header, truncated);
   }
 }
 

@@ -399,15 +399,13 @@ struct case_insensitive_text_map {
     }
     if (!found) c.emplace_back(key, value);
   }
-  /// set() of a value of `size` characters that `write` (a value_writer, or any callable taking
-  /// the `char*` to write to) puts straight into the field's string (resized in place: a reused
-  /// field of the same size is simply overwritten).
-  template <class C, class Write>
+  /// set() of a value of `size` characters that `write` puts straight into the field's string
+  /// (resized in place: a reused field of the same size is simply overwritten).
+  template <class C>
     requires detail::pair_sequence<C> && (!detail::keyed_map<C>) &&
              detail::writable_value<typename C::value_type::second_type> &&
-             requires(C& c, std::string_view k) { c.emplace_back(k, k); } &&
-             std::invocable<Write&, char*>
-  void set_in_place(C& c, std::string_view key, std::size_t size, Write& write) const {
+             requires(C& c, std::string_view k) { c.emplace_back(k, k); }
+  void set_in_place(C& c, std::string_view key, std::size_t size, value_writer write) const {
     const detail::folded_key k(key);
     bool found = false;
     for (auto it = c.begin(); it != c.end();) {
