@@ -38,7 +38,8 @@ class tracer_core final : public trace::tracer_object {
                          const trace::start_options& options) noexcept override;
   bool enabled() const noexcept override;
 
-  /// Called once by recording_span::end.
+  /// Called once by recording_span::end. Inline (below): the processor is called from the end
+  /// itself.
   void on_end(recording_span& span) const noexcept;
 
   provider_state* const state;
@@ -64,9 +65,24 @@ struct provider_state : std::enable_shared_from_this<provider_state> {
   bool ids_random = true;
   span_limits limits;
   multi_span_processor processors;
+  // The only processor, when it is a built-in one (simple or batch), whose on_end cannot throw:
+  // a span's end calls it directly instead of through the guard of `processors`, which could
+  // only switch off a processor that throws. Null otherwise. Set by the constructor only.
+  span_processor* sole_builtin = nullptr;
   std::atomic<bool> shut_down{false};  // false until tracer_provider::shutdown
   std::mutex tracers_mu;
   std::vector<std::unique_ptr<tracer_core>> tracers;  // guarded by tracers_mu; never shrinks
 };
+
+/// True for the built-in simple and batch processors: their on_end is noexcept and does
+/// nothing at span start (span_processor.cpp).
+bool builtin_processor(const span_processor* p) noexcept;
+
+inline void tracer_core::on_end(recording_span& span) const noexcept {
+  if (span_processor* p = state->sole_builtin)
+    p->on_end(span);
+  else
+    state->processors.on_end(span);
+}
 
 }  // namespace ctxflow::sdk::detail

@@ -9,6 +9,7 @@
 #include "ctxflow/context/diagnostics.hpp"
 #include "ctxflow/macros.hpp"
 #include "ctxflow/sdk/batch_span_processor.hpp"
+#include "sdk/provider_state.hpp"
 
 namespace ctxflow::sdk {
 namespace {
@@ -110,11 +111,17 @@ multi_span_processor::multi_span_processor(std::vector<std::unique_ptr<span_proc
 
 multi_span_processor::~multi_span_processor() = default;
 
+namespace detail {
+bool builtin_processor(const span_processor* p) noexcept {
+  return dynamic_cast<const simple_span_processor*>(p) != nullptr ||
+         dynamic_cast<const batch_span_processor*>(p) != nullptr;
+}
+}  // namespace detail
+
 namespace {
 // False for the built-in processors, which do nothing at span start.
 bool works_at_start(const span_processor* p) noexcept {
-  if (dynamic_cast<const simple_span_processor*>(p) != nullptr) return false;
-  if (dynamic_cast<const batch_span_processor*>(p) != nullptr) return false;
+  if (detail::builtin_processor(p)) return false;
   if (const auto* m = dynamic_cast<const multi_span_processor*>(p)) return m->wants_on_start();
   return true;
 }

@@ -215,8 +215,6 @@ trace::span tracer_core::start_span(std::string_view name,
   return handle;
 }
 
-void tracer_core::on_end(recording_span& span) const noexcept { state->processors.on_end(span); }
-
 }  // namespace detail
 
 tracer_provider::tracer_provider(tracer_provider_options options)
@@ -230,8 +228,13 @@ tracer_provider::tracer_provider(tracer_provider_options options)
   st.ids = std::move(options.ids);
   st.ids_random = st.ids ? st.ids->random() : true;
   st.limits = options.limits;
-  for (auto& p : options.processors)
-    if (p) st.processors.add(std::move(p));
+  span_processor* only = nullptr;
+  for (auto& p : options.processors) {
+    if (!p) continue;
+    only = st.processors.size() == 0 ? p.get() : nullptr;
+    st.processors.add(std::move(p));
+  }
+  if (only != nullptr && detail::builtin_processor(only)) st.sole_builtin = only;
 }
 
 tracer_provider::~tracer_provider() {

@@ -232,6 +232,23 @@ TEST(TracerProvider, AThrowingProcessorIsSwitchedOffAndTheOthersKeepGoing) {  //
   EXPECT_EQ(cap.count("sdk.processor.failed"), 1u);
 }
 
+TEST(TracerProvider, AThrowingProcessorThatIsTheOnlyOneIsStillSwitchedOff) {  // R1.12
+  // A sole built-in processor is called without the guard; a sole processor of the user's keeps
+  // it, so its exception is caught here instead of ending the process.
+  testing::diagnostics_capture cap;
+  auto bad = std::make_unique<counting_processor>(true);
+  counting_processor* b = bad.get();
+  tracer_provider_options o;
+  o.processors.push_back(std::move(bad));
+  auto provider = std::make_shared<tracer_provider>(std::move(o));
+  trace::tracer t = provider->get_tracer("only");
+  t.start_span("a").end();
+  t.start_span("b").end();
+  EXPECT_EQ(b->ended, 1);
+  EXPECT_EQ(b->started, 1);  // switched off for the second span altogether
+  EXPECT_EQ(cap.count("sdk.processor.failed"), 1u);
+}
+
 TEST(TracerProvider, InstalledGloballyItRecordsSpansFromGetTracer) {
   test::simple_pipeline p;
   auto previous = trace::set_tracer_provider(p.provider);
