@@ -29,6 +29,17 @@ inline void for_each_value(const carrier_getter& getter, std::string_view key, E
     if (k.matches(field.first) && !each(std::string_view(field.second))) return;
 }
 
+/// setter.set_in_place out of line: the interface's default formats into a buffer on the stack,
+/// which, inlined, would give every caller that frame (and its saved registers) on the list path
+/// too.
+template <class Write>
+[[gnu::noinline, gnu::cold]] void set_in_place_through_interface(carrier_setter& setter,
+                                                                 std::string_view key,
+                                                                 std::size_t size,
+                                                                 Write& write) noexcept {
+  setter.set_in_place(key, size, write);
+}
+
 /// setter.set_in_place(key, size, write). On a header list that already has exactly one field
 /// of that name with a value of that size (a reused carrier), the value is written over in the
 /// walk that finds it; anything else (a field to add, resize or deduplicate, or no list) is left
@@ -52,7 +63,7 @@ inline void set_field_in_place(carrier_setter& setter, std::string_view key, std
       return;
     }
   }
-  setter.set_in_place(key, size, write);
+  set_in_place_through_interface(setter, key, size, write);
 }
 
 }  // namespace ctxflow::propagation::detail
