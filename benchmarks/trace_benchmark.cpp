@@ -135,6 +135,7 @@ batch_setup* shared_batch = nullptr;
 void BM_span_batch_2threads(benchmark::State& state) {
   if (state.thread_index() == 0) shared_batch = new batch_setup(1 << 16);
   // The loop start is a barrier for all threads: thread 0's setup is complete here.
+  const std::uint64_t allocs_before = bench::thread_allocations;
   const trace::tracer tracer = [&] {
     for (auto _ : state) {
       trace::span sp = shared_batch->tracer.start_span("operation");
@@ -144,6 +145,11 @@ void BM_span_batch_2threads(benchmark::State& state) {
   }();
   (void)tracer;
   state.SetItemsProcessed(state.iterations());
+  // Each thread's own allocations; the threads' counters are summed, then divided by all
+  // iterations: allocations per span.
+  state.counters["allocs/iter"] =
+      benchmark::Counter(static_cast<double>(bench::thread_allocations - allocs_before),
+                         benchmark::Counter::kAvgIterations);
   if (state.thread_index() == 0) {
     const sdk::processor_stats st = shared_batch->processor->stats();
     state.counters["dropped"] = static_cast<double>(st.dropped_queue_full);

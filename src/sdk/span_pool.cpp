@@ -2,6 +2,7 @@
 // Per-thread recycling of recording_span objects (see span_pool.hpp).
 #include "sdk/span_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -17,9 +18,12 @@ namespace ctxflow::sdk::detail {
 namespace {
 // The return stack's value once the home thread has exited.
 constexpr std::uintptr_t closed_mark = 1;
-// Blocks kept on a free list at most; beyond that they go back to the allocator, so a burst of
-// spans does not pin its memory for the thread's lifetime.
-constexpr std::size_t max_free_blocks = 4096;
+// How many retired blocks a thread keeps on its free list (span_home::keep): at least
+// span_pool::min_kept_blocks, and as many as the thread recently had out at once, so that a
+// thread whose spans wait in a deep queue reuses them instead of freeing them at the bottom of
+// each wave and allocating them again at the top; at most span_pool::max_kept_blocks. Blocks that
+// sat unused for a whole span_pool::trim_period go back to the allocator (trim_free_list), so a
+// burst does not pin its memory while the thread goes on making spans.
 
 // A block: the recording_span object, then its span_data, then the reference to its provider.
 // The span_data and the reference are separate objects in the same allocation, so rebuilding the
@@ -68,6 +72,14 @@ struct span_home {
   alignas(64) recording_span* free_head = nullptr;
   std::size_t free_count = 0;
   std::int64_t live = 0;  // spans allocated for this home and not yet freed
+  // The free list's bound: raised to `live` when a new block is allocated (every block may come
+  // back at once), lowered by trim_free_list; always within [min_kept_blocks, max_kept_blocks].
+  std::size_t keep = span_pool::min_kept_blocks;
+  // The smallest free_count since the last trim: that many blocks were not needed all along.
+  std::size_t min_free = 0;
+  // The most spans out at once in the period before the last trim (live - min_free then).
+  std::size_t needed_before = span_pool::min_kept_blocks;
+  std::uint32_t until_trim = span_pool::trim_period;  // reuses left before the next trim
 };
 
 namespace {
@@ -83,7 +95,7 @@ void free_span(span_home& h, recording_span* s) noexcept {
 }
 
 void retire(span_home& h, recording_span* s) noexcept {
-  if (h.free_count >= max_free_blocks) {
+  if (h.free_count >= h.keep) {
     free_span(h, s);
     return;
   }
@@ -98,6 +110,27 @@ void retire_all(span_home& h, std::uintptr_t list) noexcept {
     list = reinterpret_cast<std::uintptr_t>(span_pool::link(s));
     retire(h, s);
   }
+}
+
+// Every trim_period reuses: the blocks that stayed on the free list through the whole period
+// (min_free of them) were not needed in it, so the period needed live - min_free (the most spans
+// out at once). The bound comes down to what this period or the one before needed, and the
+// surplus is freed. Two periods, because a wave of spans that straddles the end of a period is
+// only partly in it; the one before holds the previous wave whole as long as a wave is at most a
+// period long (a wave deeper than max_kept_blocks is not kept anyway).
+[[gnu::noinline, gnu::cold]] void trim_free_list(span_home& h) noexcept {
+  h.until_trim = span_pool::trim_period;
+  const auto needed = static_cast<std::size_t>(h.live) - h.min_free;
+  h.keep = std::clamp(std::max(needed, h.needed_before), span_pool::min_kept_blocks,
+                      span_pool::max_kept_blocks);
+  h.needed_before = needed;
+  while (h.free_count > h.keep) {
+    recording_span* s = h.free_head;
+    h.free_head = span_pool::link(s);
+    --h.free_count;
+    free_span(h, s);
+  }
+  h.min_free = h.free_count;
 }
 
 void close_home(span_home* h) noexcept {
@@ -200,7 +233,11 @@ recording_span* span_pool::make(const trace::span_context& sc,
     }
     if (recording_span* old = h->free_head) {
       h->free_head = link(old);
-      --h->free_count;
+      const std::size_t left = --h->free_count;
+      if (left < h->min_free) [[unlikely]]
+        h->min_free = left;
+      if (--h->until_trim == 0) [[unlikely]]
+        trim_free_list(*h);
       span_data* d = old->data_;
       destroy_in_place(old);
       reset_data(*d);
@@ -215,7 +252,11 @@ recording_span* span_pool::make(const trace::span_context& sc,
   new (static_cast<char*>(b) + ref_offset) provider_ref_t();
   auto* s = new (b) recording_span(sc, tracer, *d);
   s->home_ = h;
-  if (h != nullptr) ++h->live;
+  if (h != nullptr) {
+    // Every block out may come back before the next is needed: make room for all of them.
+    const auto live = static_cast<std::size_t>(++h->live);
+    if (live > h->keep) h->keep = std::min(live, max_kept_blocks);
+  }
   return s;
 }
 

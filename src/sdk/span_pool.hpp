@@ -18,7 +18,9 @@
 // alive, survives the rebuild like the span_data, and is replaced only when a span of another
 // provider reuses the block. So a retired span keeps its provider alive until it is reused for
 // another provider or its thread exits, like the per-thread provider lease (provider_state.hpp);
-// at most max_free_blocks are kept per thread. The span_data's scope and resource pointers own
+// a thread keeps as many retired blocks as it recently had spans out at once (at least
+// min_kept_blocks, at most max_kept_blocks), and gives back those that a whole trim_period of
+// reuse did not need. The span_data's scope and resource pointers own
 // only the scope and the resource, so copies of it never keep a provider alive.
 //
 // When the home thread exits, the return stack is closed (it holds a mark instead of a list);
@@ -27,6 +29,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "ctxflow/trace/span_context.hpp"
@@ -43,6 +46,14 @@ class tracer_core;
 class span_recycler;
 
 struct span_pool {
+  /// The free list's bound is never below this (blocks; about 2 MiB per thread)...
+  static constexpr std::size_t min_kept_blocks = 4096;
+  /// ...nor above this: a thread keeps at most this many retired blocks, however deep the
+  /// queue its spans wait in.
+  static constexpr std::size_t max_kept_blocks = 65536;
+  /// Spans made from the free list between two trims (see span_home::keep in span_pool.cpp).
+  static constexpr std::uint32_t trim_period = 65536;
+
   /// A new span object for the calling thread: a retired one rebuilt when the thread has one
   /// (its span_data keeps its buffers and its scope and resource, the block its provider
   /// reference; the rest is reset), else a new block. Null on allocation failure.
