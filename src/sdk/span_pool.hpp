@@ -46,7 +46,7 @@ class tracer_core;
 class span_recycler;
 
 struct span_pool {
-  /// The free list's bound is never below this (blocks; about 2 MiB per thread)...
+  /// The free list's bound is never below this (blocks of about 400 bytes: 1.6 MiB per thread)...
   static constexpr std::size_t min_kept_blocks = 4096;
   /// ...nor above this: a thread keeps at most this many retired blocks, however deep the
   /// queue its spans wait in.
