@@ -18,12 +18,6 @@ namespace ctxflow::sdk::detail {
 namespace {
 // The return stack's value once the home thread has exited.
 constexpr std::uintptr_t closed_mark = 1;
-// How many retired blocks a thread keeps on its free list (span_home::keep): at least
-// span_pool::min_kept_blocks, and as many as the thread recently had out at once, so that a
-// thread whose spans wait in a deep queue reuses them instead of freeing them at the bottom of
-// each wave and allocating them again at the top; at most span_pool::max_kept_blocks. Blocks that
-// sat unused for a whole span_pool::trim_period go back to the allocator (trim_free_list), so a
-// burst does not pin its memory while the thread goes on making spans.
 
 // A block: the recording_span object, then its span_data, then the reference to its provider.
 // The span_data and the reference are separate objects in the same allocation, so rebuilding the
@@ -72,8 +66,12 @@ struct span_home {
   alignas(64) recording_span* free_head = nullptr;
   std::size_t free_count = 0;
   std::int64_t live = 0;  // spans allocated for this home and not yet freed
-  // The free list's bound: raised to `live` when a new block is allocated (every block may come
-  // back at once), lowered by trim_free_list; always within [min_kept_blocks, max_kept_blocks].
+  // The free list's bound: as many blocks as the thread recently had out at once, so that a
+  // thread whose spans wait in a deep queue reuses them instead of freeing them at the bottom of
+  // each wave and allocating them again at the top. Raised to `live` when a new block is
+  // allocated (every block out may come back at once); lowered by trim_free_list, so a burst
+  // does not pin its memory while the thread goes on making spans; always within
+  // [min_kept_blocks, max_kept_blocks].
   std::size_t keep = span_pool::min_kept_blocks;
   // The smallest free_count since the last trim: that many blocks were not needed all along.
   std::size_t min_free = 0;

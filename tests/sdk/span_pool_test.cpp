@@ -59,7 +59,7 @@ TEST(SpanPool, ARepeatedBurstDeeperThanTheFloorIsServedFromTheFreeListAfterTheFi
   const std::size_t kept = span_pool::free_blocks();
   f.burst(deep);
   f.burst(deep);
-  EXPECT_EQ(span_pool::free_blocks(), kept);  // nothing freed, nothing new
+  EXPECT_EQ(span_pool::free_blocks(), kept);  // and so after every later burst
 }
 
 TEST(SpanPool, BlocksATrimPeriodDidNotNeedGoBackToTheAllocator) {
