@@ -29,41 +29,27 @@ inline void for_each_value(const carrier_getter& getter, std::string_view key, E
     if (k.matches(field.first) && !each(std::string_view(field.second))) return;
 }
 
-/// setter.set_in_place out of line: the interface's default formats into a buffer on the stack,
-/// which, inlined, would give every caller that frame (and its saved registers) on the list path
-/// too.
-template <class Write>
-[[gnu::noinline, gnu::cold]] void set_in_place_through_interface(carrier_setter& setter,
-                                                                 std::string_view key,
-                                                                 std::size_t size,
-                                                                 Write& write) noexcept {
-  setter.set_in_place(key, size, write);
-}
-
-/// setter.set_in_place(key, size, write). On a header list that already has exactly one field
-/// of that name with a value of that size (a reused carrier), the value is written over in the
-/// walk that finds it; anything else (a field to add, resize or deduplicate, or no list) is left
-/// to setter.set_in_place, which does the same through case_insensitive_text_map.
-template <class Write>
-inline void set_field_in_place(carrier_setter& setter, std::string_view key, std::size_t size,
-                               Write& write) noexcept {
-  if (std::vector<string_pair>* list = setter.string_pair_list()) {
-    const folded_key k(key);
-    string_pair* field = nullptr;
-    for (string_pair& f : *list) {
-      if (!k.matches(f.first)) continue;
-      if (field != nullptr) {  // a second field of that name: removed on the general path
-        field = nullptr;
-        break;
-      }
-      field = &f;
-    }
-    if (field != nullptr && field->second.size() == size) {
-      write(field->second.data());
-      return;
-    }
+/// The field of a header list that a value of `size` characters can be written over in place:
+/// the only field named `key` when it is spelled as the key and its value has exactly that size,
+/// which is what a reused carrier presents. Null when the setter has no list, or when a field
+/// has to be added, resized or deduplicated, or a name differs from the key in case only: the
+/// caller then goes through setter.set_in_place, which does all that through
+/// case_insensitive_text_map, so the carrier ends up the same either way. The walk calls
+/// nothing, so a caller that only tail-calls after it saves no registers.
+inline string_pair* field_to_overwrite(const carrier_setter& setter, std::string_view key,
+                                       std::size_t size) noexcept {
+  std::vector<string_pair>* list = setter.string_pair_list();
+  if (list == nullptr) return nullptr;
+  const folded_key k(key);
+  string_pair* field = nullptr;
+  for (string_pair& f : *list) {
+    const folded_key::match m = k.compare(f.first);
+    if (m == folded_key::match::no) continue;
+    // A second field of that name (removed on the general path), or one to fold.
+    if (m == folded_key::match::case_only || field != nullptr) return nullptr;
+    field = &f;
   }
-  set_in_place_through_interface(setter, key, size, write);
+  return field != nullptr && field->second.size() == size ? field : nullptr;
 }
 
 }  // namespace ctxflow::propagation::detail

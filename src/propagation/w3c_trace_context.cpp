@@ -88,6 +88,30 @@ void format_traceparent(const trace::span_context& sc,
   write_traceparent(sc, out.data());
 }
 
+namespace {
+
+// What inject does besides writing over a reused traceparent: out of line and reached by tail
+// calls, so that the common path (a reused header list, no tracestate) saves no registers.
+[[gnu::noinline]] void inject_tracestate(const trace::span_context& sc,
+                                         carrier_setter& setter) noexcept {
+  const std::string_view full = sc.state.header();
+  if (full.size() <= 512) {
+    setter.set(w3c_trace_context_propagator::tracestate_header, full);
+    return;
+  }
+  const std::string truncated = sc.state.to_header(512);  // R3.9
+  if (!truncated.empty()) setter.set(w3c_trace_context_propagator::tracestate_header, truncated);
+}
+
+[[gnu::noinline]] void inject_through_interface(const trace::span_context& sc,
+                                                carrier_setter& setter) noexcept {
+  auto format = [&sc](char* out) noexcept { write_traceparent(sc, out); };
+  setter.set_in_place(w3c_trace_context_propagator::traceparent_header, traceparent_size, format);
+  if (!sc.state.empty()) inject_tracestate(sc, setter);
+}
+
+}  // namespace
+
 void w3c_trace_context_propagator::inject(const context& ctx,
                                           carrier_setter& setter) const noexcept {
   // By reference: ctx keeps the span alive, and copying would touch the trace_state's count.
@@ -95,17 +119,12 @@ void w3c_trace_context_propagator::inject(const context& ctx,
   if (!span) return;
   const trace::span_context& sc = span->context();
   if (!ids_valid(sc)) return;  // R2.13
-  // Formatted straight into the carrier's field (a reused field is overwritten in place).
-  auto format = [&sc](char* out) noexcept { write_traceparent(sc, out); };
-  detail::set_field_in_place(setter, traceparent_header, traceparent_size, format);
-  if (sc.state.empty()) return;
-  const std::string_view full = sc.state.header();
-  if (full.size() <= 512) {
-    setter.set(tracestate_header, full);
-  } else {
-    const std::string truncated = sc.state.to_header(512);  // R3.9
-    if (!truncated.empty()) setter.set(tracestate_header, truncated);
-  }
+  // Formatted straight into the carrier's field: over a reused field in the header list, else
+  // through the setter.
+  string_pair* field = detail::field_to_overwrite(setter, traceparent_header, traceparent_size);
+  if (field == nullptr) return inject_through_interface(sc, setter);
+  write_traceparent(sc, field->second.data());
+  if (!sc.state.empty()) inject_tracestate(sc, setter);
 }
 
 context w3c_trace_context_propagator::extract(const context& ctx,

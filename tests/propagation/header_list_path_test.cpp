@@ -169,6 +169,12 @@ TEST(HeaderListPath, InjectWritesTheSameFieldsIntoAHeaderListAsThroughTheCarrier
       {{"Traceparent", "old"}, {"host", "a"}, {"TRACEPARENT", "older"}, {"tracestate", "z=1"}},
       {{"traceparent", valid_parent}, {"baggage", "old=1"}, {"Baggage", "older=2"}},
       {{"traceparenx", "keep"}, {"tracestatf", "keep"}},
+      // A value of the right size under a name in other capitals: folded through the interface.
+      {{"TraceParent", valid_parent}, {"host", "a"}},
+      // Two of the right size: deduplicated through the interface.
+      {{"traceparent", valid_parent}, {"TRACEPARENT", valid_parent}},
+      // The reused carrier: written over in place, a stale tracestate replaced.
+      {{"host", "a"}, {"traceparent", valid_parent}, {"tracestate", "z=1"}},
   };
   for (const list& start : before) {
     list direct = start;

@@ -236,12 +236,25 @@ class folded_key {
       last_ = load8(key.data() + key.size() - 8);
     }
   }
+  /// What compare() can tell without folding case.
+  enum class match {
+    no,         // the name cannot match, whatever its case
+    same,       // the name is spelled as the key
+    case_only,  // only a fold can tell: iequals decides
+  };
+  /// matches() without the fold: no call, so a loop over fields keeps its registers.
+  match compare(std::string_view name) const noexcept {
+    if (name.size() != key_.size()) return match::no;
+    if (key_.size() < 8 || key_.size() > 16) return match::case_only;
+    const std::uint64_t diff = word_difference(name.data());
+    if (diff == 0) return match::same;
+    return (diff & ~case_bits) != 0 ? match::no : match::case_only;  // beyond the case of letters
+  }
   /// iequals(name, key).
   bool matches(std::string_view name) const noexcept {
     if (name.size() != key_.size()) return false;
     if (key_.size() >= 8 && key_.size() <= 16) {
-      const char* p = name.data();
-      const std::uint64_t diff = (load8(p) ^ first_) | (load8(p + name.size() - 8) ^ last_);
+      const std::uint64_t diff = word_difference(name.data());
       if (diff == 0) return true;
       if ((diff & ~case_bits) != 0) return false;  // differs beyond the case of letters
       return iequals_n_out_of_line(name.data(), key_.data(), name.size());
@@ -251,6 +264,11 @@ class folded_key {
 
  private:
   static constexpr std::uint64_t case_bits = 0x2020202020202020ULL;
+  // The bits in which a name of the key's length (8 to 16) differs from the key, from two
+  // overlapping 8-byte loads.
+  std::uint64_t word_difference(const char* p) const noexcept {
+    return (load8(p) ^ first_) | (load8(p + key_.size() - 8) ^ last_);
+  }
   std::string_view key_;
   std::uint64_t first_ = 0;
   std::uint64_t last_ = 0;
