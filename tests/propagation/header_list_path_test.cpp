@@ -171,7 +171,8 @@ TEST(HeaderListPath, InjectWritesTheSameFieldsIntoAHeaderListAsThroughTheCarrier
       {{"traceparenx", "keep"}, {"tracestatf", "keep"}},
       // A value of the right size under a name in other capitals: folded through the interface.
       {{"TraceParent", valid_parent}, {"host", "a"}},
-      // Two of the right size: deduplicated through the interface.
+      // Two of the right size, spelled alike or not: deduplicated through the interface.
+      {{"traceparent", valid_parent}, {"host", "a"}, {"traceparent", valid_parent}},
       {{"traceparent", valid_parent}, {"TRACEPARENT", valid_parent}},
       // The reused carrier: written over in place, a stale tracestate replaced.
       {{"host", "a"}, {"traceparent", valid_parent}, {"tracestate", "z=1"}},
