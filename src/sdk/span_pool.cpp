@@ -92,6 +92,17 @@ void free_span(span_home& h, recording_span* s) noexcept {
   --h.live;
 }
 
+// Frees retired spans from the top of the free list until `n` are left. Freeing one may release
+// others of this home (through the provider it keeps alive); the loop reads the list afresh.
+void free_down_to(span_home& h, std::size_t n) noexcept {
+  while (h.free_count > n) {
+    recording_span* s = h.free_head;
+    h.free_head = span_pool::link(s);
+    --h.free_count;
+    free_span(h, s);
+  }
+}
+
 void retire(span_home& h, recording_span* s) noexcept {
   if (h.free_count >= h.keep) {
     free_span(h, s);
@@ -122,12 +133,7 @@ void retire_all(span_home& h, std::uintptr_t list) noexcept {
   h.keep = std::clamp(std::max(needed, h.needed_before), span_pool::min_kept_blocks,
                       span_pool::max_kept_blocks);
   h.needed_before = needed;
-  while (h.free_count > h.keep) {
-    recording_span* s = h.free_head;
-    h.free_head = span_pool::link(s);
-    --h.free_count;
-    free_span(h, s);
-  }
+  free_down_to(h, h.keep);
   h.min_free = h.free_count;
 }
 
@@ -136,11 +142,7 @@ void close_home(span_home* h) noexcept {
   retire_all(*h, h->returned.exchange(closed_mark, std::memory_order_acq_rel));
   // Destroying a span may release others of this home (through the provider it keeps alive);
   // those see the closed mark and settle through `outstanding`, never touching the free list.
-  while (recording_span* s = h->free_head) {
-    h->free_head = span_pool::link(s);
-    --h->free_count;
-    free_span(*h, s);
-  }
+  free_down_to(*h, 0);
   const std::int64_t live = h->live;
   // acq_rel: the last one to touch `outstanding` sees every other access to the home.
   if (h->outstanding.fetch_add(live, std::memory_order_acq_rel) + live == 0) delete h;

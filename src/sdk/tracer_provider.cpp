@@ -228,13 +228,13 @@ tracer_provider::tracer_provider(tracer_provider_options options)
   st.ids = std::move(options.ids);
   st.ids_random = st.ids ? st.ids->random() : true;
   st.limits = options.limits;
-  span_processor* only = nullptr;
+  span_processor* last = nullptr;
   for (auto& p : options.processors) {
     if (!p) continue;
-    only = st.processors.size() == 0 ? p.get() : nullptr;
+    last = p.get();
     st.processors.add(std::move(p));
   }
-  if (only != nullptr && detail::builtin_processor(only)) st.sole_builtin = only;
+  if (st.processors.size() == 1 && detail::builtin_processor(last)) st.sole_builtin = last;
 }
 
 tracer_provider::~tracer_provider() {
