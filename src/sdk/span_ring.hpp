@@ -25,6 +25,11 @@ class recording_span;
 
 namespace ctxflow::sdk::detail {
 
+#if defined(__x86_64__)
+/// The processor executes prefetchw (CPUID.80000001H:ECX[8]); set while the library starts.
+extern constinit std::atomic<bool> prefetchw_available;
+#endif
+
 class span_ring {
  public:
   /// Spans reclaim() copies and claims per round.
@@ -54,9 +59,13 @@ class span_ring {
   }
   /// Writes `s` at position `t` (the tail; has_room(t)) and publishes it. release: the slot,
   /// and everything written to the span before, happen-before the consumer's acquire of tail.
+  /// Also asks for the slot line after this one in the state for writing (docs/design/sdk.md
+  /// 9.5): the consumer read it on the ring's last lap, and a store that has to fetch it would
+  /// hold up the producer's next locked instruction until it arrived.
   void push(std::uint64_t t, recording_span* s) noexcept {
     slots_[t & mask_].store(s, std::memory_order_relaxed);
     tail_.store(t + 1, std::memory_order_release);
+    prefetch_for_write(&slots_[(t + slots_per_line) & mask_]);
   }
   /// Spans below `tail` the consumer has not taken yet (the producer's view; may lag).
   std::uint64_t untaken_below(std::uint64_t tail) const noexcept {
@@ -127,6 +136,22 @@ class span_ring {
   }
 
  private:
+  static constexpr std::uint64_t slots_per_line = 64 / sizeof(recording_span*);
+
+  // A hint without effect on what the program computes: the cache line of `p` is fetched in
+  // the state that allows a store, in the background.
+  static void prefetch_for_write(const void* p) noexcept {
+#if defined(__x86_64__)
+    // The compilers emit prefetcht0 (a read hint) for a write hint unless the build targets
+    // processors with prefetchw, so it is chosen here when the processor has it.
+    if (prefetchw_available.load(std::memory_order_relaxed)) {
+      asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+      return;
+    }
+#endif
+    __builtin_prefetch(p, 1, 3);
+  }
+
   // Set at construction; read by all.
   alignas(64) std::atomic<recording_span*>* slots_;
   const std::uint64_t mask_;
