@@ -11,6 +11,7 @@
 
 #include "ctxflow/sdk/recording_span.hpp"
 #include "base/per_thread.hpp"
+#include "sdk/prefetch.hpp"
 #include "sdk/span_returns.hpp"
 
 namespace ctxflow::sdk::detail {
@@ -233,6 +234,11 @@ recording_span* span_pool::make(const trace::span_context& sc,
     }
     if (recording_span* old = h->free_head) {
       h->free_head = link(old);
+      // The block two spans ahead may come from a core that exported it (docs/design/sdk.md
+      // 9.5): start taking its lines back now, so the rebuild does not wait for them.
+      if (recording_span* next = h->free_head) {
+        if (recording_span* after = link(next)) prefetch_for_write(after, block_size);
+      }
       const std::size_t left = --h->free_count;
       if (left < h->min_free) [[unlikely]]
         h->min_free = left;

@@ -4,10 +4,6 @@
 
 #include <new>
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
 namespace ctxflow::sdk::detail {
 
 namespace {
@@ -17,24 +13,6 @@ std::uint64_t round_up_pow2(std::uint64_t v) noexcept {
   return p;
 }
 }  // namespace
-
-#if defined(__x86_64__)
-constinit std::atomic<bool> prefetchw_available{false};
-
-namespace {
-bool cpu_has_prefetchw() noexcept {
-  unsigned a = 0, b = 0, c = 0, d = 0;
-  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) == 0 || a < 0x80000001u) return false;
-  __get_cpuid(0x80000001u, &a, &b, &c, &d);
-  return (c & (1u << 8)) != 0;
-}
-// Until it has run, push() gives the read hint, which is as correct.
-const bool prefetchw_checked = [] {
-  prefetchw_available.store(cpu_has_prefetchw(), std::memory_order_relaxed);
-  return true;
-}();
-}  // namespace
-#endif
 
 span_ring::span_ring(std::uint64_t min_slots) noexcept
     : slots_(new(std::nothrow) std::atomic<recording_span*>[round_up_pow2(min_slots)]),

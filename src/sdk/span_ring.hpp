@@ -19,16 +19,13 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sdk/prefetch.hpp"
+
 namespace ctxflow::sdk {
 class recording_span;
 }
 
 namespace ctxflow::sdk::detail {
-
-#if defined(__x86_64__)
-/// The processor executes prefetchw (CPUID.80000001H:ECX[8]); set while the library starts.
-extern constinit std::atomic<bool> prefetchw_available;
-#endif
 
 class span_ring {
  public:
@@ -137,20 +134,6 @@ class span_ring {
 
  private:
   static constexpr std::uint64_t slots_per_line = 64 / sizeof(recording_span*);
-
-  // A hint without effect on what the program computes: the cache line of `p` is fetched in
-  // the state that allows a store, in the background.
-  static void prefetch_for_write(const void* p) noexcept {
-#if defined(__x86_64__)
-    // The compilers emit prefetcht0 (a read hint) for a write hint unless the build targets
-    // processors with prefetchw, so it is chosen here when the processor has it.
-    if (prefetchw_available.load(std::memory_order_relaxed)) {
-      asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
-      return;
-    }
-#endif
-    __builtin_prefetch(p, 1, 3);
-  }
 
   // Set at construction; read by all.
   alignas(64) std::atomic<recording_span*>* slots_;
