@@ -29,7 +29,8 @@ inline void prefetch_for_write(const void* p, std::size_t n = 1) noexcept {
   // The compilers emit prefetcht0 (a read hint) for a write hint unless the build targets
   // processors with prefetchw, so it is chosen here when the processor has it.
   if (prefetchw_available.load(std::memory_order_relaxed)) {
-    for (; a < end; a += line) asm volatile("prefetchw %0" : : "m"(*reinterpret_cast<const char*>(a)));
+    for (; a < end; a += line)
+      asm volatile("prefetchw %0" : : "m"(*reinterpret_cast<const char*>(a)));
     return;
   }
 #endif
