@@ -20,21 +20,40 @@ namespace ctxflow::sdk::detail {
 extern constinit std::atomic<bool> prefetchw_available;
 #endif
 
-/// Asks for every line the `n` bytes at `p` (n >= 1) touch in the state that allows a store.
-inline void prefetch_for_write(const void* p, std::size_t n = 1) noexcept {
-  constexpr std::uintptr_t line = 64;
-  const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(p) + n;
-  std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p) & ~(line - 1);
+/// True when the write hint below is prefetchw.
+inline bool prefetchw_usable() noexcept {
 #if defined(__x86_64__)
-  // The compilers emit prefetcht0 (a read hint) for a write hint unless the build targets
-  // processors with prefetchw, so it is chosen here when the processor has it.
-  if (prefetchw_available.load(std::memory_order_relaxed)) {
-    for (; a < end; a += line)
-      asm volatile("prefetchw %0" : : "m"(*reinterpret_cast<const char*>(a)));
+  return prefetchw_available.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+/// The write hint for the line of `p`: prefetchw when `prefetchw` (prefetchw_usable()), else the
+/// compiler's, which is prefetcht0 (a read hint) unless the build targets processors that have
+/// prefetchw.
+inline void write_hint(const char* p, [[maybe_unused]] bool prefetchw) noexcept {
+#if defined(__x86_64__)
+  if (prefetchw) {
+    asm volatile("prefetchw %0" : : "m"(*p));
     return;
   }
 #endif
-  for (; a < end; a += line) __builtin_prefetch(reinterpret_cast<const char*>(a), 1, 3);
+  __builtin_prefetch(p, 1, 3);
+}
+
+/// Asks for the line of `p` in the state that allows a store.
+inline void prefetch_line_for_write(const void* p) noexcept {
+  write_hint(static_cast<const char*>(p), prefetchw_usable());
+}
+
+/// Asks for every line the `n` bytes at `p` touch in the state that allows a store.
+inline void prefetch_for_write(const void* p, std::size_t n) noexcept {
+  constexpr std::uintptr_t line = 64;
+  const bool prefetchw = prefetchw_usable();
+  const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(p) + n;
+  for (std::uintptr_t a = reinterpret_cast<std::uintptr_t>(p) & ~(line - 1); a < end; a += line)
+    write_hint(reinterpret_cast<const char*>(a), prefetchw);
 }
 
 }  // namespace ctxflow::sdk::detail

@@ -62,7 +62,7 @@ class span_ring {
   void push(std::uint64_t t, recording_span* s) noexcept {
     slots_[t & mask_].store(s, std::memory_order_relaxed);
     tail_.store(t + 1, std::memory_order_release);
-    prefetch_for_write(&slots_[(t + slots_per_line) & mask_]);
+    prefetch_line_for_write(&slots_[(t + slots_per_line) & mask_]);
   }
   /// Spans below `tail` the consumer has not taken yet (the producer's view; may lag).
   std::uint64_t untaken_below(std::uint64_t tail) const noexcept {
