@@ -32,9 +32,9 @@ __extension__ typedef unsigned __int128 u128;
 
 bool invariant_tsc() noexcept {
   unsigned a = 0, b = 0, c = 0, d = 0;
-  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) == 0 || a < 0x80000007u) return false;
-  __get_cpuid(0x80000007u, &a, &b, &c, &d);
-  return (d & (1u << 8)) != 0;  // CPUID.80000007H:EDX[8]: invariant TSC
+  // __get_cpuid answers 0 for a leaf above the processor's highest.
+  return __get_cpuid(0x80000007u, &a, &b, &c, &d) != 0 &&
+         (d & (1u << 8)) != 0;  // CPUID.80000007H:EDX[8]: invariant TSC
 }
 
 // The updater's own state (written only by the caller that holds `updating`).

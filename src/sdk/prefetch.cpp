@@ -12,9 +12,8 @@ constinit std::atomic<bool> prefetchw_available{false};
 namespace {
 bool cpu_has_prefetchw() noexcept {
   unsigned a = 0, b = 0, c = 0, d = 0;
-  if (__get_cpuid(0x80000000u, &a, &b, &c, &d) == 0 || a < 0x80000001u) return false;
-  __get_cpuid(0x80000001u, &a, &b, &c, &d);
-  return (c & (1u << 8)) != 0;
+  // __get_cpuid answers 0 for a leaf above the processor's highest.
+  return __get_cpuid(0x80000001u, &a, &b, &c, &d) != 0 && (c & (1u << 8)) != 0;
 }
 // Until it has run, prefetch_for_write gives the read hint, which is as correct.
 const bool prefetchw_checked = [] {
