@@ -5,7 +5,7 @@
 // A shared signed counter of queued spans. A producer adds its pushes to it in runs while the
 // queue is under half full, and one at a time above that; between additions it compares against
 // the value it saw last, so the common path reads no shared cache line. A run is `chunk`
-// (min(64, batch, capacity / 32)) divided among the producing threads.
+// (min(256, batch, capacity / 32)) divided among the producing threads.
 // The counter never exceeds the true number of queued spans, so a span is refused only when the
 // queue really holds max_queue_size spans; the queue may exceed max_queue_size by the spans
 // producers accepted in runs before the counter passed half full: less than capacity / 32.
@@ -35,6 +35,11 @@ class batch_admission {
     std::int64_t seen = 0;          // the counter after this producer's last addition
     std::uint64_t length = 1;       // accepted spans it may leave unadded
   };
+
+  /// The longest run of all producers together. With two producers each addition finds the
+  /// counter's line in the other producer's cache, so a run of n spans costs each of them one
+  /// line transfer per n / 2 spans (docs/design/sdk.md 9.6).
+  static constexpr std::uint64_t max_chunk = 256;
 
   batch_admission(std::uint64_t capacity, std::uint64_t batch) noexcept;
 

@@ -12,11 +12,26 @@ namespace {
 
 using verdict = batch_admission::verdict;
 
-TEST(BatchAdmission, TheRunOfAllProducersIsAtMost64ABatchOrAThirtySecondOfTheQueue) {
+TEST(BatchAdmission, TheRunOfAllProducersIsAtMost256ABatchOrAThirtySecondOfTheQueue) {
+  EXPECT_EQ(batch_admission(65536, 512).chunk(), 256u);
+  EXPECT_EQ(batch_admission(65536, 128).chunk(), 128u);
   EXPECT_EQ(batch_admission(2048, 512).chunk(), 64u);
   EXPECT_EQ(batch_admission(2048, 16).chunk(), 16u);
   EXPECT_EQ(batch_admission(320, 100).chunk(), 10u);
   EXPECT_EQ(batch_admission(8, 8).chunk(), 1u);
+}
+
+TEST(BatchAdmission, AProducerOfALargeQueueAddsToTheSharedCountOncePerRun) {
+  batch_admission a(65536, 512);  // chunk 256
+  a.add_producer();
+  a.add_producer();  // two producers: runs of 128 each
+  batch_admission::producer_run run;
+  ASSERT_EQ(a.admit(run), verdict::queued);  // the first span is added at once
+  EXPECT_EQ(a.queued(), 1);
+  for (int i = 0; i < 127; ++i) ASSERT_EQ(a.admit(run), verdict::queued);
+  EXPECT_EQ(a.queued(), 1) << "the run's spans stay unadded until it ends";
+  ASSERT_EQ(a.admit(run), verdict::queued);  // the run's 128th span adds the whole run
+  EXPECT_EQ(a.queued(), 129);
 }
 
 TEST(BatchAdmission, OneProducerAcceptsExactlyTheCapacityThenRefuses) {
