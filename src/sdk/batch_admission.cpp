@@ -7,7 +7,8 @@ namespace ctxflow::sdk::detail {
 batch_admission::batch_admission(std::uint64_t capacity, std::uint64_t batch) noexcept
     : capacity_(capacity),
       batch_(batch),
-      chunk_(std::max<std::uint64_t>(1, std::min<std::uint64_t>({max_chunk, batch, capacity / 32}))),
+      chunk_(std::max<std::uint64_t>(1,
+                                     std::min<std::uint64_t>({max_chunk, batch, capacity / 32}))),
       half_(static_cast<std::int64_t>(capacity / 2)) {}
 
 batch_admission::verdict batch_admission::admit_counted(producer_run& run) noexcept {
