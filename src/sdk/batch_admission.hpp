@@ -5,7 +5,7 @@
 // A shared signed counter of queued spans. A producer adds its pushes to it in runs while the
 // queue is under half full, and one at a time above that; between additions it compares against
 // the value it saw last, so the common path reads no shared cache line. A run is `chunk`
-// (min(256, batch, capacity / 32)) divided among the producing threads.
+// (min(max_chunk, batch, capacity / 32)) divided among the producing threads.
 // The counter never exceeds the true number of queued spans, so a span is refused only when the
 // queue really holds max_queue_size spans; the queue may exceed max_queue_size by the spans
 // producers accepted in runs before the counter passed half full: less than capacity / 32.
