@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <ctime>
 #include <time.h>
 #include <utility>
 
@@ -53,9 +54,9 @@ void deliver(const std::shared_ptr<const diagnostics_handler>& h, const diagnost
 
 constexpr std::int64_t window_ns = 1'000'000'000;
 
-// Monotonic time for the rate-limit window. The coarse clock (a few ms of resolution, plenty
-// for a one-second window) is several times cheaper to read than the precise one, which
-// matters on the suppressed path a flood of bad input takes.
+// Monotonic time for the rate-limit window's length under the lock. The coarse clock (a few ms of
+// resolution, plenty for a one-second window) is several times cheaper to read than the precise
+// one.
 std::int64_t now_ns() noexcept {
 #if defined(CLOCK_MONOTONIC_COARSE)
   timespec ts{};
@@ -66,6 +67,10 @@ std::int64_t now_ns() noexcept {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+// The wall-clock second, for the flood path: on Linux time() reads one word the kernel keeps up
+// to date (no system call, no retry loop), about half the cost of the coarse clock above.
+std::int64_t wall_second() noexcept { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 // The per-thread shards of the suppressed count (state.hpp). The slot is a constant-initialised
 // thread-local; the thread's first suppressed report links it under the lock and arms the exit
@@ -122,13 +127,19 @@ std::uint64_t total_suppressed_locked(const detail::diagnostics_state& st) noexc
   return total;
 }
 
-// The flood path: while the window is full, a report costs a relaxed load of the window's end,
-// a coarse clock read and the shard increment, without the lock, formatting or the handler.
-// Returns true when the report was suppressed (and counted). The clock is read on every
-// suppressed report: a report made after the window ended, however long after, is delivered.
+// The flood path: while the window is full, a report costs a relaxed load of the second the
+// window opened in, a read of the wall-clock second and the shard increment, without the lock,
+// formatting or the handler. Returns true when the report was suppressed (and counted).
+//
+// A full window suppresses until the wall clock leaves the second after the one the window
+// opened in: the window opened less than a second before that second began, so it has lasted
+// more than a second by then, and at most two. One unsigned comparison tests both seconds; a
+// clock set back before the window's second, or moved past the next one, fails it and the report
+// takes the locked path, which decides on the monotonic clock. The time is read on every
+// suppressed report, so a report made after the window ended, however long after, is delivered.
 bool suppressed_unlocked() noexcept {
-  const std::int64_t until = detail::diagnostics_suppress_until_ns.load(std::memory_order_relaxed);
-  if (until == 0 || now_ns() >= until) return false;
+  const std::int64_t from = detail::diagnostics_suppress_from_s.load(std::memory_order_relaxed);
+  if (from == 0 || static_cast<std::uint64_t>(wall_second() - from) >= 2) return false;
   count_suppressed();
   return true;
 }
@@ -144,16 +155,18 @@ void report_impl(severity level, std::string_view code, std::string_view message
     const std::int64_t now = now_ns();
     if (now - st.window_start_ns >= window_ns) {
       st.window_start_ns = now;
+      st.window_start_s = wall_second();
       st.in_window = 0;
-      detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);
+      detail::diagnostics_suppress_from_s.store(0, std::memory_order_relaxed);
       // Everything suppressed since the last summary, with or without the lock.
       const std::uint64_t total = total_suppressed_locked(st);
       summary = total - std::exchange(st.summarised, total);
     }
     if (st.in_window >= st.per_second) {
       st.suppressed.fetch_add(1, std::memory_order_relaxed);
-      detail::diagnostics_suppress_until_ns.store(st.window_start_ns + window_ns,
-                                                  std::memory_order_relaxed);
+      // Arms the flood path (not with a wall clock that cannot be read: 0 and -1 never arm it).
+      if (st.window_start_s > 0)
+        detail::diagnostics_suppress_from_s.store(st.window_start_s, std::memory_order_relaxed);
       return;
     }
     ++st.in_window;
@@ -193,7 +206,7 @@ diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcep
     std::lock_guard lock(st.mu);
     prev = std::exchange(st.handler, std::move(next));
     st.in_window = 0;
-    detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);
+    detail::diagnostics_suppress_from_s.store(0, std::memory_order_relaxed);
   }
   return prev ? *prev : diagnostics_handler{};
 }
@@ -202,7 +215,7 @@ void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept {
   auto& st = detail::diagnostics();
   std::lock_guard lock(st.mu);
   st.per_second = per_second == 0 ? 1 : per_second;
-  detail::diagnostics_suppress_until_ns.store(0, std::memory_order_relaxed);  // re-checked against the new limit
+  detail::diagnostics_suppress_from_s.store(0, std::memory_order_relaxed);  // re-checked against the new limit
 }
 
 void set_strict_mode(bool on) noexcept {

@@ -21,7 +21,7 @@ refcount_rmw_counts& refcount_rmw_counters() noexcept {
 }
 #endif
 
-constinit std::atomic<std::int64_t> diagnostics_suppress_until_ns{0};
+constinit std::atomic<std::int64_t> diagnostics_suppress_from_s{0};
 
 diagnostics_state& diagnostics() noexcept {
   static diagnostics_state state;

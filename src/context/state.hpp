@@ -30,7 +30,8 @@ struct diagnostics_state {
   std::mutex mu;
   std::shared_ptr<const diagnostics_handler> handler;  // null: the default stderr handler
   std::uint32_t per_second = 100;
-  std::int64_t window_start_ns = 0;
+  std::int64_t window_start_ns = 0;  // CLOCK_MONOTONIC_COARSE
+  std::int64_t window_start_s = 0;   // the wall-clock second (time()) the window opened in
   std::uint32_t in_window = 0;
   std::uint64_t summarised = 0;  // `suppressed` as of the last diagnostics.suppressed summary
   std::atomic<std::uint64_t> reported{0};
@@ -39,11 +40,12 @@ struct diagnostics_state {
   diagnostics_shard* shards = nullptr;  // under `mu`: the live threads' shards
 };
 
-/// While the rate-limit window is full: its end (a CLOCK_MONOTONIC_COARSE time in ns); 0 when
-/// not suppressing. Reports before it are counted in the reporting thread's shard and dropped
-/// without taking `diagnostics_state::mu`. A constant-initialised global, so that the flood path
-/// reads it without a function-local static's guard.
-extern std::atomic<std::int64_t> diagnostics_suppress_until_ns;
+/// While the rate-limit window is full: the wall-clock second (time()) it opened in; 0 when not
+/// suppressing. Reports made while the wall clock is in that second or the next are counted in
+/// the reporting thread's shard and dropped without taking `diagnostics_state::mu`. A
+/// constant-initialised global, so that the flood path reads it without a function-local static's
+/// guard.
+extern std::atomic<std::int64_t> diagnostics_suppress_from_s;
 
 diagnostics_state& diagnostics() noexcept;
 std::atomic<bool>& strict_flag() noexcept;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <chrono>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -72,9 +73,10 @@ TEST(Diagnostics, TheSuppressedCountArrivesWithTheNextDeliveredReport) {
     if (d.code == "diagnostics.suppressed") messages.emplace_back(d.message);
   });
   set_diagnostics_rate_limit(2);
-  // The first report of a later window is delivered, preceded by the summary.
+  // The first report of a later window is delivered, preceded by the summary. A full window
+  // lasts at most two seconds.
   auto next_window = [] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2100));
     report(severity::debug, "test.summary", "after");
   };
   next_window();  // delivers the summary of what earlier tests left
@@ -105,6 +107,34 @@ TEST(Diagnostics, SuppressReportSaysWhetherAReportWouldBeDropped) {
   set_diagnostics_rate_limit(100);
   set_diagnostics_handler(std::move(previous));
   EXPECT_EQ(after.suppressed - before.suppressed, 1u);  // counted as a suppressed report
+}
+
+TEST(Diagnostics, AFullWindowSuppressesForMoreThanASecondAndForTwoAtMost) {
+  auto previous = set_diagnostics_handler([](const diagnostic&) {});
+  set_diagnostics_rate_limit(1);
+  // Any window an earlier report opened has ended, so the next report opens one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const auto start = std::chrono::steady_clock::now();
+  const std::time_t opened_before = std::time(nullptr);
+  report(severity::debug, "test.window", "opens and fills the window");
+  const std::time_t opened_after = std::time(nullptr);
+  report(severity::debug, "test.window", "suppressed under the lock; the flood path is armed");
+  bool suppressing = true;
+  while (suppressing && std::chrono::steady_clock::now() - start < std::chrono::seconds(4)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    suppressing = suppress_report();
+  }
+  const auto lasted = std::chrono::steady_clock::now() - start;
+  const std::time_t ended = std::time(nullptr);
+  set_diagnostics_rate_limit(100);
+  set_diagnostics_handler(std::move(previous));
+  EXPECT_FALSE(suppressing);
+  // More than a second (less a little for the wall clock's slew against the steady clock)...
+  EXPECT_GE(lasted, std::chrono::milliseconds(995));
+  // ...and over once the wall clock enters the second after the window's first.
+  EXPECT_LE(lasted, std::chrono::milliseconds(2100));
+  EXPECT_GE(ended, opened_before + 1);
+  EXPECT_LE(ended, opened_after + 2);
 }
 
 TEST(Diagnostics, AThrowingHandlerDoesNotEscapeIntoTheCaller) {

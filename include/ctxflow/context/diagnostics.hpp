@@ -39,10 +39,13 @@ using diagnostics_handler = std::function<void(const diagnostic&)>;
 /// reach the previous handler.
 CTXFLOW_API diagnostics_handler set_diagnostics_handler(diagnostics_handler handler) noexcept;
 
-/// Sets how many reports per second reach the handler (default 100). Excess reports are counted
-/// and summarised in one `diagnostics.suppressed` report, delivered just before the first report
-/// of a later second; diagnostics_stats() includes them at any time. While a second's reports
-/// are used up, a report costs a coarse clock read and a per-thread counter increment: no lock,
+/// Sets how many reports per second reach the handler (default 100). A window opens with the
+/// first report after the previous one ended and lets that many through; once they are used up,
+/// it lasts until the wall clock leaves the second after the one it opened in (more than one
+/// second, at most two). Excess reports are counted and summarised in one
+/// `diagnostics.suppressed` report, delivered just before the first report of a later window;
+/// diagnostics_stats() includes them at any time. While a window's reports are used up, a report
+/// costs a read of the wall-clock second (`time()`) and a per-thread counter increment: no lock,
 /// no formatting, no shared write.
 CTXFLOW_API void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept;
 
