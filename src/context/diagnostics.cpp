@@ -215,7 +215,8 @@ void set_diagnostics_rate_limit(std::uint32_t per_second) noexcept {
   auto& st = detail::diagnostics();
   std::lock_guard lock(st.mu);
   st.per_second = per_second == 0 ? 1 : per_second;
-  detail::diagnostics_suppress_from_s.store(0, std::memory_order_relaxed);  // re-checked against the new limit
+  // Re-checked against the new limit.
+  detail::diagnostics_suppress_from_s.store(0, std::memory_order_relaxed);
 }
 
 void set_strict_mode(bool on) noexcept {
