@@ -18,10 +18,13 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/require.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -378,6 +381,71 @@ TEST(AsioCoSpawn, FunctionsPostedThroughTheWrapperRunInItsCell) {  // C5, C7
   net::post(io, [&] { seen.push_back(value.get()); });  // not wrapped: the thread's own
   io.run();
   EXPECT_EQ(seen, (std::vector<int>{9, 11, 0}));
+  EXPECT_EQ(value.get(), 0);
+}
+
+// Functions handed to a coroutine's executor from inside the coroutine with blocking.possibly:
+// the io_context runs them at once, on this thread, inside the coroutine's unit (C5). One of
+// them sets the variable and resets it; another is queued with blocking.never and runs later.
+awaitable<void> execute_from_inside(std::vector<std::string>& log) {
+  auto token = value.set(3);
+  const auto ex = co_await net::this_coro::executor;
+  const auto possibly = net::prefer(ex, net::execution::blocking.possibly);
+  net::execution::execute(possibly, [&] { log.push_back("inline " + std::to_string(value.get())); });
+  log.push_back("after inline");
+  net::execution::execute(possibly, [&] {
+    auto inner = value.set(4);
+    net::execution::execute(possibly, [&] { log.push_back("nested " + std::to_string(value.get())); });
+    (void)value.reset(std::move(inner));
+  });
+  net::execution::execute(net::require(ex, net::execution::blocking.never),
+                          [&] { log.push_back("queued " + std::to_string(value.get())); });
+  log.push_back("after queued " + std::to_string(value.get()));
+  co_await sleep_for(std::chrono::milliseconds(1));
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, AFunctionExecutedFromInsideTheCoroutineRunsAtOnceInItsContext) {  // C5, C7
+  net::io_context io;
+  std::vector<std::string> log;
+  integrations::asio::co_spawn(io, execute_from_inside(log), net::detached);
+  io.run();
+  EXPECT_EQ(log, (std::vector<std::string>{"inline 3", "after inline", "nested 4", "after queued 3",
+                                            "queued 3"}));
+  EXPECT_EQ(value.get(), 0);
+}
+
+// Coroutine A, running, hands a function to coroutine B's executor with blocking.possibly. The
+// io_context runs it at once on this thread, but in B's context, not in A's, and A's context is
+// back afterwards (C6, C7).
+awaitable<void> wait_for_executor(std::optional<net::any_io_executor>& out, int v,
+                                  std::atomic<bool>& done) {
+  auto token = value.set(v);
+  out = co_await net::this_coro::executor;
+  while (!done) co_await sleep_for(std::chrono::milliseconds(1));
+  (void)value.reset(std::move(token));
+}
+
+awaitable<void> execute_on_other(std::optional<net::any_io_executor>& other,
+                                 std::vector<int>& seen, std::atomic<bool>& done) {
+  auto token = value.set(1);
+  while (!other) co_await sleep_for(std::chrono::milliseconds(1));
+  net::execution::execute(net::prefer(*other, net::execution::blocking.possibly),
+                          [&] { seen.push_back(value.get()); });
+  seen.push_back(value.get());
+  done = true;
+  (void)value.reset(std::move(token));
+}
+
+TEST(AsioCoSpawn, AFunctionExecutedOnAnotherCoroutinesExecutorRunsInThatCoroutinesContext) {
+  net::io_context io;
+  std::optional<net::any_io_executor> other;
+  std::vector<int> seen;
+  std::atomic<bool> done{false};
+  integrations::asio::co_spawn(io, wait_for_executor(other, 2, done), net::detached);
+  integrations::asio::co_spawn(io, execute_on_other(other, seen, done), net::detached);
+  io.run();
+  EXPECT_EQ(seen, (std::vector<int>{2, 1}));
   EXPECT_EQ(value.get(), 0);
 }
 
