@@ -391,11 +391,13 @@ awaitable<void> execute_from_inside(std::vector<std::string>& log) {
   auto token = value.set(3);
   const auto ex = co_await net::this_coro::executor;
   const auto possibly = net::prefer(ex, net::execution::blocking.possibly);
-  net::execution::execute(possibly, [&] { log.push_back("inline " + std::to_string(value.get())); });
+  net::execution::execute(possibly,
+                          [&] { log.push_back("inline " + std::to_string(value.get())); });
   log.push_back("after inline");
   net::execution::execute(possibly, [&] {
     auto inner = value.set(4);
-    net::execution::execute(possibly, [&] { log.push_back("nested " + std::to_string(value.get())); });
+    net::execution::execute(possibly,
+                            [&] { log.push_back("nested " + std::to_string(value.get())); });
     (void)value.reset(std::move(inner));
   });
   net::execution::execute(net::require(ex, net::execution::blocking.never),
