@@ -320,14 +320,12 @@ class inner_storage<boost::asio::io_context::basic_executor_type<std::allocator<
 };
 #endif
 
+/// True for an io_context's executor (any allocator, any properties).
 template <class E>
-inline constexpr bool is_io_context_executor_v = false;
+inline constexpr bool is_io_context_executor = false;
 template <class Allocator, auto Bits>
 inline constexpr bool
-    is_io_context_executor_v<boost::asio::io_context::basic_executor_type<Allocator, Bits>> = true;
-/// True for an io_context's executor (any allocator, any properties), by value or reference.
-template <class E>
-inline constexpr bool is_io_context_executor = is_io_context_executor_v<std::remove_cvref_t<E>>;
+    is_io_context_executor<boost::asio::io_context::basic_executor_type<Allocator, Bits>> = true;
 
 /// The function object a context_executor hands to its inner executor: runs `fn` in the cell.
 /// Its reference to the cell is given back inside the cell's unit, where it costs no atomic
@@ -401,22 +399,23 @@ class context_executor {
   // cell reference on instead of taking a new one.
   template <class Fn>
   void execute(Fn&& fn) const& {
-    if (runs_inline_in_cell()) {
-      boost::asio::execution::execute(inner_.view(), std::forward<Fn>(fn));
+    decltype(auto) v = inner_.view();
+    if (runs_inline_in_cell(v)) {
+      boost::asio::execution::execute(v, std::forward<Fn>(fn));
       return;
     }
     boost::asio::execution::execute(
-        inner_.view(), detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)});
+        v, detail::cell_runner<std::decay_t<Fn>>{cell_, std::forward<Fn>(fn)});
   }
   template <class Fn>
   void execute(Fn&& fn) && {
-    if (runs_inline_in_cell()) {
-      boost::asio::execution::execute(inner_.view(), std::forward<Fn>(fn));
+    decltype(auto) v = inner_.view();
+    if (runs_inline_in_cell(v)) {
+      boost::asio::execution::execute(v, std::forward<Fn>(fn));
       return;
     }
     boost::asio::execution::execute(
-        inner_.view(),
-        detail::cell_runner<std::decay_t<Fn>>{std::move(cell_), std::forward<Fn>(fn)});
+        v, detail::cell_runner<std::decay_t<Fn>>{std::move(cell_), std::forward<Fn>(fn)});
   }
 
   template <class Property>
@@ -522,16 +521,16 @@ class context_executor {
   template <class>
   friend class context_executor;
 
-  // True when execute() can hand the function to the inner executor as it is: the inner
-  // executor is an io_context's without blocking.never, the calling thread is inside that
+  // True when execute() can hand the function to `v`, the inner executor's view, as it is: `v`
+  // is an io_context's executor without blocking.never, the calling thread is inside that
   // io_context's run() (so the io_context calls the function at once, on this thread), and this
   // thread is running this cell's unit. The function then runs inside the unit, where a
   // cell_runner would have called it directly too, and the cell needs no reference for it: the
   // unit is held until the running piece leaves. The test that fails first on the queued path,
   // blocking.never, comes first.
-  bool runs_inline_in_cell() const noexcept {
-    if constexpr (detail::is_io_context_executor<decltype(inner_.view())>) {
-      const auto v = inner_.view();
+  template <class View>
+  bool runs_inline_in_cell(const View& v) const noexcept {
+    if constexpr (detail::is_io_context_executor<View>) {
       return boost::asio::query(v, boost::asio::execution::blocking) !=
                  boost::asio::execution::blocking.never &&
              cell_ && cell_->unit().running_here() && v.running_in_this_thread();
