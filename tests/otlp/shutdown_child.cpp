@@ -52,10 +52,10 @@ int main(int argc, char** argv) {
     // One blocking call on this thread before "ready". ThreadSanitizer's runtime creates a
     // thread's signal state at the thread's first blocking call, and a signal that arrives
     // while it does so is lost: a SIGTERM sent just after "ready", while this thread entered
-    // pause() for the first time, never reached the handler (one run in about 60 under load,
-    // seen in the kernel's signal trace). With the state made here, a signal that comes
-    // before pause() is held and handled when pause() begins. Without ThreadSanitizer this is
-    // a zero-length poll.
+    // pause() for the first time, never reached the handler (about 1 run in 100, seen in the
+    // kernel's signal trace). With the state made here, a signal that comes before pause() is
+    // held and handled when pause() begins. Without ThreadSanitizer this is a zero-length poll.
+    // docs/usage/building.md, "ThreadSanitizer and signals".
     (void)::poll(nullptr, 0, 0);
     std::printf("ready\n");
     std::fflush(stdout);
